@@ -1,0 +1,120 @@
+"""The public Python API for sending notifications.
+
+from inbox.api import notify
+notify(user, "Your export is ready", url="/exports/42/")
+notify(Group.objects.get(name="staff"), "Deploy at 17:00", level="warning",
+       expires_at=timezone.now() + timedelta(hours=6))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.db import connections, router, transaction
+from django.db.models import Model, QuerySet
+
+from .conf import inbox_setting
+from .models import Level, Message, Notification
+from .validators import clean_expiry, clean_level, clean_link, clean_text
+
+__all__ = ["Sent", "notify"]
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What one notify() call created: the stored message and how many users received it."""
+
+    message: Message
+    count: int
+
+
+def notify(
+    recipients,
+    message: str,
+    *,
+    url: str = "",
+    level: str = Level.INFO,
+    expires_at: datetime | None = None,
+    actor: Model | None = None,
+) -> Sent:
+    """Send `message` to `recipients`: a user, an iterable or queryset of users, or a Group
+    (its active members).
+
+    Every argument is checked before anything is written; a bad one raises ValidationError.
+    The message and every recipient row are written in one transaction, so a failure leaves
+    nothing behind, and sending to nobody is an error too.
+    """
+    text = clean_text(message)
+    link = clean_link(url)
+    level = clean_level(level)
+    expires_at = clean_expiry(expires_at)
+    targets = _resolve(recipients)
+    if actor is not None and getattr(actor, "pk", None) is None:
+        raise ValidationError("The actor must be a saved user.")
+
+    using = router.db_for_write(Notification)
+    with transaction.atomic(using=using):
+        stored = Message.objects.using(using).create(
+            text=text, url=link, level=level, expires_at=expires_at, actor=actor
+        )
+        if isinstance(targets, QuerySet):
+            count = _insert_select(stored, targets, using)
+        else:
+            count = _bulk_insert(stored, targets, using)
+        if count == 0:
+            raise ValidationError("There are no recipients: nothing was sent.", code="empty")
+    return Sent(message=stored, count=count)
+
+
+def _resolve(recipients) -> QuerySet | list[int]:
+    """A queryset of user ids (fanned out inside the database) or a list of ids."""
+    user_model = get_user_model()
+    if isinstance(recipients, Group):
+        return user_model._default_manager.filter(groups=recipients, is_active=True)
+    if isinstance(recipients, QuerySet):
+        if not issubclass(recipients.model, user_model):
+            raise ValidationError(
+                f"Recipients must be users, not {recipients.model._meta.verbose_name_plural}."
+            )
+        return recipients
+    if isinstance(recipients, user_model):
+        recipients = [recipients]
+    if isinstance(recipients, (str, bytes)) or not isinstance(recipients, Iterable):
+        raise ValidationError("Recipients must be a user, users, a queryset of users or a group.")
+    ids = {}
+    for user in recipients:
+        if not isinstance(user, user_model) or user.pk is None:
+            raise ValidationError(f"Not a saved user: {user!r}.")
+        ids[user.pk] = None  # de-duplicated, in order
+    return list(ids)
+
+
+def _bulk_insert(message: Message, user_ids: list[int], using: str) -> int:
+    rows = (Notification(recipient_id=pk, message=message, created=message.created) for pk in user_ids)
+    Notification.objects.using(using).bulk_create(rows, batch_size=inbox_setting("FANOUT_BATCH_SIZE"))
+    return len(user_ids)
+
+
+def _insert_select(message: Message, users: QuerySet, using: str) -> int:
+    """INSERT ... SELECT: the database copies the recipients itself, no user enters Python."""
+    connection = connections[using]
+    qn = connection.ops.quote_name
+    user_meta = users.model._meta
+    ids_sql, ids_params = users.using(using).order_by().values("pk").query.sql_with_params()
+    columns = ", ".join(
+        qn(Notification._meta.get_field(name).column) for name in ("recipient", "message", "created")
+    )
+    sql = (
+        f"INSERT INTO {qn(Notification._meta.db_table)} ({columns}) "
+        f"SELECT {qn(user_meta.pk.column)}, %s, %s FROM {qn(user_meta.db_table)} "
+        f"WHERE {qn(user_meta.pk.column)} IN ({ids_sql})"  # IN also drops duplicate rows
+    )
+    created = connection.ops.adapt_datetimefield_value(message.created)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [message.pk, created, *ids_params])
+        return cursor.rowcount

@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from django.utils.functional import SimpleLazyObject
+
+from .badge import badge_for
+from .conf import inbox_setting
+
+
+def inbox(request):
+    """The bell's badge for every page, counted only if the page renders the bell."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {
+        "inbox_badge": SimpleLazyObject(lambda: badge_for(user)),
+        "inbox_poll_seconds": inbox_setting("BADGE_POLL_SECONDS"),
+    }

@@ -1,0 +1,47 @@
+"""python manage.py purge_notifications [--read-older-than DAYS] [--dry-run]"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from inbox.models import Message, Notification
+
+
+class Command(BaseCommand):
+    help = "Delete expired notifications and, optionally, read ones older than N days."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--read-older-than",
+            type=int,
+            metavar="DAYS",
+            help="Also delete read notifications received more than DAYS days ago.",
+        )
+        parser.add_argument("--dry-run", action="store_true", help="Count, delete nothing.")
+
+    def handle(self, *args, read_older_than, dry_run, **options):
+        if read_older_than is not None and read_older_than < 0:
+            raise CommandError("--read-older-than must be 0 or more days.")
+        now = timezone.now()
+        expired = Message.objects.filter(expires_at__lte=now)
+        old_read = Notification.objects.none()
+        if read_older_than is not None:
+            old_read = Notification.objects.filter(
+                read_at__isnull=False, created__lt=now - timedelta(days=read_older_than)
+            )
+        with transaction.atomic():
+            counts = {
+                "expired": Notification.objects.filter(message__in=expired).count(),
+                "read": old_read.exclude(message__in=expired).count(),
+            }
+            if not dry_run:
+                old_read.delete()
+                expired.delete()
+                # Messages nobody holds any more (every recipient deleted theirs).
+                Message.objects.filter(deliveries__isnull=True).delete()
+        verb = "Would delete" if dry_run else "Deleted"
+        self.stdout.write(f"{verb} {counts['expired']} expired and {counts['read']} old read notifications.")

@@ -1,0 +1,146 @@
+"""What is stored: a message once, and one small row per recipient for its read state."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+MESSAGE_MAX_LENGTH = 2000
+URL_MAX_LENGTH = 500
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+ONE_MICROSECOND = timedelta(microseconds=1)
+
+
+def parse_cursor(value: str) -> tuple[datetime, int]:
+    """Read a "load more" cursor ("<microseconds since epoch>.<id>"); ValueError if malformed."""
+    micros, _, pk = value.partition(".")
+    if not (micros.isdigit() and pk.isdigit()) or len(micros) > 18 or len(pk) > 18:
+        raise ValueError("The paging cursor is not valid.")
+    return EPOCH + int(micros) * ONE_MICROSECOND, int(pk)
+
+
+class Level(models.TextChoices):
+    INFO = "info", "Info"
+    SUCCESS = "success", "Success"
+    WARNING = "warning", "Warning"
+    ERROR = "error", "Error"
+
+
+class Message(models.Model):
+    """The content of a notification, stored once however many users receive it."""
+
+    text = models.TextField(max_length=MESSAGE_MAX_LENGTH)
+    url = models.CharField(
+        "link", max_length=URL_MAX_LENGTH, blank=True, help_text="An http(s) URL or a site path."
+    )
+    level = models.CharField(max_length=10, choices=Level, default=Level.INFO)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who sent it, if anyone.",
+    )
+    created = models.DateTimeField(default=timezone.now, db_index=True)
+    expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+
+    def __str__(self) -> str:
+        return self.text[:80]
+
+    def is_expired(self, now=None) -> bool:
+        return self.expires_at is not None and self.expires_at <= (now or timezone.now())
+
+
+class NotificationQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(recipient=user)
+
+    def visible(self, now=None):
+        """Not expired: expired notifications are never shown or counted."""
+        now = now or timezone.now()
+        return self.filter(Q(message__expires_at__isnull=True) | Q(message__expires_at__gt=now))
+
+    def unread(self):
+        return self.filter(read_at__isnull=True)
+
+    def newest_first(self):
+        return self.order_by("-created", "-id")
+
+    def before(self, cursor: tuple):
+        """Keyset paging: the rows after `cursor` = (created, id) in newest-first order."""
+        created, pk = cursor
+        return self.filter(Q(created__lt=created) | Q(created=created, id__lt=pk))
+
+    def unread_count(self, user, limit: int) -> int:
+        """How many visible unread notifications `user` has, counting no further than `limit`.
+
+        One query (COUNT over a LIMITed subquery on the partial unread index), so the badge
+        costs the same for 5 unread as for 100,000.
+        """
+        return self.for_user(user).unread().visible().order_by()[:limit].count()
+
+    def mark_read(self, now=None) -> int:
+        return self.unread().update(read_at=now or timezone.now())
+
+    def mark_unread(self) -> int:
+        return self.filter(read_at__isnull=False).update(read_at=None)
+
+
+class Notification(models.Model):
+    """One recipient's copy of a message: who, which message, and whether it was read."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="deliveries", db_index=False)
+    created = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        constraints = [
+            # Also the index behind message -> deliveries (so db_index=False above).
+            models.UniqueConstraint(fields=["message", "recipient"], name="inbox_one_per_recipient"),
+        ]
+        indexes = [
+            # The dashboard's "All" list: one index range scan, newest first.
+            models.Index(fields=["recipient", "-created", "-id"], name="inbox_recipient_newest"),
+            # The badge count and the "Unread" list touch only the unread rows.
+            models.Index(
+                fields=["recipient", "-created", "-id"],
+                condition=Q(read_at__isnull=True),
+                name="inbox_recipient_unread",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.message} → {self.recipient_id}"
+
+    def mark_read(self) -> None:
+        if self.read_at is None:
+            self.read_at = timezone.now()
+            type(self).objects.filter(pk=self.pk).update(read_at=self.read_at)
+
+    def mark_unread(self) -> None:
+        if self.read_at is not None:
+            self.read_at = None
+            type(self).objects.filter(pk=self.pk).update(read_at=None)
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None
+
+    @property
+    def cursor(self) -> str:
+        """This row's keyset position, as it appears in a "load more" link."""
+        return f"{(self.created - EPOCH) // ONE_MICROSECOND}.{self.pk}"

@@ -1,0 +1,45 @@
+"""Turning names (from the staff form or the command line) into a queryset of recipients."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
+
+__all__ = ["select_recipients"]
+
+
+def select_recipients(
+    usernames: Iterable[str] = (), group_names: Iterable[str] = (), all_users: bool = False
+) -> QuerySet:
+    """The users named, the active members of the groups named, or every active user.
+
+    Raises ValidationError naming every unknown user and group, or when nobody was chosen.
+    """
+    users = get_user_model()._default_manager
+    usernames = sorted({name.strip() for name in usernames if name.strip()})
+    group_names = sorted({name.strip() for name in group_names if name.strip()})
+    if all_users:
+        return users.filter(is_active=True)
+    if not usernames and not group_names:
+        raise ValidationError("Choose the recipients: users, a group or all users.", code="required")
+
+    errors = {}
+    username_field = get_user_model().USERNAME_FIELD
+    named = users.filter(**{f"{username_field}__in": usernames})
+    found_users = set(named.values_list(username_field, flat=True))
+    if missing := [name for name in usernames if name not in found_users]:
+        errors["usernames"] = f"Unknown user{'s' if len(missing) > 1 else ''}: {', '.join(missing)}."
+    groups = list(Group.objects.filter(name__in=group_names))
+    if missing := sorted(set(group_names) - {g.name for g in groups}):
+        errors["group"] = f"Unknown group{'s' if len(missing) > 1 else ''}: {', '.join(missing)}."
+    if errors:
+        raise ValidationError(errors)  # keyed by the send form's fields
+
+    chosen = Q(**{f"{username_field}__in": usernames}) if usernames else Q()
+    if groups:
+        chosen |= Q(groups__in=groups, is_active=True)
+    return users.filter(chosen).distinct()
