@@ -14,7 +14,7 @@ from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.exceptions import ValidationError
+from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connections, router, transaction
 from django.db.models import Model, QuerySet
 
@@ -105,7 +105,10 @@ def _insert_select(message: Message, users: QuerySet, using: str) -> int:
     connection = connections[using]
     qn = connection.ops.quote_name
     user_meta = users.model._meta
-    ids_sql, ids_params = users.using(using).order_by().values("pk").query.sql_with_params()
+    try:
+        ids_sql, ids_params = users.using(using).order_by().values("pk").query.sql_with_params()
+    except EmptyResultSet:  # queryset.none(), or a filter that can match nobody
+        return 0
     columns = ", ".join(
         qn(Notification._meta.get_field(name).column) for name in ("recipient", "message", "created")
     )

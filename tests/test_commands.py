@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, ManagementUtility, call_command
+from django.db import connections
+from django.utils import timezone
+
+from inbox.models import Message, Notification
+
+
+def send(*args):
+    out = StringIO()
+    call_command("send_notification", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_send_to_users(alice, bob):
+    assert send("Deploy at five", "--user", "alice", "--user", "bob") == "Sent to 2 recipients.\n"
+    assert Notification.objects.filter(message__text="Deploy at five").count() == 2
+
+
+def test_send_to_a_group_with_every_option(team, staff):
+    output = send(
+        "Hi team",
+        "--group",
+        "team",
+        "--url",
+        "https://example.com/x",
+        "--level",
+        "warning",
+        "--expires-in",
+        "1h30m",
+    )
+    assert output == "Sent to 2 recipients.\n"
+    message = Message.objects.get()
+    assert (message.url, message.level) == ("https://example.com/x", "warning")
+    expected = timezone.now() + timedelta(minutes=90)
+    assert abs((message.expires_at - expected).total_seconds()) < 5
+
+
+def test_send_to_all_active_users(alice, bob, staff):
+    bob.is_active = False
+    bob.save()
+    assert send("Everyone", "--all-users") == "Sent to 2 recipients.\n"
+
+
+def test_users_and_groups_combine_without_duplicates(team, alice, staff):
+    assert send("Mixed", "--user", "alice", "--user", "sam", "--group", "team") == "Sent to 3 recipients.\n"
+
+
+def test_expires_at_a_date_in_the_site_time_zone(alice):
+    send("Dated", "--user", "alice", "--expires", "2999-12-31T12:00")
+    assert Message.objects.get().expires_at.isoformat() == "2999-12-31T12:00:00+00:00"
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (["Hi", "--user", "nobody"], "Unknown user: nobody"),
+        (["Hi", "--user", "alice", "--group", "ghosts"], "Unknown group: ghosts"),
+        (["", "--user", "alice"], "The message is empty"),
+        (["Hi", "--user", "alice", "--level", "loud"], "Unknown level 'loud'"),
+        (["Hi", "--user", "alice", "--expires", "next tuesday"], "is not a date and time"),
+        (["Hi", "--user", "alice", "--expires", "2000-01-01T00:00"], "in the past"),
+        (["Hi", "--user", "alice", "--expires-in", "soon"], "is not a duration"),
+        (["Hi", "--user", "alice", "--expires-in", "0h"], "longer than zero"),
+        (["Hi", "--user", "alice", "--expires", "2999-01-01", "--expires-in", "1h"], "not both"),
+        (["Hi", "--user", "alice", "--url", "javascript:alert(1)"], "http"),
+        (["Hi"], "Choose the recipients"),
+    ],
+)
+def test_bad_input_is_a_one_line_error_and_sends_nothing(alice, args, error):
+    with pytest.raises(CommandError, match=error) as raised:
+        send(*args)
+    assert "\n" not in str(raised.value)
+    assert not Message.objects.exists()
+
+
+def test_a_failing_command_exits_non_zero_with_one_line_on_stderr(alice, capsys, monkeypatch):
+    # run_from_argv closes the connections when it ends, which would end the test's transaction.
+    monkeypatch.setattr(connections, "close_all", lambda: None)
+    with pytest.raises(SystemExit) as exited:
+        ManagementUtility(["manage.py", "send_notification", "Hi", "--user", "nobody"]).execute()
+    assert exited.value.code != 0
+    assert capsys.readouterr().err.strip() == "CommandError: Unknown user: nobody."
+    assert not Message.objects.exists()
+
+
+def test_purge_deletes_expired_and_optionally_old_read(alice, make_notifications):
+    make_notifications(alice, 3, expired=True)
+    old_read = make_notifications(alice, 2, read=True)
+    Notification.objects.filter(pk__in=[n.pk for n in old_read]).update(
+        created=timezone.now() - timedelta(days=40)
+    )
+    make_notifications(alice, 4)
+    out = StringIO()
+    call_command("purge_notifications", stdout=out)
+    assert out.getvalue() == "Deleted 3 expired and 0 old read notifications.\n"
+    assert Notification.objects.count() == 6
+    call_command("purge_notifications", "--read-older-than", "30", stdout=out)
+    assert Notification.objects.count() == 4
+    assert Message.objects.count() == 4  # messages nobody holds any more are gone too
+
+
+def test_purge_dry_run_deletes_nothing(alice, make_notifications):
+    make_notifications(alice, 3, expired=True)
+    out = StringIO()
+    call_command("purge_notifications", "--dry-run", stdout=out)
+    assert out.getvalue() == "Would delete 3 expired and 0 old read notifications.\n"
+    assert Notification.objects.count() == 3
+
+
+def test_seed_demo_is_repeatable(db):
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    count = Notification.objects.count()
+    call_command("seed_demo", stdout=out)
+    assert Notification.objects.count() == count > 0
+    assert "alice" in out.getvalue()

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import pytest
+
+from inbox.badge import badge_for
+from inbox.models import Notification, parse_cursor
+
+
+def test_unread_count_skips_read_and_expired(alice, bob, make_notifications):
+    make_notifications(alice, 3)
+    make_notifications(alice, 2, read=True)
+    make_notifications(alice, 4, expired=True)
+    make_notifications(bob, 5)
+    assert Notification.objects.unread_count(alice, 100) == 3
+
+
+def test_unread_count_stops_at_its_limit(alice, make_notifications, django_assert_num_queries):
+    make_notifications(alice, 30)
+    with django_assert_num_queries(1):
+        assert Notification.objects.unread_count(alice, 10) == 10
+
+
+def test_badge_label_caps_at_the_maximum(settings, alice, make_notifications):
+    settings.INBOX_BADGE_MAX = 9
+    make_notifications(alice, 9)
+    assert badge_for(alice).label == "9"
+    make_notifications(alice, 1)
+    assert badge_for(alice).label == "9+"
+
+
+def test_keyset_paging_walks_every_row_once_in_order(alice, make_notifications):
+    rows = make_notifications(alice, 25)
+    # Several rows with one timestamp: the id breaks the tie.
+    Notification.objects.filter(pk__in=[r.pk for r in rows[10:15]]).update(created=rows[10].created)
+    seen, cursor = [], None
+    while True:
+        page = Notification.objects.for_user(alice).newest_first()
+        if cursor:
+            page = page.before(cursor)
+        page = list(page[:7])
+        if not page:
+            break
+        seen += [n.pk for n in page]
+        cursor = parse_cursor(page[-1].cursor)
+    expected = list(
+        Notification.objects.for_user(alice).order_by("-created", "-id").values_list("pk", flat=True)
+    )
+    assert seen == expected and len(seen) == 25
+
+
+def test_cursor_round_trip(alice, make_notifications):
+    (row,) = make_notifications(alice, 1)
+    assert parse_cursor(row.cursor) == (row.created, row.pk)
+
+
+@pytest.mark.parametrize("bad", ["", "abc", "1", "1.", ".1", "-1.2", "1.2.3", "9" * 30 + ".1", "1e5.2"])
+def test_malformed_cursors_are_refused(bad):
+    with pytest.raises(ValueError):
+        parse_cursor(bad)
+
+
+def test_mark_read_and_unread(alice, make_notifications):
+    (row,) = make_notifications(alice, 1)
+    row.mark_read()
+    assert Notification.objects.get().read_at is not None
+    row.mark_unread()
+    assert Notification.objects.get().read_at is None
