@@ -6,6 +6,7 @@ demo on SQLite in the project folder.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -54,6 +55,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "webpush",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -161,6 +164,26 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# Work after the response (push delivery) runs as tasks: a database-backed queue by default,
+# worked by `manage.py db_worker`; TASKS_BACKEND swaps in another django.tasks backend.
+TASKS = {"default": {"BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
+
+
+def vapid_keys() -> dict:
+    """VAPID keys from the environment, else from var/vapid.json (made by generate_vapid_keys)."""
+    keys = {
+        "VAPID_PUBLIC_KEY": os.environ.get("VAPID_PUBLIC_KEY", ""),
+        "VAPID_PRIVATE_KEY": os.environ.get("VAPID_PRIVATE_KEY", ""),
+    }
+    path = VAR_DIR / "vapid.json"
+    if not keys["VAPID_PRIVATE_KEY"] and path.exists():
+        keys.update(json.loads(path.read_text()))
+    keys["VAPID_ADMIN_EMAIL"] = os.environ.get("VAPID_ADMIN_EMAIL", "admin@localhost")
+    return keys
+
+
+WEBPUSH_SETTINGS = vapid_keys()
 
 # The inbox app's own settings (read through inbox.conf).
 INBOX_BADGE_POLL_SECONDS = int(os.environ.get("INBOX_BADGE_POLL_SECONDS", "15"))

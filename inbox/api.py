@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -20,6 +21,7 @@ from django.db.models import Model, QuerySet
 
 from .conf import inbox_setting
 from .models import Level, Message, Notification
+from .tasks import queue_deliveries
 from .validators import clean_expiry, clean_level, clean_link, clean_text
 
 __all__ = ["Sent", "notify"]
@@ -68,6 +70,9 @@ def notify(
             count = _bulk_insert(stored, targets, using)
         if count == 0:
             raise ValidationError("There are no recipients: nothing was sent.", code="empty")
+        # Delivery to the outside (push) is queued only once the rows are committed, and a
+        # failure to queue it never undoes the in-app notification.
+        transaction.on_commit(partial(queue_deliveries, stored.pk), using=using, robust=True)
     return Sent(message=stored, count=count)
 
 

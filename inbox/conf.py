@@ -12,6 +12,12 @@ DEFAULTS = {
     "DROPDOWN_SIZE": 8,  # unread items in the bell's dropdown
     "PAGE_SIZE": 20,  # items per dashboard page
     "FANOUT_BATCH_SIZE": 2000,  # recipient rows per INSERT when recipients are a list
+    "PUSH_TTL": 24 * 3600,  # seconds a push service keeps an undelivered push (less if it expires)
+    "PUSH_CONCURRENCY": 16,  # pushes in flight at once
+    "PUSH_TIMEOUT": 10,  # seconds for one push service request
+    "PUSH_MAX_ATTEMPTS": 5,  # a 429, 5xx or network error is retried until this many attempts
+    "PUSH_RETRY_BASE_SECONDS": 30,  # backoff: 30 s, 60 s, 120 s, ... (or the Retry-After header)
+    "PUSH_ALLOW_LOOPBACK": False,  # tests only: accept http://127.0.0.1 push endpoints
 }
 
 

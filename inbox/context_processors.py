@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 
 from .badge import badge_for
@@ -14,4 +15,5 @@ def inbox(request):
     return {
         "inbox_badge": SimpleLazyObject(lambda: badge_for(user)),
         "inbox_poll_seconds": inbox_setting("BADGE_POLL_SECONDS"),
+        "inbox_vapid_public_key": settings.WEBPUSH_SETTINGS.get("VAPID_PUBLIC_KEY", ""),
     }

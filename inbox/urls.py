@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views
+from . import push_views, views
 
 app_name = "inbox"
 
@@ -15,4 +15,9 @@ urlpatterns = [
     path("<int:pk>/unread/", views.mark_unread, name="mark_unread"),
     path("<int:pk>/delete/", views.delete, name="delete"),
     path("send/", views.send, name="send"),
+    path("preferences/", push_views.preferences, name="preferences"),
+    path("push/subscribe/", push_views.subscribe, name="push_subscribe"),
+    path("push/unsubscribe/", push_views.unsubscribe, name="push_unsubscribe"),
+    path("push/renew/", push_views.renew, name="push_renew"),
+    path("push/read/", push_views.mark_read_from_push, name="push_read"),
 ]

@@ -1,0 +1,113 @@
+// The "Push notifications" toggle: asks for permission, subscribes this browser with the
+// site's VAPID key and stores the subscription through a CSRF-protected endpoint.
+(() => {
+  "use strict";
+
+  const supported = "serviceWorker" in navigator && "PushManager" in window && "Notification" in window;
+
+  function keyBytes(base64url) {
+    const padded = (base64url + "=".repeat((4 - (base64url.length % 4)) % 4))
+      .replace(/-/g, "+").replace(/_/g, "/");
+    return Uint8Array.from(atob(padded), (c) => c.charCodeAt(0));
+  }
+
+  function csrfToken() {
+    const meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.content : "";
+  }
+
+  async function post(url, body) {
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+      body: JSON.stringify(body),
+      credentials: "same-origin",
+    });
+    if (!response.ok) {
+      let message = `The server answered ${response.status}.`;
+      try {
+        message = (await response.json()).error || message;
+      } catch (error) { /* not JSON */ }
+      throw new Error(message);
+    }
+    return response;
+  }
+
+  function say(toggle, text) {
+    const status = toggle.parentElement.querySelector("[data-push-status]");
+    if (status) status.textContent = text;
+  }
+
+  function show(toggle, on) {
+    toggle.setAttribute("aria-checked", on ? "true" : "false");
+    toggle.querySelector("[data-push-state]").textContent = on ? "On" : "Off";
+  }
+
+  const BLOCKED = "Notifications are blocked for this site. Allow them in your browser's site "
+    + "settings, then try again.";
+
+  async function turnOn(toggle, registration) {
+    if (Notification.permission === "denied") return say(toggle, BLOCKED);
+    const permission = await Notification.requestPermission();
+    if (permission !== "granted") {
+      return say(toggle, permission === "denied" ? BLOCKED : "Permission was not given; push stays off.");
+    }
+    let subscription;
+    try {
+      subscription = await registration.pushManager.subscribe({
+        userVisibleOnly: true,
+        applicationServerKey: keyBytes(toggle.dataset.vapidKey),
+      });
+    } catch (error) {
+      return say(toggle, `This browser could not subscribe to push: ${error.message}`);
+    }
+    try {
+      await post(toggle.dataset.subscribeUrl, { subscription: subscription.toJSON(), browser: navigator.userAgentData?.brands?.[0]?.brand || "" });
+    } catch (error) {
+      await subscription.unsubscribe();
+      return say(toggle, `Push could not be turned on: ${error.message}`);
+    }
+    show(toggle, true);
+    say(toggle, "Push notifications are on for this browser.");
+  }
+
+  async function turnOff(toggle, registration) {
+    const subscription = await registration.pushManager.getSubscription();
+    if (subscription) {
+      await post(toggle.dataset.unsubscribeUrl, { endpoint: subscription.endpoint }).catch(() => {});
+      await subscription.unsubscribe();
+    }
+    show(toggle, false);
+    say(toggle, "Push notifications are off for this browser.");
+  }
+
+  async function setUp(toggle) {
+    if (toggle.dataset.pushReady) return;
+    toggle.dataset.pushReady = "true";
+    if (!supported || !toggle.dataset.vapidKey) {
+      say(toggle, supported ? "Push is not configured on this site." : "This browser does not support push notifications.");
+      return;
+    }
+    toggle.hidden = false;
+    const registration = await navigator.serviceWorker.ready;
+    show(toggle, Boolean(await registration.pushManager.getSubscription()));
+    toggle.addEventListener("click", async () => {
+      toggle.disabled = true;
+      try {
+        if (toggle.getAttribute("aria-checked") === "true") await turnOff(toggle, registration);
+        else await turnOn(toggle, registration);
+      } finally {
+        toggle.disabled = false;
+      }
+    });
+  }
+
+  function start() {
+    document.querySelectorAll("[data-push-toggle]").forEach(setUp);
+    // The dropdown's toggle arrives with htmx.
+    document.addEventListener("htmx:after:swap", () => document.querySelectorAll("[data-push-toggle]").forEach(setUp));
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();
