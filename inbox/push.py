@@ -177,6 +177,8 @@ def send_one(job, session, vapid, admin_email, ttl, urgency) -> Outcome:
     except requests.RequestException as error:  # refused, timed out, redirected
         kind = "failed" if isinstance(error, requests.TooManyRedirects) else "retry"
         return Outcome(job.subscription_id, kind, detail=type(error).__name__)
+    except Exception as error:  # a bad key or URL in one subscription must not stop the rest
+        return Outcome(job.subscription_id, "failed", detail=f"{type(error).__name__}: {error}"[:200])
     return Outcome(job.subscription_id, "sent", status=201)
 
 

@@ -5,23 +5,10 @@ from __future__ import annotations
 import json
 import os
 
-from cryptography.hazmat.primitives import serialization
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from py_vapid import Vapid
-from py_vapid.utils import b64urlencode
 
-
-def new_key_pair() -> dict:
-    """A P-256 key pair as Web Push wants them: the private number and the uncompressed public
-    point, both base64url without padding."""
-    vapid = Vapid()
-    vapid.generate_keys()
-    private = vapid.private_key.private_numbers().private_value.to_bytes(32, "big")
-    public = vapid.public_key.public_bytes(
-        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
-    )
-    return {"VAPID_PUBLIC_KEY": b64urlencode(public), "VAPID_PRIVATE_KEY": b64urlencode(private)}
+from inbox.vapid import new_key_pair
 
 
 class Command(BaseCommand):
