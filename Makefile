@@ -1,6 +1,6 @@
 # Inbox: two commands.
-#   make run    set up (virtualenv, requirements, database, demo data, static files) and serve
-#               the demo site at http://127.0.0.1:8000
+#   make run    set up (virtualenv, requirements, database, VAPID keys, demo data, static files)
+#               and serve the demo site at http://127.0.0.1:8000, with the task worker beside it
 #   make test   set up the test requirements and Chromium when missing, and run every test
 # Both need Python 3.12+ (3.13 preferred, see .python-version); they install everything else.
 
@@ -18,10 +18,10 @@ PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
 run: $(VENV)/.requirements
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py generate_vapid_keys --if-missing
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	@echo "Serving Inbox at http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
-	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --no-access-log
+	HOST=$(HOST) PORT=$(PORT) bash scripts/serve.sh
 
 test: $(VENV)/.requirements-test
 	bash scripts/test.sh
