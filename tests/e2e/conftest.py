@@ -1,0 +1,145 @@
+"""Browser tests: real Chromium (Debian's, at /usr/bin/chromium) against pytest-django's live
+server. Every context is watched for console errors and page errors (a broken script or a
+Content Security Policy violation), which fail the test at teardown."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test.utils import override_settings
+from playwright.sync_api import BrowserContext, ConsoleMessage, Locator, Page, expect
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium", "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def _media_url(tmp_path_factory):
+    """A real MEDIA_URL for the live server: with the default "" Django's live server serves
+    every file of the working directory at "/" (/service-worker.js came raw from disk instead
+    of from its view, and /var/secret_key would be served too)."""
+    media = override_settings(MEDIA_URL="/media/", MEDIA_ROOT=str(tmp_path_factory.mktemp("media")))
+    media.enable()
+    yield
+    media.disable()
+
+
+@pytest.fixture(scope="session")
+def live_server(django_db_setup, _media_url, live_server):
+    """pytest-django's live server, started after the test database is set up (it hands the
+    server the in-memory SQLite connection only if that exists when the server starts;
+    otherwise each request thread opens, and leaks, its own) and after _media_url."""
+    return live_server
+
+
+@pytest.fixture(scope="session")
+def base_url(live_server):
+    """Relative URLs in page.goto("/inbox/") and expect(page).to_have_url(...)."""
+    return live_server.url
+
+
+@pytest.fixture(autouse=True)
+def fast_poll(settings):
+    """The badge polls every second, so "within one poll" is quick to wait for."""
+    settings.INBOX_BADGE_POLL_SECONDS = 1
+
+
+class BrowserErrors:
+    """Console errors and uncaught page errors of every watched context."""
+
+    def __init__(self):
+        self.errors: list[str] = []
+        self.allowed: list[re.Pattern] = []
+
+    def allow(self, pattern: str) -> None:
+        """Expect console errors matching `pattern` (e.g. Chromium's log of a 403 response)."""
+        self.allowed.append(re.compile(pattern))
+
+    def watch(self, context: BrowserContext) -> None:
+        context.on("console", self._on_console)
+        context.on("weberror", lambda error: self.errors.append(f"page error: {error.error}"))
+
+    def _on_console(self, message: ConsoleMessage) -> None:
+        if message.type == "error":
+            self.errors.append(f"console error: {message.text} ({message.location.get('url')})")
+
+    def unexpected(self) -> list[str]:
+        return [e for e in self.errors if not any(p.search(e) for p in self.allowed)]
+
+
+@pytest.fixture
+def browser_errors():
+    errors = BrowserErrors()
+    yield errors
+    if unexpected := errors.unexpected():
+        pytest.fail("The browser reported errors:\n" + "\n".join(unexpected), pytrace=False)
+
+
+@pytest.fixture
+def new_context(new_context, browser_errors, live_server):
+    """pytest-playwright's contexts (also the `page` fixture's), watched for errors; asking for
+    one starts the live server and gives the test transactional database access."""
+
+    def make(**kwargs) -> BrowserContext:
+        context = new_context(**kwargs)
+        context.set_default_timeout(10_000)
+        browser_errors.watch(context)
+        return context
+
+    return make
+
+
+def log_in(page: Page, username: str, password: str) -> None:
+    """Log in through the real login form; it lands on the dashboard."""
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Notifications", level=1)).to_be_visible()
+
+
+@pytest.fixture
+def login(page):
+    """login(user, password) logs the `page` in through the login form and returns it."""
+
+    def do(user, password: str) -> Page:
+        log_in(page, user.get_username(), password)
+        return page
+
+    return do
+
+
+@pytest.fixture
+def bell(page):
+    """The bell button (its accessible name is "Notifications, N unread")."""
+    return page.get_by_role("button", name=re.compile("^Notifications"))
+
+
+def unread_name(count: int) -> re.Pattern:
+    """The bell's accessible name with `count` unread."""
+    return re.compile(rf"^Notifications\W+{count} unread$")
+
+
+def shows(text: str) -> re.Pattern:
+    """An element's text that contains `text` as whole words (white space around it): for
+    to_have_text on list items, whose text also holds their time and buttons."""
+    return re.compile(rf"(^|\s){re.escape(text)}(\s|$)")
+
+
+def dropdown_of(bell: Locator) -> Locator:
+    """The dropdown panel the bell button says it controls (aria-controls); call it once the
+    page with the bell is loaded."""
+    return bell.page.locator(f"#{bell.get_attribute('aria-controls')}")
