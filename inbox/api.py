@@ -100,9 +100,14 @@ def _resolve(recipients) -> QuerySet | list[int]:
 
 
 def _bulk_insert(message: Message, user_ids: list[int], using: str) -> int:
-    rows = (Notification(recipient_id=pk, message=message, created=message.created) for pk in user_ids)
-    Notification.objects.using(using).bulk_create(rows, batch_size=inbox_setting("FANOUT_BATCH_SIZE"))
-    return len(user_ids)
+    """A list of users fans out like a queryset, a batch of ids at a time (bound parameters
+    are limited), so no model instance is built per recipient."""
+    users = get_user_model()._default_manager.order_by()
+    size = inbox_setting("FANOUT_BATCH_SIZE")
+    return sum(
+        _insert_select(message, users.filter(pk__in=user_ids[start : start + size]), using)
+        for start in range(0, len(user_ids), size)
+    )
 
 
 def _insert_select(message: Message, users: QuerySet, using: str) -> int:
