@@ -88,7 +88,6 @@
       say(toggle, supported ? "Push is not configured on this site." : "This browser does not support push notifications.");
       return;
     }
-    toggle.hidden = false;
     const registration = await navigator.serviceWorker.ready;
     show(toggle, Boolean(await registration.pushManager.getSubscription()));
     toggle.addEventListener("click", async () => {
@@ -100,6 +99,8 @@
         toggle.disabled = false;
       }
     });
+    // Shown only now that it works: a click before the worker is ready would do nothing.
+    toggle.hidden = false;
   }
 
   function start() {

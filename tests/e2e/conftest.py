@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.test.utils import override_settings
 from playwright.sync_api import BrowserContext, ConsoleMessage, Locator, Page, expect
 
 CHROMIUM_ARGS = [
@@ -22,26 +21,18 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
+def browser_type_launch_args(browser_type_launch_args, live_server):
+    """Debian's Chromium. Depending on live_server makes the server start before the browser
+    and stop after it, so no request is cut off at the end of the session."""
     return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium", "args": CHROMIUM_ARGS}
 
 
 @pytest.fixture(scope="session")
-def _media_url(tmp_path_factory):
-    """A real MEDIA_URL for the live server: with the default "" Django's live server serves
-    every file of the working directory at "/" (/service-worker.js came raw from disk instead
-    of from its view, and /var/secret_key would be served too)."""
-    media = override_settings(MEDIA_URL="/media/", MEDIA_ROOT=str(tmp_path_factory.mktemp("media")))
-    media.enable()
-    yield
-    media.disable()
-
-
-@pytest.fixture(scope="session")
-def live_server(django_db_setup, _media_url, live_server):
+def live_server(django_db_setup, live_server):
     """pytest-django's live server, started after the test database is set up (it hands the
     server the in-memory SQLite connection only if that exists when the server starts;
-    otherwise each request thread opens, and leaks, its own) and after _media_url."""
+    otherwise each request thread opens, and leaks, its own). settings.MEDIA_URL is set, so
+    it does not serve the working directory at "/"."""
     return live_server
 
 
