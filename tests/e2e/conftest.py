@@ -5,6 +5,7 @@ Content Security Policy violation), which fail the test at teardown."""
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 
 import pytest
 from playwright.sync_api import BrowserContext, ConsoleMessage, Locator, Page, expect
@@ -91,6 +92,23 @@ def new_context(new_context, browser_errors, live_server):
         return context
 
     return make
+
+
+@contextmanager
+def no_page_load(page: Page):
+    """The actions inside swap content in place: no document loads (htmx's pushState is not
+    one) and the window, marked before, is the same window after."""
+    loads = []
+
+    def record(loaded: Page) -> None:
+        loads.append(loaded.url)
+
+    page.on("load", record)
+    page.evaluate("window.__marker = 1")
+    yield
+    page.remove_listener("load", record)
+    assert page.evaluate("window.__marker") == 1, "the page was reloaded"
+    assert loads == [], f"documents loaded: {loads}"
 
 
 def log_in(page: Page, username: str, password: str) -> None:
