@@ -86,6 +86,8 @@ def _resolve(recipients) -> QuerySet | list[int]:
             raise ValidationError(
                 f"Recipients must be users, not {recipients.model._meta.verbose_name_plural}."
             )
+        if recipients.query.is_sliced:  # qs[:10]: keep the slice inside a subquery
+            return user_model._default_manager.filter(pk__in=recipients.values("pk"))
         return recipients
     if isinstance(recipients, user_model):
         recipients = [recipients]

@@ -122,3 +122,9 @@ def test_links_may_be_site_paths_or_http_urls(alice):
     assert notify(alice, "a", url="/inbox/?filter=all").message.url == "/inbox/?filter=all"
     assert notify(alice, "b", url="https://example.com/x").message.url == "https://example.com/x"
     assert notify(alice, "c", url=None).message.url == ""
+
+
+def test_a_sliced_queryset_sends_to_the_slice(alice, bob, staff):
+    sent = notify(User.objects.order_by("username")[:2], "First two")
+    assert sent.count == 2
+    assert set(Notification.objects.values_list("recipient__username", flat=True)) == {"alice", "bob"}

@@ -1,0 +1,3 @@
+"""Benchmarks for the Inbox app: `bash bench/run.sh` (or `make bench`) prints one table."""
+
+from __future__ import annotations

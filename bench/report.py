@@ -1,0 +1,335 @@
+"""Collect results/ into one table (printed; run.sh also saves it to results/summary.txt).
+
+python -m bench.report
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import sqlite3
+import statistics
+import subprocess
+import time
+from pathlib import Path
+
+from .common import RESULTS, load
+
+ROOT = Path(__file__).resolve().parent.parent
+UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+FANOUT_LABELS = {
+    "queryset": "User queryset",
+    "group": "Group",
+    "list": "list of User objects",
+}
+TARGET_SECONDS_100K = 1.0  # queryset path, 100,000 recipients
+TARGET_SPEEDUP_10K = 100.0  # against django-notifications-hq's notify.send, 10,000 recipients
+TARGET_BADGE_RATIO = 0.90  # badge req/s over the trivial view's
+ANCHOR_BADGE_RATIO = 0.60  # the anchor's published badge/trivial (gunicorn), results-2026-11-24.txt
+PAGES = ("all", "unread", "deep")
+
+
+def run(*args: str) -> str:
+    try:
+        return subprocess.run(args, capture_output=True, text=True, cwd=ROOT, timeout=30).stdout.strip()
+    except OSError:
+        return "?"
+
+
+def other_cpu(text: str) -> int:
+    """The share of the machine that other processes took during the run (run.sh appends it)."""
+    found = re.search(r"other CPU: (\d+)%", text)
+    return int(found.group(1)) if found else 0
+
+
+def parse_wrk(text: str) -> tuple[float, float, float, int, float]:
+    """-> requests/s, p50 ms, p99 ms, errors (non-2xx/3xx responses + socket errors), and the
+    server's CPU ms per request (run.sh appends the server's CPU ticks to wrk's output)."""
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+    requests = int(re.search(r"(\d+) requests in", text).group(1))
+    ticks = re.search(r"server CPU ticks: (\d+) at (\d+)/s", text)
+    cpu_ms = (
+        1000 * int(ticks.group(1)) / int(ticks.group(2)) / requests if ticks and requests else float("nan")
+    )
+    pct = {
+        p: float(v) * UNIT_MS[u]
+        for p, v, u in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
+    }
+    errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses:\s+(\d+)", text))
+    sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    if sockets:
+        errors += sum(int(x) for x in sockets.groups())
+    return rps, pct["50"], pct["99"], errors, cpu_ms
+
+
+def wrk_rows() -> dict:
+    rows = {}
+    for line in (RESULTS / "endpoints.tsv").read_text().splitlines():
+        name = line.split("\t")[0]
+        files = sorted((RESULTS / "wrk").glob(f"{name}_*.txt"))
+        if not files:
+            continue
+        rps, p50, p99, errors, cpu_ms = zip(*(parse_wrk(f.read_text()) for f in files), strict=True)
+        others = [other_cpu(f.read_text()) for f in files]
+        rows[name] = {
+            "rps": statistics.median(rps),
+            "p50": statistics.median(p50),
+            "p99": statistics.median(p99),
+            "errors": sum(errors),
+            "cpu_ms": statistics.median(cpu_ms),
+            "other_max": max(others),
+            "runs": len(files),
+        }
+    return rows
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+def header(lines: list[str]) -> None:
+    import django
+    import uvicorn
+    from django.conf import settings
+
+    with open("/proc/cpuinfo") as cpuinfo:
+        cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), "?")
+    revision = run("git", "rev-parse", "--short", "HEAD")
+    if run("git", "status", "--porcelain", "--untracked-files=no"):
+        revision += " + uncommitted changes"
+    db = settings.DATABASES["default"]
+    name = Path(db["NAME"])
+    name = name.relative_to(ROOT) if name.is_relative_to(ROOT) else name
+    options = db.get("OPTIONS", {})
+    sessions = settings.SESSION_ENGINE.rsplit(".", 1)[-1]
+    push = bool(getattr(settings, "WEBPUSH_SETTINGS", {}).get("VAPID_PRIVATE_KEY"))
+    wrk = run("wrk", "-v").split("\n")[0].split(" Copyright")[0]
+    load_end = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    lines += [
+        "=== Inbox benchmark ===",
+        f"Inbox {revision} | Django {django.get_version()} | SQLite {sqlite3.sqlite_version} | "
+        f"Python {platform.python_version()} | uvicorn {uvicorn.__version__} | {wrk}",
+        f"machine: nproc {run('nproc')} ({cpu}), kernel {platform.release()}; "
+        f"load average at start {os.environ.get('BENCH_LOAD_START', '?')}, at the end {load_end}",
+        f"DB: SQLite file {name}, the site's settings: {options.get('init_command', '').strip()} "
+        f"transaction_mode={options.get('transaction_mode', 'DEFERRED')}, CONN_MAX_AGE={db['CONN_MAX_AGE']}, "
+        f"{sessions} sessions",
+        f"push delivery queued on commit by notify(): {'yes' if push else 'no (no VAPID keys)'}",
+    ]
+    busy_file = RESULTS / "busy.txt"
+    if busy_file.exists():
+        busy = [line.split() for line in busy_file.read_text().splitlines() if line.strip()]
+        lines.append(
+            "CPU busy with other work before each phase (2 s sample; run.sh waits up to 30 s for <=20%): "
+            + ", ".join(f"{phase} {pct}%" for phase, pct in busy)
+        )
+        if any(int(pct) > 20 for _, pct in busy):
+            lines.append(
+                "WARNING: the machine was busy with other work: the figures below are slower than it can do"
+            )
+
+
+def fanout_section(lines: list[str]) -> None:
+    fan = load("fanout")
+    anchor = load("anchor_fanout") if (RESULTS / "anchor_fanout.json").exists() else {}
+    anchor_versions = (RESULTS / "anchor_versions.txt").read_text().strip() if anchor else ""
+    base = {n: anchor[f"autocommit_{n}"]["median_s"] for n in (1_000, 10_000) if f"autocommit_{n}" in anchor}
+    lines += [
+        "",
+        "1. Fan-out write: inbox.api.notify(recipients, text), one call, on the bench SQLite file  "
+        "[median of 3, rows deleted between runs]",
+        f"   {'path':<33}{'N':>8}{'wall s':>9}{'us/row':>8}{'vs anchor':>11}  {'target':<22}queries",
+    ]
+    for row in fan.values():
+        n, seconds = row["n"], row["median_s"]
+        speedup = f"{base[n] / seconds:>10.0f}x" if n in base else f"{'':>11}"
+        target = ""
+        if row["path"] == "queryset" and n == 100_000:
+            target = f"<{TARGET_SECONDS_100K:g} s: {verdict(seconds < TARGET_SECONDS_100K)}"
+        elif n == 10_000 and n in base:
+            target = f">={TARGET_SPEEDUP_10K:g}x: {verdict(base[n] / seconds >= TARGET_SPEEDUP_10K)}"
+        verbs = ", ".join(f"{v} {c}" for v, c in sorted(row["by_verb"].items()))
+        lines.append(
+            f"   {FANOUT_LABELS[row['path']]:<33}{n:>8,}{seconds:>9.3f}{1e6 * seconds / n:>8.1f}{speedup}  "
+            f"{target:<22}{row['queries']} ({verbs})"
+        )
+    if anchor:
+        lines.append(f"   anchor, measured in this run ({anchor_versions}), recipient=<queryset of N users>:")
+        for key, label in (
+            ("autocommit", "notify.send (default autocommit)"),
+            ("atomic", "notify.send in atomic()"),
+        ):
+            for n in (1_000, 10_000):
+                row = anchor.get(f"{key}_{n}")
+                if row:
+                    verbs = ", ".join(f"{v} {c}" for v, c in sorted(row["by_verb"].items()))
+                    lines.append(
+                        f"   {label:<33}{n:>8,}{row['median_s']:>9.3f}{1e6 * row['median_s'] / n:>8.1f}"
+                        f"{'':>11}  {'':<22}{row['queries']} ({verbs})"
+                    )
+    else:
+        lines.append(
+            "   anchor: not measured in this run (BENCH_SKIP_ANCHOR set or it failed): no speed-up targets"
+        )
+
+
+def badge_section(lines: list[str], wrk: dict, inproc: dict, wrk_flags: str) -> None:
+    lines += [
+        "",
+        f"2. Unread badge under load: uvicorn config.asgi:application --workers 2, {wrk_flags}, "
+        "Cookie: sessionid  [median of 3 runs]",
+        "   user reader: 10,000 notifications, 5,000 unread (the badge shows 99+); trivial = same server,",
+        "   middleware and login (reads request.user: session + user queries), returns 'ok'",
+    ]
+    lines += table_head()
+    for name in ("badge", "trivial"):
+        lines.append(table_row(name, wrk, inproc, wrk.get("trivial")))
+    lines.append(other_line(wrk, ("badge", "trivial")))
+    if "badge" in wrk and "trivial" in wrk:
+        ratio = wrk["badge"]["rps"] / wrk["trivial"]["rps"]
+        cpu_ratio = wrk["trivial"]["cpu_ms"] / wrk["badge"]["cpu_ms"]
+        ep = inproc["endpoints"]
+        inproc_ratio = ep["trivial"]["inprocess_ms"] / ep["badge"]["inprocess_ms"]
+        ok = verdict(ratio >= TARGET_BADGE_RATIO)
+        lines += [
+            f"   target badge/trivial req/s >= {TARGET_BADGE_RATIO:.2f}: {ratio:.2f} {ok}   "
+            f"(anchor, django-notifications-hq's badge on gunicorn, published: {ANCHOR_BADGE_RATIO:.2f})",
+            f"   cross-checks, trivial/badge: server CPU per request {cpu_ratio:.2f}, "
+            f"in-process ms {inproc_ratio:.2f}",
+        ]
+    b = inproc.get("badge_breakdown")
+    if b:
+        lines += [
+            "   where the time goes, in-process ms [median of 5]: "
+            f"trivial request {b['trivial_request']:.2f}, badge request {b['badge_request']:.2f};",
+            f"     badge_for() {b['badge_for']:.2f}, of which its COUNT's SQL {b['count_raw_sql']:.2f}; "
+            f"rendering bell.html#badge {b['render_partial']:.2f};",
+            f"     through Django's ASGI handler (AsyncClient: the sync/async hops the server pays too): "
+            f"trivial {b['trivial_asgi']:.2f}, badge {b['badge_asgi']:.2f}",
+        ]
+
+
+def table_head() -> list[str]:
+    return [
+        f"   {'endpoint':<14}{'req/s':>7}{'p50 ms':>8}{'p99 ms':>8}{'/trivial':>9}{'CPU ms':>7}{'SQL/req':>8}"
+        f"{'in-proc ms':>11}{'errors':>7}  path"
+    ]
+
+
+def table_row(name: str, wrk: dict, inproc: dict, floor: dict | None) -> str:
+    ip = inproc["endpoints"][name]
+    w = wrk.get(name)
+    if w is None:
+        http, errors = f"{'-':>7}{'-':>8}{'-':>8}{'-':>9}{'-':>7}", f"{'-':>7}"
+    else:
+        ratio = f"{w['rps'] / floor['rps']:>9.2f}" if floor else f"{'-':>9}"
+        http = f"{w['rps']:>7.0f}{w['p50']:>8.1f}{w['p99']:>8.1f}{ratio}{w['cpu_ms']:>7.2f}"
+        errors = f"{w['errors']:>7}"
+    path = ip["path"] if len(ip["path"]) < 40 else ip["path"][:37] + "..."
+    return f"   {name:<14}{http}{ip['queries']:>8}{ip['inprocess_ms']:>11.2f}{errors}  {path}"
+
+
+def other_line(wrk: dict, names) -> str:
+    """How much of the machine other processes took during these endpoints' runs."""
+    worst = {name: wrk[name]["other_max"] for name in names if name in wrk}
+    if not worst:
+        return "   (no HTTP runs)"
+    peak = max(worst.values())
+    warn = "  WARNING: busy machine, req/s and latency are low" if peak > 15 else ""
+    return f"   other processes' CPU during these runs, worst run: {peak}% of the 2 cores{warn}"
+
+
+def dashboard_section(lines: list[str], wrk: dict, inproc: dict, wrk_flags: str) -> None:
+    seed = load("seed")
+    sizes, deep = seed["list_sizes"], seed["deep_rows"]
+    lines += [
+        "",
+        f"3. Dashboard GET /inbox/ (the full page: 20 rows and the bell's badge), same server, {wrk_flags}"
+        "  [median of 3 runs]",
+        f"   big: {sizes['big']:,} notifications ({sizes['big'] // 2:,} unread); small: {sizes['small']:,} "
+        f"({sizes['small'] // 2:,} unread); *_deep = the 'load more' page after row {deep['big']:,} (big) or "
+        f"{deep['small']:,} (small)",
+    ]
+    lines += table_head()
+    names = [f"{user}_{page}" for user in ("big", "small") for page in PAGES]
+    for name in names:
+        lines.append(table_row(name, wrk, inproc, wrk.get("trivial")))
+    lines.append(other_line(wrk, names))
+    ep = inproc["endpoints"]
+    flat = {page: ep[f"big_{page}"]["inprocess_ms"] / ep[f"small_{page}"]["inprocess_ms"] for page in PAGES}
+    lines.append(
+        "   flat? in-proc ms big / small: "
+        + ", ".join(f"{page} {ratio:.2f}" for page, ratio in flat.items())
+        + "  (1.00 = the list's length costs nothing)"
+    )
+
+    paging = inproc["paging"]
+    big, small = paging["big"], paging["small"]
+    lines += [
+        "",
+        "   The page query alone, in-process ms [median of 5]: what the view runs, and what a user",
+        "   would pick instead (Django's Paginator: COUNT + OFFSET) for the same rows:",
+        f"   {'query':<56}{f'big {big["rows"]:,}':>14}{f'small {small["rows"]}':>12}  queries",
+    ]
+    cases = (
+        ("keyset_top", "keyset (the app): first page"),
+        ("keyset_deep", f"keyset (the app): after row {big['depth']:,} / {small['depth']}"),
+        ("paginator_top", "Django Paginator.page(1): COUNT + LIMIT"),
+        (
+            "paginator_deep",
+            f"Django Paginator.page({big['deep_page']} / {small['deep_page']}): COUNT + OFFSET",
+        ),
+        ("offset_deep", f"OFFSET {big['depth']:,} / {small['depth']} alone (no COUNT)"),
+    )
+    for key, label in cases:
+        lines.append(f"   {label:<56}{big[key]['ms']:>14.2f}{small[key]['ms']:>12.2f}  {big[key]['queries']}")
+
+
+def main() -> None:
+    from .common import setup_django
+
+    setup_django()
+    lines: list[str] = []
+    header(lines)
+    wrk = wrk_rows()
+    inproc = load("inproc")
+    wrk_flags = os.environ.get("BENCH_WRK_FLAGS", "wrk -t2 -c16 -d10s --latency, 2 s warm-up discarded")
+    fanout_section(lines)
+    badge_section(lines, wrk, inproc, wrk_flags)
+    dashboard_section(lines, wrk, inproc, wrk_flags)
+    lines += [
+        "   (/trivial: req/s over the trivial view's; CPU ms: the server processes' CPU time per request,",
+        "   which other work on the machine moves less than req/s; in-proc ms: the same GET through",
+        "   django.test.Client in one process, no HTTP, median of 5 x 20)",
+    ]
+    redos = int((RESULTS / "redos.txt").read_text() or 0) if (RESULTS / "redos.txt").exists() else 0
+    if redos:
+        lines.append(f"   HTTP runs redone because the server died during them: {redos} (raw: wrk/redo*.log)")
+    log = RESULTS / "server.log"
+    text = log.read_text() if log.exists() else ""
+    failures, known = text.count("Traceback"), text.count("RuntimeError: CurrentThreadExecutor already quit")
+    if failures:
+        lines.append(
+            f"   server.log: {failures} tracebacks"
+            + (
+                ", all asgiref's 'CurrentThreadExecutor already quit' (requests cut off by wrk)"
+                if known == failures
+                else ""
+            )
+        )
+    start = os.environ.get("BENCH_START")
+    lines.append("")
+    if start:
+        lines.append(f"total bench/run.sh wall time: {time.time() - int(start):.0f} s")
+    lines.append(
+        "raw: bench/results/wrk/*.txt, queries.sql.txt (SQL per endpoint), explain.txt (query plans),"
+        " *.json, anchor.log"
+    )
+    print("\n".join(lines))
+    (RESULTS / "summary.json").write_text(json.dumps({"wrk": wrk}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
