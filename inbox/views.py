@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -50,6 +51,11 @@ def index(request):
     return render(request, template, context)
 
 
+def back_url(show: str) -> str:
+    """Where an action returns to without JavaScript (reversed once per page, not per form)."""
+    return f"{reverse('inbox:index')}?filter={show}"
+
+
 def inbox_page(user, show: str, cursor=None) -> dict:
     size = inbox_setting("PAGE_SIZE")
     rows = Notification.objects.for_user(user).visible().select_related("message").newest_first()
@@ -60,6 +66,7 @@ def inbox_page(user, show: str, cursor=None) -> dict:
     items = list(rows[: size + 1])
     return {
         "filter_choices": FILTER_CHOICES,
+        "back_url": back_url(show),
         "items": items[:size],
         "next_cursor": items[size - 1].cursor if len(items) > size else None,
     }
@@ -137,7 +144,8 @@ def after_action(request, notification, whole_list=False):
         context = {"filter": place, **inbox_page(request.user, place)}
         html = render_to_string("inbox/index.html#list", context, request)
     elif notification is not None and (place == "all" or not notification.is_read):
-        html = render_to_string("inbox/index.html#item", {"n": notification, "filter": place}, request)
+        context = {"n": notification, "filter": place, "back_url": back_url(place)}
+        html = render_to_string("inbox/index.html#item", context, request)
     else:
         html = ""  # the item left the list it was in
     badge_html = render_to_string(
