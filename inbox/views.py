@@ -21,7 +21,7 @@ from .forms import SendForm
 from .models import Notification, parse_cursor
 
 FILTER_CHOICES = [("unread", "Unread"), ("all", "All")]
-FILTERS = ("all", "unread")
+FILTERS = tuple(value for value, _ in FILTER_CHOICES)
 PLACES = ("dropdown", *FILTERS)  # where an action was clicked: what to send back
 
 
