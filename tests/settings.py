@@ -12,3 +12,6 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 WEBPUSH_SETTINGS = {**new_key_pair(), "VAPID_ADMIN_EMAIL": "push-tests@example.com"}
 TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+# A clean checkout has no collected static files: serve them from the app folders instead.
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True
