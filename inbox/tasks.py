@@ -23,6 +23,7 @@ __all__ = ["deliver_push", "queue_deliveries", "read_token"]
 
 logger = logging.getLogger(__name__)
 READ_TOKEN_SALT = "inbox.push.read"
+RETRY_BATCH = 5000  # subscription ids per retry task
 
 
 def queue_deliveries(message_id: int) -> None:
@@ -45,9 +46,12 @@ def deliver_push(message_id: int, subscription_ids: list[int] | None = None, att
     if message is None or message.is_expired():
         return {"skipped": "the message was deleted or has expired"}
 
-    targets = Notification.objects.filter(
-        message=message, read_at__isnull=True, recipient__webpush_info__isnull=False
-    ).values(
+    # One filter() call, so the conditions and the values below share one join.
+    conditions = {"message": message, "read_at__isnull": True, "recipient__webpush_info__isnull": False}
+    if subscription_ids is not None:
+        conditions["recipient__webpush_info__subscription_id__in"] = subscription_ids
+    subscribed = Notification.objects.filter(**conditions)
+    targets = subscribed.values(
         "id",
         "recipient_id",
         sub_id=F("recipient__webpush_info__subscription_id"),
@@ -55,14 +59,12 @@ def deliver_push(message_id: int, subscription_ids: list[int] | None = None, att
         p256dh=F("recipient__webpush_info__subscription__p256dh"),
         auth=F("recipient__webpush_info__subscription__auth"),
     )
-    if subscription_ids is not None:
-        targets = targets.filter(sub_id__in=subscription_ids)
     targets = list(targets)
     if not targets:
         return {"sent": 0}
 
     unread = dict(
-        Notification.objects.filter(recipient_id__in={t["recipient_id"] for t in targets})
+        Notification.objects.filter(recipient_id__in=subscribed.values("recipient_id"))
         .unread()
         .visible()
         .order_by()
@@ -115,9 +117,10 @@ def settle(message_id: int, outcomes, attempt: int) -> dict:
     if retry and attempt < inbox_setting("PUSH_MAX_ATTEMPTS"):
         backoff = inbox_setting("PUSH_RETRY_BASE_SECONDS") * 2 ** (attempt - 1)
         delay = min(max([backoff] + [o.retry_after or 0 for o in retry]), 3600)
-        deliver_push.using(run_after=timezone.now() + timedelta(seconds=delay)).enqueue(
-            message_id, [o.subscription_id for o in retry], attempt + 1
-        )
+        later = deliver_push.using(run_after=timezone.now() + timedelta(seconds=delay))
+        ids = [o.subscription_id for o in retry]
+        for start in range(0, len(ids), RETRY_BATCH):  # bounded, for the databases' parameter limits
+            later.enqueue(message_id, ids[start : start + RETRY_BATCH], attempt + 1)
     elif retry:
         logger.warning("Giving up pushing message %s to %d subscriptions", message_id, len(retry))
     for failed in by_kind.get("failed", []):

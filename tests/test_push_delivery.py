@@ -127,6 +127,14 @@ def test_429_is_retried_after_retry_after(alice, receiver, subscribe):
     assert len(receiver.received) == 1
 
 
+def test_a_retry_sends_only_to_the_subscriptions_that_failed(alice, receiver, subscribe):
+    subscribe(alice, "laptop")
+    phone = subscribe(alice, "phone")
+    sent = notify(alice, "Hello")
+    assert deliver_push.call(sent.message.pk, [phone.pk], 2)["sent"] == 1
+    assert [p["path"] for p in receiver.received] == ["/push/phone"]
+
+
 def test_5xx_backs_off_exponentially_and_gives_up(settings, alice, receiver, subscribe):
     settings.INBOX_PUSH_MAX_ATTEMPTS = 3
     info = subscribe(alice, "down")
