@@ -89,7 +89,7 @@ def verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
 
-def header(lines: list[str]) -> None:
+def header(lines: list[str], *, only_push: bool = False) -> None:
     import django
     import uvicorn
     from django.conf import settings
@@ -118,7 +118,9 @@ def header(lines: list[str]) -> None:
         f"{sessions} sessions",
         f"push delivery queued on commit by notify(): {'yes' if push else 'no (no VAPID keys)'}",
     ]
-    busy_file = RESULTS / "busy.txt"
+    if only_push:  # BENCH_ONLY=push: the DB and queueing lines are about sections 1 to 3
+        lines[-2:] = []
+    busy_file = RESULTS / "push" / "busy.txt" if only_push else RESULTS / "busy.txt"
     if busy_file.exists():
         busy = [line.split() for line in busy_file.read_text().splitlines() if line.strip()]
         lines.append(
@@ -287,11 +289,102 @@ def dashboard_section(lines: list[str], wrk: dict, inproc: dict, wrk_flags: str)
         lines.append(f"   {label:<56}{big[key]['ms']:>14.2f}{small[key]['ms']:>12.2f}  {big[key]['queries']}")
 
 
+PUSH_LABELS = {
+    "django-webpush": "django-webpush send_user_notification",
+    "send_pushes c1": "Inbox send_pushes, concurrency 1",
+    "send_pushes c16": "Inbox send_pushes, concurrency 16",
+    "deliver_push": "Inbox deliver_push task body",
+}
+
+
+def push_section(lines: list[str]) -> None:
+    from importlib.metadata import version
+
+    data = json.loads((RESULTS / "push" / "push.json").read_text())
+    n, reps, slow_reps = data["n"], data["reps"], data["slow_reps"]
+    versions = ", ".join(f"{p} {version(p)}" for p in ("django-webpush", "pywebpush", "requests"))
+    cols = ("path", "pushes", "wall s", "pushes/s", "vs django-webpush", "CPU ms/push", "sender", "service")
+    under = ("", "", "", "", "", "send+serv", "core %", "ok/rejected")
+    lines += [
+        "",
+        f"4. Web Push delivery: {n:,} pushes to {n:,} subscriptions on a local push service, beside "
+        f"django-webpush  [median of {reps}, in rounds]",
+        "   the service: its own process on 127.0.0.1 (ThreadingHTTPServer, HTTP/1.1 keep-alive, backlog",
+        "   256) that, like a real one, verifies each VAPID JWT (ES256 signature, aud, exp, sub, the site's",
+        "   key) and decrypts the aes128gcm body, then answers 201. Subscriptions: real P-256 keys, 16-byte",
+        f"   auth secrets. {versions}; own SQLite file",
+        "   results/push/push.sqlite3 (the site's options). django-webpush: one user holding all",
+        f"   {n:,} subscriptions (one query: its fastest form). deliver_push: notify() to {n:,} users "
+        "with one",
+        "   subscription each (untimed), then the task's body: the query, payloads with signed read tokens,",
+        "   send_pushes at the default concurrency 16, settling. 2 cores: the sender and the service are a",
+        "   process each; the sender's threads share one GIL.",
+        push_row(cols),
+        push_row(under),
+    ]
+    for latency, rows in data["variants"].items():
+        base = rows.get("django-webpush")
+        where = "a push service across the internet" if int(latency) else "loopback"
+        lines.append(f"   added latency {latency} ms per request ({where}):")
+        for path, row in rows.items():
+            runs, wall = row["runs"], row["wall_s"]
+            speedup = f"{base['wall_s'] / wall:.2f}x" if base and not base["failed_runs"] else "-"
+            cpu = f"{1000 * row['sender_cpu_s'] / n:.2f}+{1000 * row['receiver_cpu_s'] / n:.2f}"
+            counts = [(r["receiver"]["ok"], r["receiver"]["rejected"]) for r in runs]
+            if len(set(counts)) == 1:
+                service = f"{counts[0][0]:,}/{counts[0][1]} x{len(runs)}"
+            else:
+                service = ", ".join(f"{ok}/{rejected}" for ok, rejected in counts)
+            note = f"FAILED ({row['failed_runs']} of {len(runs)} runs)" if row["failed_runs"] else ""
+            rate = "-" if row["failed_runs"] else f"{n / wall:.0f}"
+            cells = (PUSH_LABELS[path], f"{n:,}", f"{wall:.2f}", rate, speedup if rate != "-" else "-", cpu)
+            core = f"{100 * row['sender_cpu_s'] / wall:.0f}"
+            lines.append(f"{push_row((*cells, core, service))}  {note}".rstrip())
+        c1, c16, task = rows.get("send_pushes c1"), rows.get("send_pushes c16"), rows.get("deliver_push")
+        if base and c1 and c16 and task and not any(row["failed_runs"] for row in rows.values()):
+            lines += [
+                "   where the win comes from: django-webpush -> send_pushes c1 "
+                f"{base['wall_s'] / c1['wall_s']:.2f}x (one keep-alive connection, the key parsed once);",
+                f"     c1 -> c16 {c1['wall_s'] / c16['wall_s']:.2f}x (16 in flight); deliver_push over "
+                "send_pushes c16 (query, payloads, settling): "
+                f"{task['wall_s'] / c16['wall_s']:.2f}x the wall time",
+            ]
+        worst = max(row["other_cpu_max"] for row in rows.values())
+        warn = "  WARNING: busy machine, pushes/s are low" if worst > 15 else ""
+        lines.append(
+            f"   other processes' CPU during these runs, worst run: {worst:.0f}% of the 2 cores{warn}"
+        )
+    if slow_reps < reps and any(int(latency) for latency in data["variants"]):
+        lines.append(
+            f"   (with added latency the two sequential paths run {slow_reps} time(s), BENCH_PUSH_SLOW_REPS:"
+            f" {n:,} x the latency is their floor)"
+        )
+    load = f"{' '.join(data['load_start'])} -> {' '.join(data['load_end'])}"
+    lines += [
+        "   (CPU ms/push: the sender process's CPU + the service's, per push; sender core %: the sender's",
+        f"   CPU over wall time, 100 = one core busy; load average during the section {load})",
+    ]
+
+
+def push_row(cells) -> str:
+    path, pushes, wall, rate, speedup, cpu, core, service = cells
+    return (
+        f"   {path:<38}  {pushes:>6}  {wall:>6}  {rate:>8}  {speedup:>17}  {cpu:>11}  {core:>6}"
+        f"  {service:<11}"
+    ).rstrip()
+
+
 def main() -> None:
     from .common import setup_django
 
     setup_django()
     lines: list[str] = []
+    if os.environ.get("BENCH_ONLY") == "push":
+        header(lines, only_push=True)
+        push_section(lines)
+        lines += ["", "raw: bench/results/push/push.json (every run), push/summary.txt (this table)"]
+        print("\n".join(lines))
+        return
     header(lines)
     wrk = wrk_rows()
     inproc = load("inproc")
@@ -319,13 +412,15 @@ def main() -> None:
                 else ""
             )
         )
+    if (RESULTS / "push" / "push.json").exists():
+        push_section(lines)
     start = os.environ.get("BENCH_START")
     lines.append("")
     if start:
         lines.append(f"total bench/run.sh wall time: {time.time() - int(start):.0f} s")
     lines.append(
         "raw: bench/results/wrk/*.txt, queries.sql.txt (SQL per endpoint), explain.txt (query plans),"
-        " *.json, anchor.log"
+        " *.json, anchor.log, push/push.json"
     )
     print("\n".join(lines))
     (RESULTS / "summary.json").write_text(json.dumps({"wrk": wrk}, indent=2))

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Inbox benchmark: setup + every measurement + one table (printed, and saved to
 # bench/results/summary.txt). Usage, from anywhere: bash bench/run.sh   (or: make bench)
-# About 7 minutes on 2 cores. Traffic goes only to 127.0.0.1 (port 18766, or BENCH_PORT).
+# About 9 minutes on 2 cores. Traffic goes only to 127.0.0.1 (port 18766, or BENCH_PORT; the push
+# service of section 4 listens on a free port that the system picks).
 #
 # Needs the project's virtualenv .venv (make bench creates it: `make .venv/.requirements-test`).
 # Installs wrk with apt when it is missing. The baseline, django-notifications-hq 1.8.3 from
 # ../shared/bench-anchor (or ANCHOR_DIR), is copied to a temporary folder and run there (its
 # folder is left untouched), in its own venv /tmp/anchorvenv (Python 3.11, made when missing).
 # BENCH_SKIP_ANCHOR=1 leaves the baseline out (the table then has no speed-up targets).
+# BENCH_ONLY=push runs only section 4, Web Push delivery (about 90 s; no seed, no wrk; its table goes
+# to bench/results/push/summary.txt and the other results are left as they were).
 set -euo pipefail
 
 BENCH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -33,6 +36,9 @@ WRK_FLAGS=(-t2 -c16 --timeout 10s -H "Connection: close")
 export BENCH_WRK_FLAGS="wrk -t2 -c16 -d${WRK_SECONDS}s --latency --timeout 10s -H 'Connection: close', ${WARMUP_SECONDS} s warm-up discarded"
 cd "$ROOT"
 
+ONLY="${BENCH_ONLY:-}"
+case "$ONLY" in "" | push) ;; *) echo "BENCH_ONLY must be empty or push, not '$ONLY'" >&2; exit 1 ;; esac
+BUSY_FILE="$RES/busy.txt"
 SERVER_PID=""
 ANCHOR_TMP=""
 # Other work on this machine moves every figure. Before each phase, wait (at most QUIET_WAIT s)
@@ -49,7 +55,7 @@ wait_quiet() {  # $1 = phase name
     local deadline=$(( $(date +%s) + QUIET_WAIT )) busy
     busy="$(busy_percent)"
     while [ "$busy" -gt 20 ] && [ "$(date +%s)" -lt "$deadline" ]; do busy="$(busy_percent)"; done
-    echo "$1 $busy" >> "$RES/busy.txt"
+    echo "$1 $busy" >> "$BUSY_FILE"
     if [ "$busy" -gt 20 ]; then echo "  note: the machine is $busy% busy with other work before $1" >&2; fi
 }
 cleanup() {
@@ -57,12 +63,25 @@ cleanup() {
     if [ -n "$ANCHOR_TMP" ]; then rm -rf "$ANCHOR_TMP"; fi
 }
 trap cleanup EXIT
+push_section() {  # section 4: its own SQLite file and push service process (see bench/push.py)
+    wait_quiet push
+    echo "== push: 1,000 pushes to a local push service: django-webpush, send_pushes, deliver_push"
+    "$PY" -m bench.push
+}
 
 # ---------------------------------------------------------------- setup
 echo "== setup"
 if [ ! -x "$PY" ]; then
     echo "No virtualenv at $ROOT/.venv: run 'make bench' (or 'make .venv/.requirements-test') first." >&2
     exit 1
+fi
+if [ "$ONLY" = push ]; then  # section 4 alone; the other results stay as they are
+    rm -rf "$RES/push" && mkdir -p "$RES/push"
+    BUSY_FILE="$RES/push/busy.txt"
+    push_section
+    echo
+    BENCH_ONLY=push "$PY" -m bench.report | tee "$RES/push/summary.txt"
+    exit 0
 fi
 if ! command -v wrk >/dev/null; then apt-get update -qq && apt-get install -y -qq wrk >/dev/null; fi
 rm -rf "$RES" && mkdir -p "$RES/wrk"
@@ -188,6 +207,9 @@ for REP in $(seq "$WRK_REPS"); do
 done
 stop_server
 echo "$REDOS" > "$RES/redos.txt"
+
+# ---------------------------------------------------------------- Web Push delivery
+push_section
 
 # ---------------------------------------------------------------- report
 echo

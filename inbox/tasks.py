@@ -123,6 +123,9 @@ def settle(message_id: int, outcomes, attempt: int) -> dict:
             later.enqueue(message_id, ids[start : start + RETRY_BATCH], attempt + 1)
     elif retry:
         logger.warning("Giving up pushing message %s to %d subscriptions", message_id, len(retry))
-    for failed in by_kind.get("failed", []):
-        logger.warning("Push to subscription %s failed: %s", failed.subscription_id, failed.detail)
+    if failed := by_kind.get("failed"):  # one line per delivery, not one per subscription
+        first = failed[0].detail.splitlines()[0] if failed[0].detail else ""
+        logger.warning(
+            "Push of message %s failed for %d subscriptions; first: %s", message_id, len(failed), first
+        )
     return {kind: len(items) for kind, items in by_kind.items()} | {"attempt": attempt}
