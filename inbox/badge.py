@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .conf import inbox_setting
-from .models import Notification
+from django.db import connections, router
+from django.utils import timezone
 
-__all__ = ["Badge", "badge_for"]
+from .conf import inbox_setting
+from .models import Message, Notification
+
+__all__ = ["Badge", "badge_for", "count_unread"]
 
 
 @dataclass(frozen=True)
@@ -23,4 +26,26 @@ class Badge:
 def badge_for(user) -> Badge:
     limit = inbox_setting("BADGE_MAX")
     # Count one past the limit, so "99" and "99+" can be told apart.
-    return Badge(count=Notification.objects.unread_count(user, limit + 1), limit=limit)
+    return Badge(count=count_unread(user, limit + 1), limit=limit)
+
+
+def count_unread(user, limit: int) -> int:
+    """How many visible unread notifications `user` has, counting no further than `limit`.
+
+    One query (COUNT over a LIMITed subquery on the partial unread index), so the badge costs
+    the same for 5 unread as for 100,000. It is written out because it runs on every badge
+    poll, where compiling the equivalent ORM query cost ten times running it.
+    """
+    connection = connections[router.db_for_read(Notification)]
+    qn = connection.ops.quote_name
+    notification, message = qn(Notification._meta.db_table), qn(Message._meta.db_table)
+    sql = (
+        f"SELECT COUNT(*) FROM (SELECT 1 FROM {notification} n "
+        f"INNER JOIN {message} m ON m.id = n.message_id "
+        "WHERE n.recipient_id = %s AND n.read_at IS NULL "
+        "AND (m.expires_at IS NULL OR m.expires_at > %s) LIMIT %s) unread"
+    )
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user.pk, now, limit])
+        return cursor.fetchone()[0]

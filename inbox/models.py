@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db import connections, models
+from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
@@ -82,27 +82,6 @@ class NotificationQuerySet(models.QuerySet):
         """
         created, pk = cursor
         return self.filter(created__lte=created).filter(Q(created__lt=created) | Q(id__lt=pk))
-
-    def unread_count(self, user, limit: int) -> int:
-        """How many visible unread notifications `user` has, counting no further than `limit`.
-
-        One query (COUNT over a LIMITed subquery on the partial unread index), so the badge
-        costs the same for 5 unread as for 100,000. It is written out because it runs on every
-        badge poll, where compiling the equivalent ORM query cost ten times running it.
-        """
-        connection = connections[self.db]
-        qn = connection.ops.quote_name
-        notification, message = qn(Notification._meta.db_table), qn(Message._meta.db_table)
-        sql = (
-            f"SELECT COUNT(*) FROM (SELECT 1 FROM {notification} n "
-            f"INNER JOIN {message} m ON m.id = n.message_id "
-            "WHERE n.recipient_id = %s AND n.read_at IS NULL "
-            "AND (m.expires_at IS NULL OR m.expires_at > %s) LIMIT %s) unread"
-        )
-        now = connection.ops.adapt_datetimefield_value(timezone.now())
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [user.pk, now, limit])
-            return cursor.fetchone()[0]
 
     def mark_read(self, now=None) -> int:
         return self.unread().update(read_at=now or timezone.now())
