@@ -3,6 +3,8 @@ that changed; every action is a POST that redirects back when JavaScript is off.
 
 from __future__ import annotations
 
+from functools import wraps
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseBadRequest
@@ -89,6 +91,18 @@ def dropdown_context(user) -> dict:
     return {"items": rows.newest_first()[: inbox_setting("DROPDOWN_SIZE")]}
 
 
+def known_place(view):
+    """Refuse an unknown `place` (what to answer with) before the action changes anything."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.POST.get("place", "all") not in PLACES:
+            return HttpResponseBadRequest("Unknown place: use dropdown, all or unread.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 def own_notification(request, pk: int) -> Notification:
     """The user's own visible notification, or 404 (also for another user's id)."""
     rows = Notification.objects.for_user(request.user).visible().select_related("message")
@@ -97,6 +111,7 @@ def own_notification(request, pk: int) -> Notification:
 
 @require_POST
 @login_required
+@known_place
 def mark_read(request, pk):
     notification = own_notification(request, pk)
     notification.mark_read()
@@ -105,6 +120,7 @@ def mark_read(request, pk):
 
 @require_POST
 @login_required
+@known_place
 def mark_unread(request, pk):
     notification = own_notification(request, pk)
     notification.mark_unread()
@@ -113,6 +129,7 @@ def mark_unread(request, pk):
 
 @require_POST
 @login_required
+@known_place
 def delete(request, pk):
     notification = own_notification(request, pk)
     notification.delete()
@@ -121,6 +138,7 @@ def delete(request, pk):
 
 @require_POST
 @login_required
+@known_place
 def mark_all_read(request):
     Notification.objects.for_user(request.user).visible().mark_read()
     return after_action(request, None, whole_list=True)
@@ -135,9 +153,7 @@ def after_action(request, notification, whole_list=False):
             next_url = "inbox:index"
         return redirect(next_url)
 
-    place = request.POST.get("place", "all")
-    if place not in PLACES:
-        return HttpResponseBadRequest("Unknown place: use dropdown, all or unread.")
+    place = request.POST.get("place", "all")  # checked by @known_place
     if place == "dropdown":
         html = render_to_string("inbox/bell.html#dropdown", dropdown_context(request.user), request)
     elif whole_list:

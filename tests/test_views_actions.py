@@ -129,3 +129,10 @@ def test_mark_all_read_from_the_dropdown(alice_client, alice, make_notifications
 def test_an_unknown_place_is_a_400(alice_client, note):
     response = alice_client.post(action("mark_read", note), {"place": "nowhere"}, headers=HTMX)
     assert response.status_code == 400
+
+
+def test_an_unknown_place_changes_nothing(alice_client, alice, note, make_notifications):
+    make_notifications(alice, 2)
+    alice_client.post(action("mark_all_read"), {"place": "nowhere"}, headers=HTMX)
+    alice_client.post(action("delete", note), {"place": "nowhere"}, headers=HTMX)
+    assert Notification.objects.filter(read_at__isnull=True).count() == 3
