@@ -20,7 +20,10 @@ def parse_cursor(value: str) -> tuple[datetime, int]:
     micros, _, pk = value.partition(".")
     if not (micros.isdigit() and pk.isdigit()) or len(micros) > 18 or len(pk) > 18:
         raise ValueError("The paging cursor is not valid.")
-    return EPOCH + int(micros) * ONE_MICROSECOND, int(pk)
+    try:
+        return EPOCH + int(micros) * ONE_MICROSECOND, int(pk)
+    except OverflowError:  # past the year 9999
+        raise ValueError("The paging cursor is not valid.") from None
 
 
 class Level(models.TextChoices):

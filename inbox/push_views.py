@@ -76,7 +76,10 @@ def unsubscribe(request):
     a form POST of subscription_id from the preferences page (no JavaScript needed)."""
     mine = SubscriptionInfo.objects.filter(webpush_info__user=request.user)
     if "subscription_id" in request.POST:
-        get_object_or_404(mine, pk=request.POST["subscription_id"]).delete()
+        subscription_id = request.POST["subscription_id"]
+        if not subscription_id.isdigit():
+            return HttpResponseBadRequest("subscription_id must be a number.")
+        get_object_or_404(mine, pk=subscription_id).delete()
         return redirect("inbox:preferences")
     try:
         body = json_body(request)

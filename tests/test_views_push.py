@@ -156,3 +156,7 @@ def test_renew_replaces_the_endpoint(alice_client):
     assert post_json(Client(), reverse("inbox:push_renew"), body).status_code == 404
     body["subscription"] = subscription("https://internal.example.net/x")
     assert post_json(Client(), reverse("inbox:push_renew"), body).status_code == 400
+
+
+def test_a_malformed_subscription_id_is_a_400(alice_client):
+    assert alice_client.post(UNSUBSCRIBE, {"subscription_id": "abc"}).status_code == 400
