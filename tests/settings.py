@@ -3,8 +3,10 @@ a fast password hasher, fresh VAPID keys and an in-memory task backend whose que
 
 from __future__ import annotations
 
+import os
+
 from config.settings import *  # noqa: F403
-from config.settings import STORAGES
+from config.settings import DATABASES, STORAGES
 from inbox.vapid import new_key_pair
 
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
@@ -15,3 +17,6 @@ TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
 # A clean checkout has no collected static files: serve them from the app folders instead.
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
+# Several test runs at once (one per work tree) each need their own PostgreSQL test database.
+if os.environ.get("TEST_DB_NAME"):
+    DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DB_NAME"]}
