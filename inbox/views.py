@@ -7,7 +7,7 @@ from functools import wraps
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse, HttpResponseBadRequest
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -144,14 +144,22 @@ def mark_all_read(request):
     return after_action(request, None, whole_list=True)
 
 
+def safe_next(request) -> str:
+    """The POSTed `next` if it is a path on this site, else the dashboard. Never a bare word:
+    redirect() would try it as a view name (NoReverseMatch, a 500)."""
+    next_url = request.POST.get("next", "")
+    if next_url.startswith("/") and url_has_allowed_host_and_scheme(
+        next_url, {request.get_host()}, request.is_secure()
+    ):
+        return next_url
+    return reverse("inbox:index")
+
+
 def after_action(request, notification, whole_list=False):
     """What an action answers: a redirect back without JavaScript; for htmx, the piece that
     changed (the dropdown, the list or the item) followed by the badge as an out-of-band swap."""
     if not request.htmx:
-        next_url = request.POST.get("next", "")
-        if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
-            next_url = "inbox:index"
-        return redirect(next_url)
+        return HttpResponseRedirect(safe_next(request))
 
     place = request.POST.get("place", "all")  # checked by @known_place
     if place == "dropdown":

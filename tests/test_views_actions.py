@@ -59,7 +59,9 @@ def test_without_javascript_an_action_redirects_back(alice_client, note):
     assert Notification.objects.get().read_at is not None
 
 
-@pytest.mark.parametrize("unsafe", ["https://evil.example/", "//evil.example/", ""])
+@pytest.mark.parametrize(
+    "unsafe", ["https://evil.example/", "//evil.example/", "", "foo", "inbox:index", "/\\evil.example"]
+)
 def test_an_unsafe_next_falls_back_to_the_dashboard(alice_client, note, unsafe):
     response = alice_client.post(action("mark_read", note), {"next": unsafe})
     assert response["Location"] == "/inbox/"
