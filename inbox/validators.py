@@ -1,14 +1,15 @@
-"""Checks shared by the Python API, the staff form and the command: each returns the clean
+"""Checks shared by the Python API, the staff form, the commands and the admin: each returns the clean
 value or raises ValidationError with a message a person can act on."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.utils import timezone
 
+from .conf import inbox_setting
 from .models import MESSAGE_MAX_LENGTH, URL_MAX_LENGTH, Level
 
 __all__ = ["clean_expiry", "clean_level", "clean_link", "clean_text"]
@@ -65,12 +66,30 @@ def clean_level(level) -> str:
 
 
 def clean_expiry(expires_at, now=None) -> datetime | None:
+    """A timezone-aware moment in the future and at most INBOX_MAX_EXPIRY_DAYS ahead, returned
+    in UTC. A far date with an offset (9999-12-31T23:59-05:00) is past the year 9999 in UTC,
+    which databases and Python cannot store or read back: it is refused here, not on save."""
     if expires_at is None:
         return None
     if not isinstance(expires_at, datetime):
         raise ValidationError("The expiry must be a date and time.", code="invalid")
     if timezone.is_naive(expires_at):
         raise ValidationError("The expiry must be timezone-aware.", code="naive")
-    if expires_at <= (now or timezone.now()):
-        raise ValidationError("The expiry is in the past: nobody would see it.", code="past")
+    max_days = inbox_setting("MAX_EXPIRY_DAYS")
+    too_far = ValidationError(
+        f"The expiry is too far ahead: at most {max_days} days from now.", code="too_far"
+    )
+    try:
+        expires_at = expires_at.astimezone(UTC)
+    except (OverflowError, ValueError):  # past the year 9999 (or before the year 1) in UTC
+        raise (too_far if expires_at.year > 1 else _past()) from None
+    now = now or timezone.now()
+    if expires_at <= now:
+        raise _past()
+    if expires_at > now + timedelta(days=max_days):
+        raise too_far
     return expires_at
+
+
+def _past() -> ValidationError:
+    return ValidationError("The expiry is in the past: nobody would see it.", code="past")
