@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import timedelta
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, ManagementUtility, call_command
@@ -9,6 +13,8 @@ from django.db import connections
 from django.utils import timezone
 
 from inbox.models import Message, Notification
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def send(*args):
@@ -52,8 +58,9 @@ def test_users_and_groups_combine_without_duplicates(team, alice, staff):
 
 
 def test_expires_at_a_date_in_the_site_time_zone(alice):
-    send("Dated", "--user", "alice", "--expires", "2999-12-31T12:00")
-    assert Message.objects.get().expires_at.isoformat() == "2999-12-31T12:00:00+00:00"
+    year = timezone.now().year + 1
+    send("Dated", "--user", "alice", "--expires", f"{year}-12-31T12:00")
+    assert Message.objects.get().expires_at.isoformat() == f"{year}-12-31T12:00:00+00:00"
 
 
 @pytest.mark.parametrize(
@@ -70,6 +77,15 @@ def test_expires_at_a_date_in_the_site_time_zone(alice):
         (["Hi", "--user", "alice", "--expires", "2999-01-01", "--expires-in", "1h"], "not both"),
         (["Hi", "--user", "alice", "--url", "javascript:alert(1)"], "http"),
         (["Hi"], "Choose the recipients"),
+        # Out of range: each was a traceback (OverflowError).
+        (["Hi", "--user", "alice", "--expires-in", "999999999999w"], "too long: at most 3650 days"),
+        (["Hi", "--user", "alice", "--expires-in", "3000000d"], "too long"),
+        (["Hi", "--user", "alice", "--expires-in", "99999999999999999999s"], "too long"),
+        (["Hi", "--user", "alice", "--expires-in", "9" * 5000 + "s"], "too long"),
+        (["Hi", "--user", "alice", "--expires-in", "3651d"], "too long"),
+        (["Hi", "--user", "alice", "--expires-in", "٣d"], "is not a duration"),
+        (["Hi", "--user", "alice", "--expires", "9999-12-31T23:59:59-05:00"], "too far ahead"),
+        (["Hi", "--user", "alice", "--expires", "2999-01-01T00:00"], "too far ahead"),
     ],
 )
 def test_bad_input_is_a_one_line_error_and_sends_nothing(alice, args, error):
@@ -105,6 +121,25 @@ def test_purge_deletes_expired_and_optionally_old_read(alice, make_notifications
     assert Message.objects.count() == 4  # messages nobody holds any more are gone too
 
 
+@pytest.mark.parametrize("days", ["99999999999", "36501", "-1", "ten", "9" * 5000, "٣"])
+def test_purge_with_days_out_of_range_is_a_one_line_error_and_deletes_nothing(
+    alice, make_notifications, days
+):
+    make_notifications(alice, 2, read=True)
+    make_notifications(alice, 1, expired=True)
+    with pytest.raises(CommandError, match="from 0 to 36500") as raised:
+        call_command("purge_notifications", f"--read-older-than={days}", stdout=StringIO())
+    assert "\n" not in str(raised.value)
+    assert Notification.objects.count() == 3
+
+
+def test_purge_accepts_the_largest_bound(alice, make_notifications):
+    make_notifications(alice, 2, read=True)
+    call_command("purge_notifications", "--read-older-than", "36500", stdout=StringIO())
+    call_command("purge_notifications", read_older_than=0, stdout=StringIO())
+    assert Notification.objects.count() == 0
+
+
 def test_purge_dry_run_deletes_nothing(alice, make_notifications):
     make_notifications(alice, 3, expired=True)
     out = StringIO()
@@ -120,3 +155,31 @@ def test_seed_demo_is_repeatable(db):
     call_command("seed_demo", stdout=out)
     assert Notification.objects.count() == count > 0
     assert "alice" in out.getvalue()
+
+
+def test_a_real_run_with_an_overflowing_duration_prints_one_line(tmp_path):
+    """The whole command line, in its own process: no traceback, one line, exit status 1."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": f"sqlite:///{tmp_path}/db",
+    }
+    result = subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "send_notification",
+            "Hi",
+            "--all-users",
+            "--expires-in",
+            "999999999999w",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == ["CommandError: --expires-in is too long: at most 3650 days."]
+    assert "Traceback" not in result.stderr and result.stdout == ""

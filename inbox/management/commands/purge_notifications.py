@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
@@ -10,6 +11,16 @@ from django.utils import timezone
 
 from inbox.models import Message, Notification
 
+MAX_DAYS = 36500  # a hundred years; the bound keeps "now - DAYS" a date Python can hold
+
+
+def parse_days(value) -> int:
+    """DAYS as given on the command line (text) or to call_command (a number)."""
+    text = str(value).strip()
+    if not re.fullmatch(r"\d{1,6}", text, re.ASCII) or int(text) > MAX_DAYS:
+        raise CommandError(f"--read-older-than must be a whole number of days from 0 to {MAX_DAYS}.")
+    return int(text)
+
 
 class Command(BaseCommand):
     help = "Delete expired notifications and, optionally, read ones older than N days."
@@ -17,15 +28,14 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument(
             "--read-older-than",
-            type=int,
             metavar="DAYS",
             help="Also delete read notifications received more than DAYS days ago.",
         )
         parser.add_argument("--dry-run", action="store_true", help="Count, delete nothing.")
 
     def handle(self, *args, read_older_than, dry_run, **options):
-        if read_older_than is not None and read_older_than < 0:
-            raise CommandError("--read-older-than must be 0 or more days.")
+        if read_older_than is not None:
+            read_older_than = parse_days(read_older_than)
         now = timezone.now()
         expired = Message.objects.filter(expires_at__lte=now)
         old_read = Notification.objects.none()

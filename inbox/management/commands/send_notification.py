@@ -10,21 +10,31 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from inbox.api import notify
+from inbox.conf import inbox_setting
 from inbox.recipients import select_recipients
 
-DURATION = re.compile(r"(\d+)\s*([smhdw])")
+DURATION = re.compile(r"(\d+)\s*([smhdw])", re.ASCII)
 UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
 def parse_duration(text: str) -> timedelta:
-    """'90s', '15m', '2h', '1d', '1w' or a sum such as '1h30m'."""
+    """'90s', '15m', '2h', '1d', '1w' or a sum such as '1h30m', at most INBOX_MAX_EXPIRY_DAYS."""
     compact = text.replace(" ", "").lower()
     parts = DURATION.findall(compact)
     if not parts or "".join(n + u for n, u in parts) != compact:
         raise CommandError(f"--expires-in {text!r} is not a duration such as 30m, 2h, 1d or 1h30m.")
-    delta = sum((timedelta(**{UNITS[unit]: int(n)}) for n, unit in parts), timedelta())
+    max_days = inbox_setting("MAX_EXPIRY_DAYS")
+    too_long = CommandError(f"--expires-in is too long: at most {max_days} days.")
+    if len(compact) > 40:  # huge digit strings: int() refuses past 4,300 digits anyway
+        raise too_long
+    try:
+        delta = sum((timedelta(**{UNITS[unit]: int(n)}) for n, unit in parts), timedelta())
+    except OverflowError:  # more than timedelta can hold (999,999,999 days)
+        raise too_long from None
     if not delta:
         raise CommandError("--expires-in must be longer than zero.")
+    if delta > timedelta(days=max_days):
+        raise too_long
     return delta
 
 
