@@ -1,12 +1,39 @@
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 
 from .models import Message, Notification
+from .validators import clean_expiry, clean_level, clean_link, clean_text
+
+
+class MessageAdminForm(forms.ModelForm):
+    """The admin checks a message as the API does (no javascript: link, a bounded expiry)."""
+
+    class Meta:
+        model = Message
+        fields = "__all__"
+
+    def clean_text(self):
+        return clean_text(self.cleaned_data["text"])
+
+    def clean_url(self):
+        return clean_link(self.cleaned_data["url"])
+
+    def clean_level(self):
+        return clean_level(self.cleaned_data["level"])
+
+    def clean_expires_at(self):
+        # An old message whose expiry has passed can still be edited: only a new or changed
+        # expiry must be in the future.
+        if self.instance.pk and "expires_at" not in self.changed_data:
+            return self.instance.expires_at
+        return clean_expiry(self.cleaned_data["expires_at"])
 
 
 @admin.register(Message)
 class MessageAdmin(admin.ModelAdmin):
+    form = MessageAdminForm
     list_display = ["text", "level", "actor", "created", "expires_at"]
     list_filter = ["level", "created"]
     search_fields = ["text", "url", "actor__username"]
