@@ -7,3 +7,11 @@ class InboxConfig(AppConfig):
     name = "inbox"
     verbose_name = "Inbox"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from . import privacy
+
+        privacy.connect_signals()
+        from . import push_session
+
+        push_session.connect_signals()
