@@ -19,6 +19,7 @@ DEFAULTS = {
     "PUSH_MAX_ATTEMPTS": 5,  # a 429, 5xx or network error is retried until this many attempts
     "PUSH_RETRY_BASE_SECONDS": 30,  # backoff: 30 s, 60 s, 120 s, ... (or the Retry-After header)
     "PUSH_ALLOW_LOOPBACK": False,  # tests only: accept http://127.0.0.1 push endpoints
+    "ANONYMOUS_RATE": "60/m",  # requests per address to the endpoints that need no login
 }
 
 

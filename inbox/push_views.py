@@ -17,6 +17,7 @@ from .decorators import login_required
 from .models import Notification
 from .push import InvalidSubscription, clean_subscription, push_configured
 from .tasks import READ_TOKEN_SALT
+from .throttle import rate_limited
 
 READ_TOKEN_MAX_AGE = 90 * 24 * 3600  # a push older than this cannot mark anything read
 
@@ -93,6 +94,7 @@ def unsubscribe(request):
 
 
 @csrf_exempt  # the service worker has no CSRF token; the signed token in the push is the proof
+@rate_limited  # no login: a cap per address
 @require_POST
 def mark_read_from_push(request):
     try:
@@ -110,6 +112,7 @@ def mark_read_from_push(request):
 
 
 @csrf_exempt  # sent by the service worker; knowing the old endpoint (a secret URL) is the proof
+@rate_limited  # no login: a cap per address
 @require_POST
 def renew(request):
     """pushsubscriptionchange: replace a stored subscription's endpoint and keys."""
