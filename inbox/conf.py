@@ -20,6 +20,15 @@ DEFAULTS = {
     "PUSH_RETRY_BASE_SECONDS": 30,  # backoff: 30 s, 60 s, 120 s, ... (or the Retry-After header)
     "PUSH_ALLOW_LOOPBACK": False,  # tests only: accept http://127.0.0.1 push endpoints
     "ANONYMOUS_RATE": "60/m",  # requests per address to the endpoints that need no login
+    # Subscriptions per delivery task, first delivery and retries alike: a task's run time stays
+    # bounded (at worst about BATCH_SIZE / CONCURRENCY x 2 x TIMEOUT seconds), so a lease can end it.
+    "PUSH_BATCH_SIZE": 500,
+    # Pushes sent between two writes of their receipts: a worker killed mid-delivery repeats at
+    # most this many (the notification tag makes a repeat replace, not add, the OS notification).
+    "PUSH_WAVE_SIZE": 100,
+    # A delivery task still RUNNING this long after it started is taken as abandoned (its worker
+    # died) and queued again by `manage.py inbox_worker`; keep it above a batch's worst run time.
+    "TASK_LEASE_SECONDS": 15 * 60,
 }
 
 

@@ -143,3 +143,22 @@ class Notification(models.Model):
     def cursor(self) -> str:
         """This row's keyset position, as it appears in a "load more" link."""
         return f"{(self.created - EPOCH) // ONE_MICROSECOND}.{self.pk}"
+
+
+class PushReceipt(models.Model):
+    """A push that went out: this message reached this subscription. Written in bulk after each
+    wave of sends, so a delivery run again after its worker died skips what was already sent."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="+", db_index=False)
+    # django-webpush's SubscriptionInfo id; no foreign key, so a subscription removed while its
+    # push was in flight never makes the receipt fail to save (a stale receipt is harmless).
+    subscription_id = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            # Also the index behind "what did this message already reach?" (so db_index=False).
+            models.UniqueConstraint(fields=["message", "subscription_id"], name="inbox_one_receipt_per_push"),
+        ]
+
+    def __str__(self) -> str:
+        return f"message {self.message_id} → subscription {self.subscription_id}"

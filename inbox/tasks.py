@@ -1,29 +1,51 @@
 """Work that talks to the outside world, run by the Tasks framework after the response.
 
-notify() queues `deliver_push` when its transaction commits; the default backend keeps the
-queue in the database and `manage.py db_worker` runs it.
+notify() queues `deliver_push(message_id)` when its transaction commits. That first task plans:
+it sends to a small audience itself and splits a large one into tasks of at most
+INBOX_PUSH_BATCH_SIZE subscriptions, so every task's run time is bounded. A task records a
+receipt for each push that went out, a wave at a time, so if its worker dies the task can run
+again (`manage.py inbox_worker` queues again a task left RUNNING past INBOX_TASK_LEASE_SECONDS)
+and skip what was already sent. Delivery is at least once: a repeat is harmless because the
+service worker uses the notification's id as the OS notification's tag.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import unicodedata
 from datetime import timedelta
+from functools import lru_cache
+from itertools import batched
 
 from django.core import signing
+from django.db import transaction
 from django.db.models import Count, F
-from django.tasks import task
+from django.tasks import TaskResultStatus, task
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from webpush.models import SubscriptionInfo
 
 from .conf import inbox_setting
-from .models import Message, Notification
+from .models import Message, Notification, PushReceipt
 from .push import URGENCY, PushJob, push_configured, send_pushes
 
-__all__ = ["deliver_push", "queue_deliveries", "read_token"]
+__all__ = [
+    "deliver_push",
+    "encode_payload",
+    "fit_payload",
+    "queue_deliveries",
+    "read_token",
+    "recover_abandoned_tasks",
+]
 
 logger = logging.getLogger(__name__)
 READ_TOKEN_SALT = "inbox.push.read"
-RETRY_BATCH = 5000  # subscription ids per retry task
+# Push services refuse a body over 4,096 bytes. aes128gcm adds an 86-byte header (salt, record
+# size, sender key), a 1-byte padding delimiter and a 16-byte tag around the plaintext.
+PUSH_MAX_BYTES = 4096
+PAYLOAD_MAX_BYTES = PUSH_MAX_BYTES - 86 - 1 - 16
+ELLIPSIS = "…"
 
 
 def queue_deliveries(message_id: int) -> None:
@@ -40,17 +62,36 @@ def read_token(notification_id: int) -> str:
 
 @task
 def deliver_push(message_id: int, subscription_ids: list[int] | None = None, attempt: int = 1) -> dict:
-    """Push one message to every browser its unread recipients subscribed; soft failures
-    (429, 5xx, network) are queued again with backoff, gone subscriptions are removed."""
+    """Push one message to the browsers its unread recipients subscribed: all of them
+    (`subscription_ids` None: a large audience is split into tasks) or the listed ones.
+    Soft failures (429, 5xx, network) are queued again with backoff, gone subscriptions are
+    removed, and a subscription with a receipt for this message is skipped."""
     message = Message.objects.filter(pk=message_id).first()
     if message is None or message.is_expired():
         return {"skipped": "the message was deleted or has expired"}
+    if subscription_ids is None:
+        subscription_ids = audience(message)
+        size = inbox_setting("PUSH_BATCH_SIZE")
+        if len(subscription_ids) > size:
+            for chunk in batched(subscription_ids, size):
+                deliver_push.enqueue(message_id, list(chunk), attempt)
+            return {"planned": -(-len(subscription_ids) // size), "subscriptions": len(subscription_ids)}
+    sent_before = set(
+        PushReceipt.objects.filter(message=message, subscription_id__in=subscription_ids).values_list(
+            "subscription_id", flat=True
+        )
+    )
+    pending = [pk for pk in subscription_ids if pk not in sent_before]
+    if not pending:
+        return {"sent": 0} | ({"already_sent": len(sent_before)} if sent_before else {})
 
     # One filter() call, so the conditions and the values below share one join.
-    conditions = {"message": message, "read_at__isnull": True, "recipient__webpush_info__isnull": False}
-    if subscription_ids is not None:
-        conditions["recipient__webpush_info__subscription_id__in"] = subscription_ids
-    subscribed = Notification.objects.filter(**conditions)
+    subscribed = Notification.objects.filter(
+        message=message,
+        read_at__isnull=True,
+        recipient__webpush_info__isnull=False,
+        recipient__webpush_info__subscription_id__in=pending,
+    )
     targets = subscribed.values(
         "id",
         "recipient_id",
@@ -77,12 +118,43 @@ def deliver_push(message_id: int, subscription_ids: list[int] | None = None, att
             endpoint=t["endpoint"],
             p256dh=t["p256dh"],
             auth=t["auth"],
-            payload=payload(message, t["id"], unread.get(t["recipient_id"], 0)),
+            payload=fit_payload(payload(message, t["id"], unread.get(t["recipient_id"], 0))),
         )
         for t in targets
     ]
-    outcomes = send_pushes(jobs, ttl=time_to_live(message), urgency=URGENCY.get(message.level, "normal"))
-    return settle(message_id, outcomes, attempt)
+    ttl, urgency = time_to_live(message), URGENCY.get(message.level, "normal")
+    outcomes = []
+    for wave in batched(jobs, inbox_setting("PUSH_WAVE_SIZE")):
+        done = send_pushes(list(wave), ttl=ttl, urgency=urgency)
+        record_wave(message_id, done)
+        outcomes += done
+    result = settle(message_id, outcomes, attempt)
+    return result | ({"already_sent": len(sent_before)} if sent_before else {})
+
+
+def audience(message: Message) -> list[int]:
+    """The subscription ids of the message's unread recipients, in a stable order."""
+    return list(
+        Notification.objects.filter(
+            message=message, read_at__isnull=True, recipient__webpush_info__isnull=False
+        )
+        .order_by("recipient__webpush_info__subscription_id")
+        .values_list("recipient__webpush_info__subscription_id", flat=True)
+    )
+
+
+def record_wave(message_id: int, outcomes) -> None:
+    """After each wave: one INSERT of receipts for what went out, one DELETE of what is gone."""
+    PushReceipt.objects.bulk_create(
+        [
+            PushReceipt(message_id=message_id, subscription_id=o.subscription_id)
+            for o in outcomes
+            if o.kind == "sent"
+        ],
+        ignore_conflicts=True,  # a task run again may have sent some twice
+    )
+    if gone := [o.subscription_id for o in outcomes if o.kind == "gone"]:
+        SubscriptionInfo.objects.filter(pk__in=gone).delete()
 
 
 def payload(message: Message, notification_id: int, unread: int) -> dict:
@@ -98,6 +170,53 @@ def payload(message: Message, notification_id: int, unread: int) -> dict:
     }
 
 
+def encode_payload(data) -> bytes:
+    """The push's plaintext: compact JSON in UTF-8 (not \\u escapes, which take 6 to 12 bytes
+    a character)."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def fit_payload(data: dict, limit: int = PAYLOAD_MAX_BYTES) -> dict:
+    """`data` with its body (then, if need be, its title) cut short with an ellipsis, so that
+    it encrypts to a push a push service accepts; every other field is kept whole."""
+    size = len(encode_payload(data))
+    for field in ("body", "title"):
+        if size <= limit:
+            break
+        text = data[field]
+        room = limit - (size - len(encode_payload(text)))  # bytes left for this field's JSON
+        data = data | {field: shorten(text, room)}
+        size = len(encode_payload(data))
+    return data
+
+
+@lru_cache(maxsize=64)  # one message, many recipients: the same text is cut many times
+def shorten(text: str, room: int) -> str:
+    """The longest prefix of `text`, plus an ellipsis, whose JSON string takes at most `room`
+    bytes; never cut inside a character or in front of a mark or joiner that belongs to it."""
+    low, high = 0, len(text)
+    while low < high:  # binary search on the number of characters kept
+        middle = (low + high + 1) // 2
+        if len(encode_payload(text[:middle] + ELLIPSIS)) <= room:
+            low = middle
+        else:
+            high = middle - 1
+    while 0 < low < len(text) and (joins(text[low]) or text[low - 1] == "\u200d"):
+        low -= 1
+    return text[:low].rstrip() + ELLIPSIS
+
+
+def joins(char: str) -> bool:
+    """A code point that belongs to the character before it: a combining mark, a zero-width
+    joiner, a variation selector, an emoji skin tone or tag."""
+    return (
+        unicodedata.category(char) in ("Mn", "Mc", "Me")
+        or char in "\u200d\ufe0e\ufe0f"
+        or "\U0001f3fb" <= char <= "\U0001f3ff"
+        or "\U000e0020" <= char <= "\U000e007f"
+    )
+
+
 def time_to_live(message: Message) -> int:
     """The push service may hold it this long: never past the message's expiry."""
     ttl = inbox_setting("PUSH_TTL")
@@ -107,20 +226,17 @@ def time_to_live(message: Message) -> int:
 
 
 def settle(message_id: int, outcomes, attempt: int) -> dict:
-    """Remove gone subscriptions; queue the soft failures again with exponential backoff."""
+    """Queue the soft failures again with exponential backoff, in bounded tasks."""
     by_kind: dict[str, list] = {}
     for outcome in outcomes:
         by_kind.setdefault(outcome.kind, []).append(outcome)
-    if gone := by_kind.get("gone"):
-        SubscriptionInfo.objects.filter(pk__in=[o.subscription_id for o in gone]).delete()
     retry = by_kind.get("retry", [])
     if retry and attempt < inbox_setting("PUSH_MAX_ATTEMPTS"):
         backoff = inbox_setting("PUSH_RETRY_BASE_SECONDS") * 2 ** (attempt - 1)
         delay = min(max([backoff] + [o.retry_after or 0 for o in retry]), 3600)
         later = deliver_push.using(run_after=timezone.now() + timedelta(seconds=delay))
-        ids = [o.subscription_id for o in retry]
-        for start in range(0, len(ids), RETRY_BATCH):  # bounded, for the databases' parameter limits
-            later.enqueue(message_id, ids[start : start + RETRY_BATCH], attempt + 1)
+        for chunk in batched([o.subscription_id for o in retry], inbox_setting("PUSH_BATCH_SIZE")):
+            later.enqueue(message_id, list(chunk), attempt + 1)
     elif retry:
         logger.warning("Giving up pushing message %s to %d subscriptions", message_id, len(retry))
     if failed := by_kind.get("failed"):  # one line per delivery, not one per subscription
@@ -129,3 +245,55 @@ def settle(message_id: int, outcomes, attempt: int) -> dict:
             "Push of message %s failed for %d subscriptions; first: %s", message_id, len(failed), first
         )
     return {kind: len(items) for kind, items in by_kind.items()} | {"attempt": attempt}
+
+
+# Tasks that may run again after their worker died (their effects are idempotent enough).
+RECOVERABLE_TASKS = (deliver_push.module_path,)
+
+
+class AbandonedTask(Exception):
+    """Recorded on a task whose worker died while running it (it was queued again)."""
+
+
+ABANDONED_PATH = f"{AbandonedTask.__module__}.{AbandonedTask.__qualname__}"
+
+
+def recover_abandoned_tasks(now=None) -> list[str]:
+    """Queue again every recoverable task that is still RUNNING INBOX_TASK_LEASE_SECONDS after
+    it started (django-tasks-db leaves a task RUNNING forever when its worker dies), with the
+    same arguments, and mark the old one failed. Safe to run from several workers at once:
+    only the one whose update changes the row queues it. Returns the new tasks' ids."""
+    from django_tasks_db.models import DBTaskResult  # only when that backend is installed
+
+    now = now or timezone.now()
+    lease = inbox_setting("TASK_LEASE_SECONDS")
+    stuck = DBTaskResult.objects.running().filter(
+        task_path__in=RECOVERABLE_TASKS, started_at__lt=now - timedelta(seconds=lease)
+    )
+    requeued = []
+    for row in stuck.order_by("started_at")[:1000]:
+        again = import_string(row.task_path).using(
+            priority=row.priority, queue_name=row.queue_name, backend=row.backend_name
+        )
+        args, kwargs = row.args_kwargs["args"], row.args_kwargs["kwargs"]
+        with transaction.atomic(using=DBTaskResult.objects.db):
+            new = again.enqueue(*args, **kwargs)
+            error = AbandonedTask(
+                f"Abandoned: still RUNNING {lease} s after it started at {row.started_at.isoformat()} "
+                f"on worker {(row.worker_ids or ['?'])[-1]}, whose process presumably died. "
+                f"Queued again with the same arguments as task {new.id}."
+            )
+            changed = DBTaskResult.objects.filter(pk=row.pk, status=TaskResultStatus.RUNNING).update(
+                status=TaskResultStatus.FAILED,
+                finished_at=now,
+                exception_class_path=ABANDONED_PATH,
+                traceback=f"{ABANDONED_PATH}: {error}\n",
+            )
+            if not changed:  # another worker recovered it first
+                transaction.set_rollback(True)
+                continue
+        logger.warning(
+            "Task %s (%s %s) was abandoned; queued again as %s", row.pk, row.task_path, args, new.id
+        )
+        requeued.append(str(new.id))
+    return requeued

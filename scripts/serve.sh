@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Serve the site with uvicorn (ASGI) and run the task worker (push delivery) beside it;
-# Ctrl-C stops both. Called by `make run` after setup.
+# Ctrl-C stops both. Called by `make run` after setup. The worker, inbox_worker, is
+# django-tasks-db's db_worker that also queues again the deliveries of a worker that died.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
 HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-8000}"
 
-"$BIN/python" manage.py db_worker --no-startup-delay &
+"$BIN/python" manage.py inbox_worker --no-startup-delay &
 WORKER=$!
 trap 'kill "$WORKER" 2>/dev/null || true; wait "$WORKER" 2>/dev/null || true' EXIT INT TERM
 

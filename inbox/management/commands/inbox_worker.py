@@ -1,0 +1,57 @@
+"""python manage.py inbox_worker [db_worker's options]
+
+django-tasks-db's `db_worker`, plus recovery of deliveries whose worker died: a delivery task
+still RUNNING INBOX_TASK_LEASE_SECONDS after it started is marked failed ("abandoned") and
+queued again with the same arguments. The recovery runs when the worker starts and then every
+half lease in a background thread (not with --batch, which runs what is queued and exits).
+Several workers may run at once; each abandoned task is queued again once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+
+from django.db import connections
+from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
+from django_tasks_db.management.commands import db_worker
+
+from inbox.conf import inbox_setting
+from inbox.tasks import recover_abandoned_tasks
+
+logger = logging.getLogger("inbox.tasks")
+
+
+def recover() -> None:
+    try:
+        recover_abandoned_tasks()
+    except Exception:  # a database hiccup must not stop the worker; the next pass tries again
+        logger.exception("Recovering abandoned tasks failed")
+    finally:
+        connections.close_all()  # this thread's connections only
+
+
+def keep_recovering(every: float) -> None:
+    while True:
+        time.sleep(every)
+        recover()
+
+
+class Command(db_worker.Command):
+    help = "Run the task worker, queueing again the deliveries of workers that died."
+
+    def handle(self, *args, **options):
+        # With --reload, the process that runs tasks is the reloader's child; the parent only watches.
+        runs_tasks = (
+            not options["reload"] or options["batch"] or os.environ.get(DJANGO_AUTORELOAD_ENV) == "true"
+        )
+        if runs_tasks:
+            recover()
+            if not options["batch"]:
+                every = max(inbox_setting("TASK_LEASE_SECONDS") / 2, 1)
+                threading.Thread(
+                    target=keep_recovering, args=(every,), name="inbox-recovery", daemon=True
+                ).start()
+        return super().handle(*args, **options)
