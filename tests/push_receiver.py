@@ -1,6 +1,8 @@
 """A local push service for tests: it checks each request as a real one would (the VAPID JWT:
 ES256 signature, aud, exp, sub; the Web Push headers) and decrypts the aes128gcm body with the
-subscription's private key and auth secret, then answers with the status a test asked for."""
+subscription's private key and auth secret, then answers with the status a test asked for.
+Like a real push service it refuses a body over 4,096 bytes with 413; `delay` (seconds) makes
+it answer slowly."""
 
 from __future__ import annotations
 
@@ -18,7 +20,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-__all__ = ["PushReceiver"]
+__all__ = ["MAX_BODY_BYTES", "PushReceiver"]
+
+MAX_BODY_BYTES = 4096  # what push services accept (RFC 8030 lets them refuse more with 413)
 
 
 def b64url_decode(value: str) -> bytes:
@@ -69,7 +73,8 @@ class Server(ThreadingHTTPServer):
 
 
 class PushReceiver:
-    def __init__(self):
+    def __init__(self, delay: float = 0):
+        self.delay = delay
         self.keys = {}  # path -> (private key, auth secret)
         self.replies = defaultdict(deque)  # path -> statuses (and headers) to answer, in order
         self.received = []  # every accepted push, decrypted
@@ -113,6 +118,15 @@ class PushReceiver:
 
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if receiver.delay:
+                    time.sleep(receiver.delay)
+                if len(body) > MAX_BODY_BYTES:
+                    with receiver.lock:
+                        receiver.rejected.append(f"{self.path}: 413, the body is {len(body)} bytes")
+                    self.send_response(413)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 try:
                     push = receiver.accept(self.path, self.headers, body)
                 except (VapidError, KeyError, ValueError) as error:
@@ -141,6 +155,7 @@ class PushReceiver:
         plaintext = http_ece.decrypt(body, private_key=private_key, auth_secret=auth, version="aes128gcm")
         return {
             "path": path,
+            "size": len(body),  # encrypted
             "payload": json.loads(plaintext),
             "claims": claims,
             "signer": signer,
