@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -40,8 +41,17 @@ def local_secret_key() -> str:
     return path.read_text().strip()
 
 
-SECRET_KEY = os.environ.get("SECRET_KEY") or local_secret_key()
 DEBUG = env_bool("DEBUG", False)
+# HTTPS=true is the production switch (see below): there, the key must come from the
+# environment, not from a file this machine made up (inbox's check inbox.E001 says the same
+# under `manage.py check --deploy`).
+SECRET_KEY_FROM_ENVIRONMENT = bool(os.environ.get("SECRET_KEY"))
+if env_bool("HTTPS", False) and not SECRET_KEY_FROM_ENVIRONMENT:
+    raise ImproperlyConfigured(
+        "SECRET_KEY is not set in the environment, and HTTPS=true says this is production: "
+        "set SECRET_KEY to a long random value, the same on every server."
+    )
+SECRET_KEY = os.environ.get("SECRET_KEY") or local_secret_key()
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 

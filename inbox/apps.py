@@ -15,3 +15,4 @@ class InboxConfig(AppConfig):
         from . import push_session
 
         push_session.connect_signals()
+        from . import checks  # noqa: F401 -- registers the system checks

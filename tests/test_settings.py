@@ -6,25 +6,78 @@ import subprocess
 import sys
 from pathlib import Path
 
+from inbox.checks import check_loopback_push, check_secret_key, check_vapid_keys
+from inbox.vapid import new_key_pair
+
 ROOT = Path(__file__).resolve().parent.parent
+PRODUCTION = {
+    "DJANGO_SETTINGS_MODULE": "config.settings",
+    "HTTPS": "true",
+    "ALLOWED_HOSTS": "inbox.example.com",
+    **{name: value for name, value in new_key_pair().items() if name.startswith("VAPID_")},
+}
 
 
-def test_production_settings_pass_the_deploy_checks():
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "HTTPS": "true",
-        "DEBUG": "false",
-        "SECRET_KEY": secrets.token_urlsafe(60),
-        "ALLOWED_HOSTS": "inbox.example.com",
+def manage(*args, **env):
+    """Run manage.py in its own process with `env` on top of a clean environment."""
+    base = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in {"SECRET_KEY", "DEBUG", "HTTPS", "VAPID_PUBLIC_KEY", "VAPID_PRIVATE_KEY"}
     }
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
         cwd=ROOT,
-        env=env,
+        env={**base, **env},
         capture_output=True,
         text=True,
         check=False,
     )
+
+
+def test_production_settings_pass_the_deploy_checks():
+    env = {**PRODUCTION, "SECRET_KEY": secrets.token_urlsafe(60)}
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **env)
     assert result.returncode == 0, result.stderr + result.stdout
     assert "no issues" in result.stdout
+
+
+def test_production_without_a_secret_key_does_not_start():
+    result = manage("check", "--deploy", **PRODUCTION)
+    assert result.returncode != 0
+    assert result.stderr.rstrip().endswith(
+        "ImproperlyConfigured: SECRET_KEY is not set in the environment, and HTTPS=true says this "
+        "is production: set SECRET_KEY to a long random value, the same on every server."
+    )
+
+
+def test_the_deploy_checks_fail_on_a_generated_secret_key():
+    env = {**PRODUCTION, "HTTPS": "false"}  # the start-up guard is off; the check still fails
+    result = manage("check", "--deploy", **env)
+    assert result.returncode != 0
+    assert "(inbox.E001) SECRET_KEY is not set in the environment" in result.stderr
+
+
+def test_debug_is_off_by_default():
+    result = manage("shell", "--no-imports", "-c", "from django.conf import settings; print(settings.DEBUG)")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
+
+
+def deploy_check_ids() -> set[str]:
+    found = [*check_vapid_keys(None), *check_loopback_push(None), *check_secret_key(None)]
+    return {message.id for message in found}
+
+
+def test_missing_vapid_keys_are_a_deploy_warning(settings):
+    assert "inbox.W001" not in deploy_check_ids()
+    settings.WEBPUSH_SETTINGS = {"VAPID_ADMIN_EMAIL": "admin@example.com"}
+    assert "inbox.W001" in deploy_check_ids()
+
+
+def test_loopback_push_is_an_error_outside_debug(settings):
+    settings.INBOX_PUSH_ALLOW_LOOPBACK = True
+    settings.DEBUG = False
+    assert "inbox.E002" in deploy_check_ids()
+    settings.DEBUG = True
+    assert "inbox.E002" not in deploy_check_ids()

@@ -1,0 +1,58 @@
+"""System checks: the keys the site needs are present and test-only switches are off.
+
+`manage.py check --deploy` runs the ones tagged `deploy`; a production start-up should run it."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core import checks
+
+from .conf import inbox_setting
+from .push import push_configured
+
+__all__ = ["check_loopback_push", "check_secret_key", "check_vapid_keys"]
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_secret_key(app_configs, **kwargs):
+    """A key made up on this machine (the demo's var/secret_key) must not sign production
+    sessions: another server, or a fresh checkout, would make another one and log everyone out.
+    The site's settings say where the key came from in SECRET_KEY_FROM_ENVIRONMENT."""
+    if getattr(settings, "SECRET_KEY_FROM_ENVIRONMENT", True):
+        return []
+    return [
+        checks.Error(
+            "SECRET_KEY is not set in the environment: this server is using a key it generated "
+            "for local use.",
+            hint="Set SECRET_KEY to a long random value, the same on every server "
+            '(python -c "import secrets; print(secrets.token_urlsafe(50))").',
+            id="inbox.E001",
+        )
+    ]
+
+
+@checks.register(deploy=True)
+def check_vapid_keys(app_configs, **kwargs):
+    if push_configured():
+        return []
+    return [
+        checks.Warning(
+            "Web Push is off: WEBPUSH_SETTINGS has no VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY.",
+            hint="Set VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY in the environment "
+            "(manage.py generate_vapid_keys makes a pair).",
+            id="inbox.W001",
+        )
+    ]
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_loopback_push(app_configs, **kwargs):
+    if not inbox_setting("PUSH_ALLOW_LOOPBACK") or settings.DEBUG:
+        return []
+    return [
+        checks.Error(
+            "INBOX_PUSH_ALLOW_LOOPBACK is on: pushes may be sent to this machine's own addresses.",
+            hint="It is for tests only; remove it from production settings.",
+            id="inbox.E002",
+        )
+    ]
