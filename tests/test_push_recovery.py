@@ -5,7 +5,13 @@ RUNNING past the lease is queued again by `manage.py inbox_worker`."""
 # ruff: noqa: F811 (the imported push fixtures are used as arguments)
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -14,15 +20,17 @@ from django.tasks import default_task_backend
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
-from webpush.models import SubscriptionInfo
+from webpush.models import PushInformation, SubscriptionInfo
 
 from inbox.api import notify
 from inbox.models import Message, PushReceipt
 from inbox.tasks import deliver_push, recover_abandoned_tasks
 
+from .push_receiver import PushReceiver
 from .test_push_delivery import queued, receiver, subscribe  # noqa: F401 (fixtures)
 
 DB_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -216,3 +224,102 @@ def test_inbox_worker_recovers_an_abandoned_delivery_when_it_starts(settings, al
     (push,) = receiver.received
     assert push["payload"]["body"] == "Survives a dead worker"
     assert sorted(DBTaskResult.objects.values_list("status", flat=True)) == ["FAILED", "SUCCESSFUL"]
+
+
+# -- end to end: a real worker process is killed mid-delivery, another one finishes the job
+
+WORKER = """
+import os, sys
+import tests.settings as s
+s.DATABASES["default"]["NAME"] = os.environ["INBOX_WORKER_DB_NAME"]
+s.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+s.INBOX_PUSH_ALLOW_LOOPBACK = True
+s.INBOX_PUSH_BATCH_SIZE, s.INBOX_PUSH_WAVE_SIZE, s.INBOX_PUSH_CONCURRENCY = 50, 10, 5
+s.INBOX_TASK_LEASE_SECONDS = 4
+from django.core.management import execute_from_command_line
+execute_from_command_line(["manage.py", "inbox_worker", "--no-startup-delay", "--interval", "0.1",
+                           "--skip-checks", "--no-reload", *sys.argv[1:]])
+"""
+
+
+def start_worker(log, *args) -> subprocess.Popen:
+    env = os.environ | {
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "INBOX_WORKER_DB_NAME": connection.settings_dict["NAME"],
+    }
+    return subprocess.Popen(
+        [sys.executable, "-c", WORKER, *args], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+
+
+def wait_for(condition, seconds: float, what: str, log_path) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"Timed out waiting for {what}; the workers said:\n{log_path.read_text()}")
+        time.sleep(0.005)
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="the worker runs in another process, which cannot see the in-memory SQLite test "
+    "database; this test runs in the PostgreSQL pass",
+)
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_delivery_loses_nothing(settings, tmp_path, django_user_model):
+    settings.TASKS = DB_TASKS
+    settings.INBOX_PUSH_ALLOW_LOOPBACK = True
+    n, wave = 200, 10
+    log_path = tmp_path / "workers.log"
+    with PushReceiver(delay=0.05) as receiver, log_path.open("w") as log:
+        users = django_user_model.objects.bulk_create(django_user_model(username=f"u{i}") for i in range(n))
+        infos = []
+        for user in users:
+            data = receiver.subscription(user.username)
+            infos.append(
+                SubscriptionInfo(
+                    browser="test",
+                    endpoint=data["endpoint"],
+                    p256dh=data["keys"]["p256dh"],
+                    auth=data["keys"]["auth"],
+                )
+            )
+        infos = SubscriptionInfo.objects.bulk_create(infos)
+        PushInformation.objects.bulk_create(
+            PushInformation(user=user, subscription=info) for user, info in zip(users, infos, strict=True)
+        )
+        notify(django_user_model.objects.all(), "To everyone, once")  # queues the delivery on commit
+
+        first = start_worker(log)
+        try:  # SIGKILL once some but not all have arrived: in the second of four tasks of 50
+            wait_for(lambda: len(receiver.received) >= 70, 60, "the first pushes", log_path)
+        finally:
+            first.kill()
+            first.wait()
+        arrived_before = len(receiver.received)
+        assert arrived_before < n
+        (stuck,) = DBTaskResult.objects.filter(status="RUNNING")  # what a dead worker leaves
+
+        # A new worker: it runs what was queued, and queues the stuck task again once it is
+        # past its lease (4 s here), from its periodic recovery.
+        second = start_worker(log)
+        try:
+            wait_for(
+                lambda: not DBTaskResult.objects.exclude(status__in=["SUCCESSFUL", "FAILED"]).exists(),
+                60,
+                "every task to finish",
+                log_path,
+            )
+        finally:
+            second.terminate()
+            second.wait(10)
+
+        counts = Counter(p["path"] for p in receiver.received)
+        assert set(counts) == {f"/push/u{i}" for i in range(n)}  # every subscription got it
+        repeats = sum(counts.values()) - n
+        assert repeats <= wave, counts.most_common(wave + 1)  # at most the wave in flight
+        stuck.refresh_from_db()
+        assert stuck.status == "FAILED" and "Abandoned" in stuck.traceback
+        assert not DBTaskResult.objects.filter(status="RUNNING").exists()
+        assert not receiver.rejected
+        print(f"killed after {arrived_before} of {n} pushes arrived; repeated after recovery: {repeats}")
