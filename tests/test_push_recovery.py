@@ -22,6 +22,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from webpush.models import PushInformation, SubscriptionInfo
 
+from inbox import tasks
 from inbox.api import notify
 from inbox.models import Message, PushReceipt
 from inbox.tasks import deliver_push, recover_abandoned_tasks
@@ -207,6 +208,22 @@ def test_a_task_running_past_the_lease_is_queued_again_once(settings, db):
     assert DBTaskResult.objects.get(pk=other.pk).status == "RUNNING"  # not ours to judge
     assert recover_abandoned_tasks() == []  # done once
     assert DBTaskResult.objects.filter(task_path="inbox.tasks.deliver_push").count() == 3
+
+
+def test_of_two_workers_recovering_at_once_only_one_queues_it_again(settings, db, monkeypatch):
+    settings.TASKS = DB_TASKS
+    stale = running_task([7, [1], 1], timedelta(hours=1))
+    real_import = tasks.import_string
+
+    def another_worker_wins(path):  # it marks the row between our SELECT and our UPDATE
+        DBTaskResult.objects.filter(pk=stale.pk).update(status="FAILED", traceback="recovered elsewhere")
+        return real_import(path)
+
+    monkeypatch.setattr(tasks, "import_string", another_worker_wins)
+    assert recover_abandoned_tasks() == []
+    assert list(DBTaskResult.objects.values_list("status", "traceback")) == [
+        ("FAILED", "recovered elsewhere")
+    ]
 
 
 @pytest.mark.django_db(transaction=True)
