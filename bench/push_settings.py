@@ -17,4 +17,6 @@ from .settings import *  # noqa: E402, F403
 
 WEBPUSH_SETTINGS = {**new_key_pair(), "VAPID_ADMIN_EMAIL": "bench@example.com"}
 INBOX_PUSH_ALLOW_LOOPBACK = True
+# deliver_push(message_id) sends to the whole audience itself (it would split more into tasks).
+INBOX_PUSH_BATCH_SIZE = 10_000
 TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
