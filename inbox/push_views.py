@@ -1,36 +1,108 @@
-"""Endpoints for Web Push: saving and removing a browser's subscription (CSRF-protected, unlike
-django-webpush's own save view), the service worker's "mark read", and the preferences page."""
+"""Endpoints for Web Push: saving, checking and removing a browser's subscription
+(CSRF-protected, unlike django-webpush's own save view), the service worker's renewal and
+"mark read", and the preferences page.
+
+Every JSON endpoint reads its body through `read_json`: at most BODY_MAX_BYTES, UTF-8, a JSON
+object; anything else is a 4xx with {"error": "..."}, never a 500.
+"""
 
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 
 from django.core import signing
-from django.db import transaction
-from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.db import IntegrityError, transaction
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from webpush.models import PushInformation, SubscriptionInfo
 
+from . import push_session
 from .decorators import login_required
 from .models import Notification
-from .push import InvalidSubscription, clean_subscription, push_configured
+from .push import InvalidSubscription, clean_endpoint, clean_subscription, push_configured, secrets_match
 from .tasks import READ_TOKEN_SALT
 from .throttle import rate_limited
 
 READ_TOKEN_MAX_AGE = 90 * 24 * 3600  # a push older than this cannot mark anything read
+READ_TOKEN_MAX_LENGTH = 300
+BODY_MAX_BYTES = 4096  # a subscription is about 400 bytes
+BROWSER_MAX_LENGTH = 100  # django-webpush's SubscriptionInfo.browser
+USER_AGENT_MAX_LENGTH = 500  # django-webpush's SubscriptionInfo.user_agent
+SUBSCRIPTION_ID = re.compile(r"[0-9]{1,18}", re.ASCII)  # "²".isdigit() is True, int("²") fails
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+NOT_YOURS = "This browser's push subscription belongs to another account."
+UNVERIFIED = "The old subscription could not be verified."
+DUMMY_AUTH = "AAAAAAAAAAAAAAAAAAAAAA"  # compared against when the endpoint is unknown
 
 
-def json_body(request):
+class BadRequest(Exception):
+    """Input the endpoint refuses; `status` is the 4xx to answer."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+def error(message: str, status: int = 400) -> JsonResponse:
+    return JsonResponse({"error": message}, status=status)
+
+
+def check_body_size(request) -> None:
     try:
-        return json.loads(request.body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise InvalidSubscription("The request body is not JSON.") from None
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0  # Django reads no body then
+    if length > BODY_MAX_BYTES:
+        raise BadRequest(f"The request body is larger than {BODY_MAX_BYTES} bytes.", 413)
 
 
-def bad_request(message: str) -> JsonResponse:
-    return JsonResponse({"error": message}, status=400)
+def read_json(request) -> dict:
+    """The request's body as a JSON object, or BadRequest (413 when too large)."""
+    check_body_size(request)  # before the body is read
+    body = request.body
+    if len(body) > BODY_MAX_BYTES:
+        raise BadRequest(f"The request body is larger than {BODY_MAX_BYTES} bytes.", 413)
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise BadRequest("The request body is not UTF-8.") from None
+    except RecursionError:
+        raise BadRequest("The request body's JSON is nested too deeply.") from None
+    except ValueError:  # invalid JSON, or a number longer than Python converts
+        raise BadRequest("The request body is not JSON.") from None
+    if not isinstance(data, dict):
+        raise BadRequest("The request body must be a JSON object.")
+    return data
+
+
+def has_control_characters(text: str) -> bool:
+    """Control, format, surrogate, private-use or unassigned characters (NUL among them)."""
+    return any(unicodedata.category(c).startswith("C") for c in text)
+
+
+def clean_browser(value) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise BadRequest("browser must be a string.")
+    if has_control_characters(value):
+        raise BadRequest("browser must not contain control characters.")
+    return value[:BROWSER_MAX_LENGTH]
+
+
+def clean_user_agent(value: str) -> str:
+    return "".join(c for c in value if not unicodedata.category(c).startswith("C"))[:USER_AGENT_MAX_LENGTH]
+
+
+def clean_secret(value, name: str) -> str | None:
+    """An optional auth secret from the body: absent is None, anything but a string is refused."""
+    if value is None or isinstance(value, str):
+        return value
+    raise BadRequest(f"{name} must be a string.")
 
 
 @require_GET
@@ -44,53 +116,105 @@ def preferences(request):
     )
 
 
+class Conflict(Exception):
+    pass
+
+
+def save_subscription(user, fields: dict, browser: str, user_agent: str) -> tuple[SubscriptionInfo, bool]:
+    """Store the subscription for `user`, or raise Conflict if another user owns its endpoint.
+    Safe under concurrency: the unique indexes on the endpoint and on the owner (migration 0002)
+    make every concurrent save of one endpoint end with one row and one owner."""
+    with transaction.atomic():
+        details = {"browser": browser, "user_agent": user_agent}
+        subscription, created = SubscriptionInfo.objects.get_or_create(
+            endpoint=fields["endpoint"], defaults={**fields, **details}
+        )
+        owner, _ = PushInformation.objects.get_or_create(subscription=subscription, defaults={"user": user})
+        if owner.user_id != user.pk:
+            raise Conflict
+        if not created:
+            SubscriptionInfo.objects.filter(pk=subscription.pk).update(**fields, **details)
+    return subscription, created
+
+
 @require_POST
 @login_required
 def subscribe(request):
     """Store this browser's PushSubscription for the user: JSON {"subscription": {...},
-    "browser": "..."}. Saving the same endpoint again updates it (and moves it to this user)."""
+    "browser": "..."}. 201 when new, 200 when the same user saves it again (keys updated),
+    409 when the endpoint belongs to another user (it is never moved silently)."""
     try:
-        body = json_body(request)
-        if not isinstance(body, dict):
-            raise InvalidSubscription("The request body must be a JSON object.")
+        body = read_json(request)
+        browser = clean_browser(body.get("browser"))
         fields = clean_subscription(body.get("subscription"))
-    except InvalidSubscription as error:
-        return bad_request(str(error))
-    browser = str(body.get("browser") or "")[:100]
-    user_agent = request.headers.get("User-Agent", "")[:500]
-    with transaction.atomic():
-        subscription = SubscriptionInfo.objects.filter(endpoint=fields["endpoint"]).first()
-        created = subscription is None
-        subscription = subscription or SubscriptionInfo(endpoint=fields["endpoint"])
-        subscription.p256dh, subscription.auth = fields["p256dh"], fields["auth"]
-        subscription.browser, subscription.user_agent = browser, user_agent
-        subscription.save()
-        PushInformation.objects.filter(subscription=subscription).exclude(user=request.user).delete()
-        PushInformation.objects.get_or_create(subscription=subscription, user=request.user)
+    except (BadRequest, InvalidSubscription) as problem:
+        return error(str(problem), getattr(problem, "status", 400))
+    user_agent = clean_user_agent(request.headers.get("User-Agent", ""))
+    try:
+        subscription, created = save_subscription(request.user, fields, browser, user_agent)
+    except (Conflict, IntegrityError):
+        return error(NOT_YOURS, 409)
+    push_session.remember(request.session, subscription.pk)
     return JsonResponse({"id": subscription.pk}, status=201 if created else 200)
 
 
 @require_POST
 @login_required
-def unsubscribe(request):
-    """Forget one of the user's subscriptions: JSON {"endpoint": ...} from the push toggle, or
-    a form POST of subscription_id from the preferences page (no JavaScript needed)."""
-    mine = SubscriptionInfo.objects.filter(webpush_info__user=request.user)
-    if "subscription_id" in request.POST:
-        subscription_id = request.POST["subscription_id"]
-        if not subscription_id.isdigit():
-            return HttpResponseBadRequest("subscription_id must be a number.")
-        get_object_or_404(mine, pk=subscription_id).delete()
-        return redirect("inbox:preferences")
+def check(request):
+    """Whether this browser's subscription (JSON {"endpoint", "auth"}) is stored for the
+    current user: {"mine": true|false}. The page asks on load, so its switch shows the
+    current user's state and a previous user's subscription is released."""
     try:
-        body = json_body(request)
-    except InvalidSubscription as error:
-        return bad_request(str(error))
-    endpoint = body.get("endpoint") if isinstance(body, dict) else None
-    if not isinstance(endpoint, str) or not endpoint:
-        return bad_request("Give the endpoint of the subscription to remove.")
-    deleted, _ = mine.filter(endpoint=endpoint).delete()
-    return JsonResponse({"removed": bool(deleted)})
+        body = read_json(request)
+        endpoint = clean_endpoint(body.get("endpoint"))
+        auth = clean_secret(body.get("auth"), "auth")
+    except (BadRequest, InvalidSubscription) as problem:
+        return error(str(problem), getattr(problem, "status", 400))
+    subscription = SubscriptionInfo.objects.filter(endpoint=endpoint, webpush_info__user=request.user).first()
+    mine = secrets_match(auth, subscription.auth if subscription else DUMMY_AUTH) and subscription is not None
+    if mine:
+        push_session.remember(request.session, subscription.pk)  # logging out removes it
+    return JsonResponse({"mine": mine})
+
+
+@require_POST
+@login_required
+def unsubscribe(request):
+    """Forget a subscription: JSON {"endpoint", "auth"?} from the push switch removes it when it
+    is the user's, or when "auth" is its secret (the browser holds it, whoever owns the row);
+    a form POST of subscription_id from the preferences page removes one of the user's own."""
+    try:
+        check_body_size(request)
+        if request.content_type in FORM_TYPES:
+            return unsubscribe_by_id(request, request.POST.get("subscription_id", ""))
+        body = read_json(request)
+        endpoint = clean_endpoint(body.get("endpoint"))
+        auth = clean_secret(body.get("auth"), "auth")
+    except InvalidSubscription as problem:
+        return error(f"Give the endpoint of the subscription to remove. {problem}")
+    except BadRequest as problem:
+        return error(str(problem), problem.status)
+    removed = False
+    with transaction.atomic():
+        subscription = SubscriptionInfo.objects.select_for_update().filter(endpoint=endpoint).first()
+        if subscription is not None:
+            mine = PushInformation.objects.filter(subscription=subscription, user=request.user).exists()
+            if mine or (auth is not None and secrets_match(auth, subscription.auth)):
+                push_session.forget(request.session, subscription.pk)
+                subscription.delete()
+                removed = True
+    return JsonResponse({"removed": removed})
+
+
+def unsubscribe_by_id(request, subscription_id: str):
+    if not SUBSCRIPTION_ID.fullmatch(subscription_id):
+        raise BadRequest("subscription_id must be a number.")
+    mine = SubscriptionInfo.objects.filter(webpush_info__user=request.user, pk=int(subscription_id))
+    deleted, _ = mine.delete()
+    if not deleted:
+        return error("No such subscription of yours.", 404)
+    push_session.forget(request.session, int(subscription_id))
+    return redirect("inbox:preferences")
 
 
 @csrf_exempt  # the service worker has no CSRF token; the signed token in the push is the proof
@@ -98,32 +222,48 @@ def unsubscribe(request):
 @require_POST
 def mark_read_from_push(request):
     try:
-        body = json_body(request)
-        token = body.get("token") if isinstance(body, dict) else None
-        if not isinstance(token, str):
+        token = read_json(request).get("token")
+        if not isinstance(token, str) or len(token) > READ_TOKEN_MAX_LENGTH:
             raise signing.BadSignature
         notification_id = signing.loads(token, salt=READ_TOKEN_SALT, max_age=READ_TOKEN_MAX_AGE)
-    except (InvalidSubscription, signing.BadSignature):
-        return HttpResponseBadRequest("The token is missing, altered or too old.")
+    except BadRequest as problem:
+        return error(str(problem), problem.status)
+    except signing.BadSignature:
+        return error("The token is missing, altered or too old.")
     notification = Notification.objects.filter(pk=notification_id).first()
     if notification:
         notification.mark_read()
     return HttpResponse(status=204)
 
 
-@csrf_exempt  # sent by the service worker; knowing the old endpoint (a secret URL) is the proof
+@csrf_exempt  # sent by the service worker, which has no CSRF token: the old auth secret is the proof
 @rate_limited  # no login: a cap per address
 @require_POST
 def renew(request):
-    """pushsubscriptionchange: replace a stored subscription's endpoint and keys."""
+    """pushsubscriptionchange: JSON {"old_endpoint", "old_auth", "subscription"} replaces a
+    stored subscription's endpoint and keys, only when old_auth is that subscription's secret.
+    An unknown endpoint and a wrong secret get the same 403."""
     try:
-        body = json_body(request)
-        if not isinstance(body, dict) or not isinstance(body.get("old_endpoint"), str):
-            raise InvalidSubscription("Give old_endpoint and subscription.")
+        body = read_json(request)
+        if not isinstance(body.get("old_endpoint"), str):
+            raise BadRequest("Give old_endpoint, old_auth and subscription.")
+        old_endpoint = clean_endpoint(body["old_endpoint"])
+        old_auth = body.get("old_auth")
         fields = clean_subscription(body.get("subscription"))
-    except InvalidSubscription as error:
-        return bad_request(str(error))
-    updated = SubscriptionInfo.objects.filter(endpoint=body["old_endpoint"]).update(**fields)
-    if not updated:
-        return JsonResponse({"error": "No subscription has that old endpoint."}, status=404)
-    return JsonResponse({"renewed": updated})
+    except BadRequest as problem:
+        return error(str(problem), problem.status)
+    except InvalidSubscription as problem:
+        return error(str(problem))
+    with transaction.atomic():
+        old = SubscriptionInfo.objects.select_for_update().filter(endpoint=old_endpoint).first()
+        if not (secrets_match(old_auth, old.auth if old else DUMMY_AUTH) and old is not None):
+            return error(UNVERIFIED, 403)
+        taken = SubscriptionInfo.objects.filter(endpoint=fields["endpoint"]).exclude(pk=old.pk)
+        if taken.exists():
+            return error("The new endpoint is already stored for another subscription.", 409)
+        try:
+            with transaction.atomic():
+                SubscriptionInfo.objects.filter(pk=old.pk).update(**fields)
+        except IntegrityError:  # saved by someone else a moment ago
+            return error("The new endpoint is already stored for another subscription.", 409)
+    return JsonResponse({"renewed": 1})

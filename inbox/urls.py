@@ -18,6 +18,7 @@ urlpatterns = [
     path("preferences/", push_views.preferences, name="preferences"),
     path("push/subscribe/", push_views.subscribe, name="push_subscribe"),
     path("push/unsubscribe/", push_views.unsubscribe, name="push_unsubscribe"),
+    path("push/check/", push_views.check, name="push_check"),
     path("push/renew/", push_views.renew, name="push_renew"),
     path("push/read/", push_views.mark_read_from_push, name="push_read"),
 ]

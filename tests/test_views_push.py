@@ -61,12 +61,14 @@ def test_several_browsers_per_user_and_no_duplicates(alice_client, alice):
     assert PushInformation.objects.filter(user=alice).count() == 2
 
 
-def test_a_browser_that_changes_user_moves_with_it(client, alice, bob):
+def test_a_browser_that_changes_user_is_not_moved_silently(client, alice, bob):
     client.force_login(alice)
     post_json(client, SUBSCRIBE, {"subscription": subscription()})
     client.force_login(bob)
-    post_json(client, SUBSCRIBE, {"subscription": subscription()})
-    assert list(PushInformation.objects.values_list("user__username", flat=True)) == ["bob"]
+    response = post_json(client, SUBSCRIBE, {"subscription": subscription()})
+    assert response.status_code == 409
+    assert response.json() == {"error": "This browser's push subscription belongs to another account."}
+    assert list(PushInformation.objects.values_list("user__username", flat=True)) == ["alice"]
 
 
 @pytest.mark.parametrize(
@@ -144,16 +146,17 @@ def test_a_bad_read_token_is_a_400(alice, make_notifications, body):
     assert Notification.objects.get().read_at is None
 
 
-def test_renew_replaces_the_endpoint(alice_client):
+def test_renew_replaces_the_endpoint_with_the_old_auth_secret(alice_client):
     post_json(alice_client, SUBSCRIBE, {"subscription": subscription("https://push.example.net/old")})
     body = {
         "old_endpoint": "https://push.example.net/old",
+        "old_auth": AUTH,
         "subscription": subscription("https://push.example.net/new"),
     }
-    assert post_json(Client(), reverse("inbox:push_renew"), body).status_code == 200
+    assert post_json(Client(), reverse("inbox:push_renew"), body).json() == {"renewed": 1}
     assert SubscriptionInfo.objects.get().endpoint == "https://push.example.net/new"
     body["old_endpoint"] = "https://push.example.net/unknown"
-    assert post_json(Client(), reverse("inbox:push_renew"), body).status_code == 404
+    assert post_json(Client(), reverse("inbox:push_renew"), body).status_code == 403
     body["subscription"] = subscription("https://internal.example.net/x")
     assert post_json(Client(), reverse("inbox:push_renew"), body).status_code == 400
 
