@@ -7,11 +7,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core import signing
 from django.utils import timezone
 
 from inbox.api import notify
 from inbox.models import MESSAGE_MAX_LENGTH, Notification
-from inbox.tasks import PAYLOAD_MAX_BYTES, deliver_push, encode_payload, fit_payload, read_token
+from inbox.tasks import PAYLOAD_MAX_BYTES, READ_TOKEN_SALT, deliver_push, encode_payload, fit_payload
 
 from .push_receiver import MAX_BODY_BYTES
 from .test_push_delivery import receiver, subscribe  # noqa: F401 (fixtures)
@@ -55,8 +56,9 @@ def test_a_long_message_arrives_cut_to_fit_4096_bytes(alice, receiver, subscribe
         "id": notification.pk,
         "level": "warning",
         "unread": 1,
-        "read_token": read_token(notification.pk),
+        "read_token": push["payload"]["read_token"],
     }
+    assert signing.loads(push["payload"]["read_token"], salt=READ_TOKEN_SALT) == notification.pk
 
 
 def test_an_emoji_sequence_is_never_cut_in_half():
