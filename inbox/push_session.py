@@ -26,6 +26,8 @@ def recorded(session) -> list[int]:
 
 
 def remember(session, subscription_id: int) -> None:
+    if recorded(session)[-1:] == [subscription_id]:
+        return  # already the newest: the session is not written again on every page load
     ids = [i for i in recorded(session) if i != subscription_id]
     session[SESSION_KEY] = [*ids, subscription_id][-REMEMBERED:]
 
