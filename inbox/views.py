@@ -7,8 +7,8 @@ from functools import wraps
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -104,9 +104,13 @@ def known_place(view):
 
 
 def own_notification(request, pk: int) -> Notification:
-    """The user's own visible notification, or 404 (also for another user's id)."""
+    """The user's own visible notification, or 404 (also for another user's id), whose message
+    the error handler shows in place of the item."""
     rows = Notification.objects.for_user(request.user).visible().select_related("message")
-    return get_object_or_404(rows, pk=pk)
+    try:
+        return rows.get(pk=pk)
+    except Notification.DoesNotExist:
+        raise Http404("That notification is gone: it was deleted or expired.") from None
 
 
 @require_POST
