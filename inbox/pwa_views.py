@@ -7,12 +7,15 @@ import json
 from functools import cache
 
 from django.conf import settings
-from django.http import HttpResponse, JsonResponse
+from django.core.exceptions import ImproperlyConfigured
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
+
+from . import privacy, views
 
 SHELL_STATIC = [  # the app shell, precached when the service worker installs
     "inbox/inbox.css",
@@ -27,20 +30,47 @@ SHELL_STATIC = [  # the app shell, precached when the service worker installs
 ]
 
 
+def offline_dropdown_url() -> str:
+    """The bell's dropdown when nothing of the user's is saved: a note and a link."""
+    return f"{reverse('offline')}?part=dropdown"
+
+
+def worker_values() -> dict[str, object]:
+    """What the worker's placeholders stand for: every URL is reversed, never hard-coded."""
+    return {
+        "OFFLINE_URL": reverse("offline"),
+        "OFFLINE_DROPDOWN_URL": offline_dropdown_url(),
+        "ICON_URL": static("inbox/icons/icon-192.png"),
+        "BADGE_URL": static("inbox/icons/badge-72.png"),
+        "INBOX_URL": reverse("inbox:index"),
+        "DROPDOWN_URL": reverse("inbox:dropdown"),
+        "PUSH_READ_URL": reverse("inbox:push_read"),
+        "PUSH_RENEW_URL": reverse("inbox:push_renew"),
+        "LOGIN_URLS": [reverse("login"), reverse("admin:login")],
+        "LOGOUT_URLS": [reverse("logout"), reverse("admin:logout")],
+        "OWNER_HEADER": privacy.OWNER_HEADER,
+        "EXPIRES_HEADER": privacy.EXPIRES_HEADER,
+        "FILTERS": list(views.FILTERS),
+        "DEFAULT_FILTER": "all",  # what views.index shows without ?filter= (tested)
+    }
+
+
 @cache
 def service_worker_source() -> str:
-    """service-worker.js with the shell's (hashed) URLs and a version derived from them, so
-    any change to the worker or the shell installs a new worker with a new cache."""
+    """service-worker.js with the shell's (hashed) URLs, the site's URLs and a version derived
+    from them, so any change to the worker, the shell or a URL installs a new worker with a new
+    cache. A placeholder is "__NAME__" (a string) or ["__NAME__"] (a list)."""
     source = (settings.BASE_DIR / "service-worker.js").read_text()
-    shell = [static(path) for path in SHELL_STATIC] + [reverse("offline")]
-    version = hashlib.sha256((source + json.dumps(shell)).encode()).hexdigest()[:12]
-    return (
-        source.replace('"__VERSION__"', json.dumps(version))
-        .replace('["__SHELL__"]', json.dumps(shell))
-        .replace('"__OFFLINE_URL__"', json.dumps(reverse("offline")))
-        .replace('"__ICON_URL__"', json.dumps(static("inbox/icons/icon-192.png")))
-        .replace('"__BADGE_URL__"', json.dumps(static("inbox/icons/badge-72.png")))
-    )
+    shell = [static(path) for path in SHELL_STATIC] + [reverse("offline"), offline_dropdown_url()]
+    values = {"SHELL": shell, **worker_values()}
+    version = hashlib.sha256((source + json.dumps(values)).encode()).hexdigest()[:12]
+    values["VERSION"] = version
+    for name, value in values.items():
+        placeholder = f'["__{name}__"]' if isinstance(value, list) else f'"__{name}__"'
+        if placeholder not in source:
+            raise ImproperlyConfigured(f"service-worker.js has no {placeholder} placeholder.")
+        source = source.replace(placeholder, json.dumps(value))
+    return source
 
 
 @require_safe
@@ -83,5 +113,9 @@ def manifest(request):
 
 @require_safe
 def offline(request):
-    """What the service worker shows for a page it has never cached, when the network is gone."""
-    return render(request, "offline.html")
+    """What the service worker shows for a page it has never cached, when the network is gone;
+    with ?part=dropdown, what the bell's dropdown shows then."""
+    part = request.GET.get("part", "")
+    if part not in ("", "dropdown"):
+        return HttpResponseBadRequest("Unknown part: use part=dropdown or none.")
+    return render(request, "offline.html#dropdown" if part else "offline.html")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 from io import StringIO
 
 import pytest
@@ -8,6 +9,8 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+
+from inbox import privacy
 
 
 def test_the_service_worker_is_served_at_the_root_uncached(client):
@@ -17,7 +20,7 @@ def test_the_service_worker_is_served_at_the_root_uncached(client):
     assert response["Content-Type"].startswith("text/javascript")
     assert "no-cache" in response["Cache-Control"]
     assert response["Service-Worker-Allowed"] == "/"
-    assert "__" not in source.split("const INBOX_PATH")[0]  # every placeholder was filled in
+    assert not re.search(r'"__[A-Z_]+__"', source)  # every placeholder was filled in
     assert '"/static/inbox/inbox.css"' in source and '"/offline/"' in source
     for listener in ("install", "activate", "fetch", "push", "notificationclick", "pushsubscriptionchange"):
         assert f'addEventListener("{listener}"' in source
@@ -42,7 +45,49 @@ def test_every_page_links_the_manifest(alice_client):
 
 
 def test_the_offline_page(client):
-    assert "You are offline" in client.get(reverse("offline")).content.decode()
+    html = client.get(reverse("offline")).content.decode()
+    assert "You are offline" in html and f'href="{reverse("inbox:index")}"' in html
+
+
+def test_the_offline_dropdown_links_to_the_saved_inbox(client):
+    html = client.get(reverse("offline"), {"part": "dropdown"}).content.decode()
+    assert 'id="bell-heading"' in html and f'href="{reverse("inbox:index")}"' in html
+    assert "<html" not in html  # a fragment for the bell's panel, not a page
+    assert client.get(reverse("offline"), {"part": "x"}).status_code == 400
+
+
+def test_the_worker_gets_every_url_from_the_url_configuration(client):
+    """No path is written in the worker: the site's URLs (logins, logouts, the inbox, the
+    dropdown, the push endpoints) and the privacy headers are filled in by the server."""
+    raw = (settings.BASE_DIR / "service-worker.js").read_text()
+    code = "\n".join(line for line in raw.splitlines() if not line.lstrip().startswith("//"))
+    assert not re.search(r'["`]/[a-z]', code), "a hard-coded path in service-worker.js"
+    source = client.get("/service-worker.js").content.decode()
+    expected = {
+        "INBOX_URL": reverse("inbox:index"),
+        "DROPDOWN_URL": reverse("inbox:dropdown"),
+        "PUSH_READ_URL": reverse("inbox:push_read"),
+        "PUSH_RENEW_URL": reverse("inbox:push_renew"),
+        "LOGIN_URLS": [reverse("login"), reverse("admin:login")],
+        "LOGOUT_URLS": [reverse("logout"), reverse("admin:logout")],
+        "OWNER_HEADER": privacy.OWNER_HEADER,
+        "EXPIRES_HEADER": privacy.EXPIRES_HEADER,
+        "FILTERS": ["unread", "all"],
+    }
+    for name, value in expected.items():
+        assert f"const {name} = {json.dumps(value)};" in source
+    assert (
+        json.dumps(f"{reverse('offline')}?part=dropdown") in source.split("const SHELL = ")[1].split(";")[0]
+    )
+
+
+def test_the_workers_default_filter_is_the_dashboards(alice_client, make_notifications, alice):
+    """The worker saves /inbox/ as the first page of its DEFAULT_FILTER: the same page."""
+    source = alice_client.get("/service-worker.js").content.decode()
+    default = json.loads(re.search(r"const DEFAULT_FILTER = (.+);", source).group(1))
+    make_notifications(alice, 2, read=True)
+    plain = alice_client.get(reverse("inbox:index")).context
+    assert plain["filter"] == default and len(plain["items"]) == 2
 
 
 def test_generate_vapid_keys_writes_outside_git(settings, tmp_path, monkeypatch):

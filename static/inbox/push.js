@@ -1,5 +1,7 @@
 // The "Push notifications" toggle: asks for permission, subscribes this browser with the
-// site's VAPID key and stores the subscription through a CSRF-protected endpoint.
+// site's VAPID key and stores the subscription through a CSRF-protected endpoint. It shows the
+// current user's state: a subscription this browser still holds for someone else (a previous
+// user) is released, on the server and in the browser, and the switch shows Off.
 (() => {
   "use strict";
 
@@ -28,9 +30,43 @@
       try {
         message = (await response.json()).error || message;
       } catch (error) { /* not JSON */ }
-      throw new Error(message);
+      throw Object.assign(new Error(message), { status: response.status });
     }
     return response;
+  }
+
+  // The subscription's auth secret (base64url): it proves to the server that this browser holds it.
+  function secretOf(subscription) {
+    return (subscription.toJSON().keys || {}).auth || null;
+  }
+
+  // Whether the server stores this subscription for the current user; null if it cannot say.
+  async function isMine(toggle, subscription) {
+    try {
+      const response = await post(toggle.dataset.checkUrl, { endpoint: subscription.endpoint, auth: secretOf(subscription) });
+      return (await response.json()).mine === true;
+    } catch (error) {
+      return null;
+    }
+  }
+
+  // Forget a subscription on the server (whoever it was saved for) and in this browser.
+  async function release(toggle, subscription) {
+    await post(toggle.dataset.unsubscribeUrl, { endpoint: subscription.endpoint, auth: secretOf(subscription) })
+      .catch(() => {});
+    await subscription.unsubscribe().catch(() => {});
+  }
+
+  function save(toggle, subscription) {
+    const browser = navigator.userAgentData?.brands?.[0]?.brand || "";
+    return post(toggle.dataset.subscribeUrl, { subscription: subscription.toJSON(), browser });
+  }
+
+  function subscribe(toggle, registration) {
+    return registration.pushManager.subscribe({
+      userVisibleOnly: true,
+      applicationServerKey: keyBytes(toggle.dataset.vapidKey),
+    });
   }
 
   function say(toggle, text) {
@@ -54,17 +90,22 @@
     }
     let subscription;
     try {
-      subscription = await registration.pushManager.subscribe({
-        userVisibleOnly: true,
-        applicationServerKey: keyBytes(toggle.dataset.vapidKey),
-      });
+      subscription = await subscribe(toggle, registration);
     } catch (error) {
       return say(toggle, `This browser could not subscribe to push: ${error.message}`);
     }
     try {
-      await post(toggle.dataset.subscribeUrl, { subscription: subscription.toJSON(), browser: navigator.userAgentData?.brands?.[0]?.brand || "" });
+      try {
+        await save(toggle, subscription);
+      } catch (error) {
+        if (error.status !== 409) throw error;
+        // The browser's subscription belongs to another account: give it up, make a new one.
+        await release(toggle, subscription);
+        subscription = await subscribe(toggle, registration);
+        await save(toggle, subscription);
+      }
     } catch (error) {
-      await subscription.unsubscribe();
+      await subscription.unsubscribe().catch(() => {});
       return say(toggle, `Push could not be turned on: ${error.message}`);
     }
     show(toggle, true);
@@ -74,8 +115,7 @@
   async function turnOff(toggle, registration) {
     const subscription = await registration.pushManager.getSubscription();
     if (subscription) {
-      await post(toggle.dataset.unsubscribeUrl, { endpoint: subscription.endpoint }).catch(() => {});
-      await subscription.unsubscribe();
+      await release(toggle, subscription);
     }
     show(toggle, false);
     say(toggle, "Push notifications are off for this browser.");
@@ -89,7 +129,11 @@
       return;
     }
     const registration = await navigator.serviceWorker.ready;
-    show(toggle, Boolean(await registration.pushManager.getSubscription()));
+    const subscription = await registration.pushManager.getSubscription();
+    const mine = subscription ? await isMine(toggle, subscription) : false;
+    if (mine === false && subscription) await release(toggle, subscription);
+    // On only when the server says it is this user's (not when it cannot be asked).
+    show(toggle, mine === true);
     toggle.addEventListener("click", async () => {
       toggle.disabled = true;
       try {

@@ -1,34 +1,55 @@
-// Installable app and offline viewing: registers the service worker, shows the offline notice,
-// disables the actions that need the server while offline, and catches up when it returns.
+// Installable app and offline viewing: registers the service worker; when the browser is
+// offline, or the server can't be reached (a page the worker answered from its cache, an
+// action that got no answer), shows the notice that says which, pauses the actions that need
+// the server, and resumes when an answer comes back.
 (() => {
   "use strict";
 
-  if ("serviceWorker" in navigator) {
-    navigator.serviceWorker.register("/service-worker.js", { scope: "/" }).catch((error) => {
+  const root = document.documentElement;
+  const workerUrl = root.dataset.serviceWorker;
+  if ("serviceWorker" in navigator && workerUrl) {
+    navigator.serviceWorker.register(workerUrl, { scope: "/" }).catch((error) => {
       console.warn("Service worker not registered:", error);
     });
   }
 
-  const notice = () => document.getElementById("offline-notice");
+  const SAVED_HEADER = "X-Inbox-Saved"; // the worker answered a fragment from its cache
+  const state = {
+    offline: !navigator.onLine,
+    // The worker marks a page it answered from its cache: online, the server did not answer.
+    unreachable: "inboxSaved" in root.dataset && navigator.onLine,
+  };
 
   function actionButtons() {
     // Every form that changes something on the server (POST) and the push toggle.
     return document.querySelectorAll('form[method="post"] button, [data-push-toggle]');
   }
 
-  function setOffline(offline) {
-    const banner = notice();
-    if (banner) banner.hidden = !offline;
-    document.documentElement.classList.toggle("is-offline", offline);
+  function render() {
+    const paused = state.offline || state.unreachable;
+    const banner = document.getElementById("offline-notice");
+    if (banner) {
+      banner.hidden = !paused;
+      const reason = state.offline ? "offline" : "unreachable";
+      banner.querySelectorAll("[data-notice]").forEach((part) => {
+        part.hidden = part.dataset.notice !== reason;
+      });
+    }
+    root.classList.toggle("is-offline", paused);
     actionButtons().forEach((button) => {
-      if (offline && !button.disabled) {
+      if (paused && !button.disabled) {
         button.disabled = true;
         button.dataset.offlineDisabled = "true";
-      } else if (!offline && button.dataset.offlineDisabled) {
+      } else if (!paused && button.dataset.offlineDisabled) {
         button.disabled = false;
         delete button.dataset.offlineDisabled;
       }
     });
+  }
+
+  function update(changes) {
+    Object.assign(state, changes);
+    render();
   }
 
   function refreshBadge() {
@@ -38,18 +59,36 @@
     }
   }
 
+  // The bell's dropdown may be asked for offline: the worker answers it from its cache.
+  function isDropdown(ctx) {
+    const button = document.getElementById("bell-button");
+    if (!button || !button.dataset.dropdownUrl || ctx.request.method !== "GET") return false;
+    const url = new URL(ctx.request.action, location.href);
+    return url.pathname === new URL(button.dataset.dropdownUrl, location.href).pathname;
+  }
+
   function start() {
-    setOffline(!navigator.onLine);
-    window.addEventListener("offline", () => setOffline(true));
+    render();
+    window.addEventListener("offline", () => update({ offline: true }));
     window.addEventListener("online", () => {
-      setOffline(false);
-      refreshBadge();
+      update({ offline: false, unreachable: false });
+      refreshBadge(); // if the server is still down, this says so
     });
-    // New content swapped in while offline (or buttons rendered later) follows the same rule.
-    document.addEventListener("htmx:after:swap", () => setOffline(!navigator.onLine));
+    // New content swapped in (or buttons rendered later) follows the same rule.
+    document.addEventListener("htmx:after:swap", render);
     // While offline, do not fire requests that can only fail (the badge poll, actions).
     document.addEventListener("htmx:before:request", (event) => {
-      if (!navigator.onLine) event.preventDefault();
+      if (state.offline && !isDropdown(event.detail.ctx)) event.preventDefault();
+    });
+    // An answer tells whether the server is reachable: the worker's saved copy says it is not.
+    document.addEventListener("htmx:after:request", (event) => {
+      const response = event.detail.ctx.response;
+      if (response) update({ unreachable: Boolean(response.headers.get(SAVED_HEADER)) });
+    });
+    // No answer at all (the fetch failed): say so rather than fail silently.
+    document.addEventListener("htmx:error", (event) => {
+      const ctx = event.detail.ctx;
+      if (ctx && !ctx.response) update({ unreachable: !state.offline });
     });
   }
 

@@ -97,3 +97,15 @@ def watch_notifications(worker: Worker) -> Callable[[], list[str]]:
         return poll(lambda: worker.evaluate("self.__shown"))
 
     return outcomes
+
+
+SAVED_PAGES = """async () => {
+  if (!(await caches.has("inbox-pages"))) return [];
+  const keys = await (await caches.open("inbox-pages")).keys();
+  return keys.map((request) => request.url).filter((url) => !url.endsWith("/inbox-pages-owner"));
+}"""
+
+
+def saved_pages(page: Page) -> list[str]:
+    """The URLs the service worker keeps for offline viewing (its pages cache)."""
+    return page.evaluate(SAVED_PAGES)
