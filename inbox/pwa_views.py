@@ -23,6 +23,7 @@ SHELL_STATIC = [  # the app shell, precached when the service worker installs
     "inbox/bell.js",
     "inbox/pwa.js",
     "inbox/push.js",
+    "inbox/errors.js",
     "inbox/icons/icon.svg",
     "inbox/icons/icon-192.png",
     "inbox/icons/icon-512.png",

@@ -14,12 +14,12 @@ def test_badge_partial(alice_client, alice, make_notifications, django_assert_nu
     html = response.content.decode()
     assert html.startswith('<span id="inbox-badge"')
     assert ">3</span>" in html and ", 3 unread" in html
-    assert 'hx-trigger="every 15s"' in html and "hx-swap-oob" not in html
+    assert 'hx-trigger="every 15s,' in html and "hx-swap-oob" not in html
 
 
 def test_badge_poll_interval_is_a_setting(settings, alice_client):
     settings.INBOX_BADGE_POLL_SECONDS = 4
-    assert 'hx-trigger="every 4s"' in alice_client.get(BADGE).content.decode()
+    assert 'hx-trigger="every 4s,' in alice_client.get(BADGE).content.decode()
 
 
 def test_badge_with_nothing_unread_shows_no_number(alice_client):
