@@ -24,6 +24,7 @@ SHELL_STATIC = [  # the app shell, precached when the service worker installs
     "inbox/pwa.js",
     "inbox/push.js",
     "inbox/errors.js",
+    "inbox/poll.js",
     "inbox/icons/icon.svg",
     "inbox/icons/icon-192.png",
     "inbox/icons/icon-512.png",
