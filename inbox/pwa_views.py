@@ -25,6 +25,7 @@ SHELL_STATIC = [  # the app shell, precached when the service worker installs
     "inbox/push.js",
     "inbox/errors.js",
     "inbox/poll.js",
+    "inbox/focus.js",
     "inbox/icons/icon.svg",
     "inbox/icons/icon-192.png",
     "inbox/icons/icon-512.png",
