@@ -5,9 +5,11 @@ Content Security Policy violation), which fail the test at teardown."""
 from __future__ import annotations
 
 import re
+import threading
 from contextlib import contextmanager
 
 import pytest
+from django.core.signals import request_finished, request_started
 from playwright.sync_api import BrowserContext, ConsoleMessage, Locator, Page, expect
 
 CHROMIUM_ARGS = [
@@ -35,6 +37,47 @@ def live_server(django_db_setup, live_server):
     otherwise each request thread opens, and leaks, its own). settings.MEDIA_URL is set, so
     it does not serve the working directory at "/"."""
     return live_server
+
+
+class InFlight:
+    """How many requests the live server is answering right now."""
+
+    def __init__(self):
+        self.count = 0
+        self.changed = threading.Condition()
+
+    def started(self, **kwargs) -> None:
+        with self.changed:
+            self.count += 1
+
+    def finished(self, **kwargs) -> None:
+        with self.changed:
+            self.count -= 1
+            self.changed.notify_all()
+
+    def wait_until_idle(self, timeout: float) -> bool:
+        with self.changed:
+            return self.changed.wait_for(lambda: self.count <= 0, timeout)
+
+
+@pytest.fixture(scope="session")
+def in_flight():
+    tracker = InFlight()
+    request_started.connect(tracker.started, dispatch_uid="e2e-in-flight")
+    request_finished.connect(tracker.finished, dispatch_uid="e2e-in-flight")
+    yield tracker
+    request_started.disconnect(dispatch_uid="e2e-in-flight")
+    request_finished.disconnect(dispatch_uid="e2e-in-flight")
+
+
+@pytest.fixture(autouse=True)
+def server_idle_before_flush(in_flight, live_server):
+    """The test database is flushed after each test. A request the server is still answering
+    then (a badge poll fired just before the page closed) holds a table lock, and the flush
+    fails with "database table is locked": wait for such requests first. Set up before the
+    pages, so it runs after they are closed; after the flush fixture, so it runs before it."""
+    yield
+    in_flight.wait_until_idle(timeout=10)  # bounded: a request that never ends is not ours to fail on
 
 
 @pytest.fixture(scope="session")
