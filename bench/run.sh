@@ -6,7 +6,7 @@
 #
 # Needs the project's virtualenv .venv (make bench creates it: `make .venv/.requirements-test`).
 # Installs wrk with apt when it is missing. The baseline, django-notifications-hq 1.8.3 from
-# ../shared/bench-anchor (or ANCHOR_DIR), is copied to a temporary folder and run there (its
+# bench/baselines/notifications_hq (or ANCHOR_DIR), is copied to a temporary folder and run there (its
 # folder is left untouched), in its own venv /tmp/anchorvenv (Python 3.11, made when missing).
 # BENCH_SKIP_ANCHOR=1 leaves the baseline out (the table then has no speed-up targets).
 # BENCH_ONLY=push runs only section 4, Web Push delivery (about 90 s; no seed, no wrk; its table goes
@@ -22,7 +22,7 @@ BASE="http://127.0.0.1:$PORT"
 WRK_SECONDS=10   # per timed wrk run
 WRK_REPS=3       # timed runs per endpoint, in rounds (the median is reported)
 WARMUP_SECONDS=2 # one discarded wrk run per endpoint
-ANCHOR_DIR="${ANCHOR_DIR:-$ROOT/../shared/bench-anchor}"
+ANCHOR_DIR="${ANCHOR_DIR:-$BENCH/baselines/notifications_hq}"
 ANCHOR_VENV=/tmp/anchorvenv
 
 export DJANGO_SETTINGS_MODULE=bench.settings
