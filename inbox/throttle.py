@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from functools import wraps
 
+from axes.conf import settings as axes_settings
 from axes.helpers import get_cool_off
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -13,7 +14,9 @@ from django_ratelimit.core import get_usage
 
 from .conf import inbox_setting
 
-__all__ = ["lockout_response", "rate_limited"]
+__all__ = ["lockout_response", "login_username", "rate_limited"]
+
+USERNAME_MAX_LENGTH = 255  # django-axes's AccessAttempt.username column
 
 
 def lockout_response(request, original_response=None, credentials=None):
@@ -24,6 +27,15 @@ def lockout_response(request, original_response=None, credentials=None):
     if minutes:
         response["Retry-After"] = str(minutes * 60)
     return response
+
+
+def login_username(request, credentials=None):
+    """AXES_USERNAME_CALLABLE: the username tried, as django-axes would read it, cut to the
+    column it records it in. Django's login form does not bound the username, and PostgreSQL
+    refuses a longer value (a 500 on a failed login with a 5,000-character username)."""
+    source = credentials or getattr(request, "data", request.POST)
+    username = source.get(axes_settings.AXES_USERNAME_FORM_FIELD)
+    return username[:USERNAME_MAX_LENGTH] if isinstance(username, str) else username
 
 
 def _rate(group, request) -> str:

@@ -85,3 +85,13 @@ def test_a_failed_login_with_huge_headers_is_recorded_not_a_500(client, alice):
         HTTP_ACCEPT="text/html," * 500,
     )
     assert response.status_code == 200 and "didn't match" in response.content.decode()
+
+
+@pytest.mark.parametrize(("url", "refusal"), [(LOGIN, "didn't match"), (ADMIN_LOGIN, "correct username")])
+def test_a_failed_login_with_a_huge_username_is_recorded_not_a_500(client, alice, url, refusal):
+    """django-axes records the username in a 255-character column, which PostgreSQL enforces."""
+    for _ in range(LIMIT - 1):
+        response = log_in(client, "x" * 5000, "wrong", url=url)
+        assert response.status_code == 200 and refusal in response.content.decode()
+    # Still counted: the next attempt with that username is the one past the limit.
+    assert log_in(client, "x" * 5000, "wrong", "198.51.100.9", url=url).status_code == 429
