@@ -40,6 +40,7 @@ __all__ = [
     "check_endpoint",
     "clean_endpoint",
     "clean_subscription",
+    "encode_payload",
     "is_public_address",
     "push_configured",
     "secrets_match",
@@ -298,6 +299,12 @@ def send_pushes(jobs: list[PushJob], *, ttl: int, urgency: str) -> list[Outcome]
             return list(pool.map(send, jobs))
 
 
+def encode_payload(data) -> bytes:
+    """The push's plaintext: compact JSON in UTF-8 (not \\u escapes, which take 6 to 12 bytes
+    a character). inbox.tasks.fit_payload measures a payload with this very encoding."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+
+
 def send_one(job, session, vapid, admin_email, ttl, urgency) -> Outcome:
     """Only the push service can say a subscription is gone (404 or 410): a host that does not
     resolve or cannot be reached is tried again later, an endpoint that now leads to a
@@ -306,7 +313,7 @@ def send_one(job, session, vapid, admin_email, ttl, urgency) -> Outcome:
         check_url(job.endpoint)  # its addresses are checked by PinnedAdapter, at connection time
         webpush(
             {"endpoint": job.endpoint, "keys": {"p256dh": job.p256dh, "auth": job.auth}},
-            json.dumps(job.payload, ensure_ascii=False, separators=(",", ":")),  # UTF-8: see fit_payload
+            encode_payload(job.payload),
             vapid_private_key=vapid,
             vapid_claims={"sub": f"mailto:{admin_email}"},  # a fresh dict: webpush() fills it in
             ttl=ttl,

@@ -11,7 +11,6 @@ service worker uses the notification's id as the OS notification's tag.
 
 from __future__ import annotations
 
-import json
 import logging
 import unicodedata
 from datetime import timedelta
@@ -28,11 +27,10 @@ from webpush.models import SubscriptionInfo
 
 from .conf import inbox_setting
 from .models import Message, Notification, PushReceipt
-from .push import URGENCY, PushJob, push_configured, send_pushes
+from .push import URGENCY, PushJob, encode_payload, push_configured, send_pushes
 
 __all__ = [
     "deliver_push",
-    "encode_payload",
     "fit_payload",
     "queue_deliveries",
     "read_token",
@@ -168,12 +166,6 @@ def payload(message: Message, notification_id: int, unread: int) -> dict:
         "unread": unread,
         "read_token": read_token(notification_id),
     }
-
-
-def encode_payload(data) -> bytes:
-    """The push's plaintext: compact JSON in UTF-8 (not \\u escapes, which take 6 to 12 bytes
-    a character)."""
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def fit_payload(data: dict, limit: int = PAYLOAD_MAX_BYTES) -> dict:

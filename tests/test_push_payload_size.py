@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from inbox.api import notify
 from inbox.models import MESSAGE_MAX_LENGTH, Notification
-from inbox.tasks import PAYLOAD_MAX_BYTES, READ_TOKEN_SALT, deliver_push, encode_payload, fit_payload
+from inbox.push import encode_payload
+from inbox.tasks import PAYLOAD_MAX_BYTES, READ_TOKEN_SALT, deliver_push, fit_payload
 
 from .push_receiver import MAX_BODY_BYTES
 from .test_push_delivery import receiver, subscribe  # noqa: F401 (fixtures)
