@@ -291,20 +291,12 @@ self.addEventListener("notificationclick", (event) => {
   event.waitUntil(Promise.all([markRead(readToken), openOrFocus(url || INBOX_URL)]));
 });
 
-// A key of a PushSubscription, base64url without padding (as in its toJSON()).
-function keyOf(subscription, name) {
-  const key = subscription.getKey(name);
-  if (!key) return null;
-  const text = String.fromCharCode(...new Uint8Array(key));
-  return btoa(text).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
 // The push service replaced the subscription: store the new one in place of the old, proving
 // with the old one's auth secret that this browser held it. Without the old subscription there
 // is nothing to prove that with: the page asks again on the next visit.
 async function renewSubscription(old, renewed) {
   if (!old) return null;
-  const oldAuth = keyOf(old, "auth");
+  const oldAuth = old.toJSON().keys?.auth; // base64url, as push.js sends it
   if (!oldAuth) return null;
   const subscription = renewed || await self.registration.pushManager.subscribe(old.options);
   return fetch(PUSH_RENEW_URL, {

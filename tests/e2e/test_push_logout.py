@@ -165,12 +165,7 @@ def test_turning_on_over_another_accounts_subscription_makes_a_new_one(
 
 
 RENEW = """async ({ old, renewed }) => {
-  const bytes = (text) => Uint8Array.from(
-    atob(text.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (text.length % 4)) % 4)),
-    (c) => c.charCodeAt(0)).buffer;
-  const oldSubscription = old && {
-    endpoint: old.endpoint, options: { userVisibleOnly: true }, getKey: (name) => bytes(old.keys[name]),
-  };
+  const oldSubscription = old && { endpoint: old.endpoint, options: { userVisibleOnly: true }, toJSON: () => old };
   const response = await renewSubscription(oldSubscription, { toJSON: () => renewed });
   return response ? response.status : null;
 }"""
