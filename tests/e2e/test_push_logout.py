@@ -165,7 +165,8 @@ def test_turning_on_over_another_accounts_subscription_makes_a_new_one(
 
 
 RENEW = """async ({ old, renewed }) => {
-  const oldSubscription = old && { endpoint: old.endpoint, options: { userVisibleOnly: true }, toJSON: () => old };
+  const options = { userVisibleOnly: true };
+  const oldSubscription = old && { endpoint: old.endpoint, options, toJSON: () => old };
   const response = await renewSubscription(oldSubscription, { toJSON: () => renewed });
   return response ? response.status : null;
 }"""
