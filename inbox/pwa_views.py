@@ -54,7 +54,7 @@ def worker_values() -> dict[str, object]:
         "OWNER_HEADER": privacy.OWNER_HEADER,
         "EXPIRES_HEADER": privacy.EXPIRES_HEADER,
         "FILTERS": list(views.FILTERS),
-        "DEFAULT_FILTER": "all",  # what views.index shows without ?filter= (tested)
+        "DEFAULT_FILTER": views.DEFAULT_FILTER,
     }
 
 

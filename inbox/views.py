@@ -24,6 +24,7 @@ from .models import Notification, parse_cursor
 
 FILTER_CHOICES = [("unread", "Unread"), ("all", "All")]
 FILTERS = tuple(value for value, _ in FILTER_CHOICES)
+DEFAULT_FILTER = "all"  # what the dashboard shows without ?filter= (the service worker's too)
 PLACES = ("dropdown", *FILTERS)  # where an action was clicked: what to send back
 
 
@@ -36,7 +37,7 @@ def wants_partial(request) -> bool:
 @vary_on_headers("HX-Request")
 def index(request):
     """The dashboard: newest first, Unread / All, keyset paging ("load more")."""
-    show = request.GET.get("filter", "all")
+    show = request.GET.get("filter", DEFAULT_FILTER)
     if show not in FILTERS:
         return HttpResponseBadRequest("Unknown filter: use filter=all or filter=unread.")
     after = request.GET.get("after")
