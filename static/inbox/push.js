@@ -40,11 +40,17 @@
     return (subscription.toJSON().keys || {}).auth || null;
   }
 
+  // The server's last answer for this page: the dropdown's switch is rendered again after
+  // every action in it, which must not ask the server again each time.
+  let known = null; // { endpoint, mine }
+
   // Whether the server stores this subscription for the current user; null if it cannot say.
   async function isMine(toggle, subscription) {
+    if (known?.endpoint === subscription.endpoint) return known.mine;
     try {
       const response = await post(toggle.dataset.checkUrl, { endpoint: subscription.endpoint, auth: secretOf(subscription) });
-      return (await response.json()).mine === true;
+      known = { endpoint: subscription.endpoint, mine: (await response.json()).mine === true };
+      return known.mine;
     } catch (error) {
       return null;
     }
@@ -52,6 +58,7 @@
 
   // Forget a subscription on the server (whoever it was saved for) and in this browser.
   async function release(toggle, subscription) {
+    known = null;
     await post(toggle.dataset.unsubscribeUrl, { endpoint: subscription.endpoint, auth: secretOf(subscription) })
       .catch(() => {});
     await subscription.unsubscribe().catch(() => {});
@@ -108,6 +115,7 @@
       await subscription.unsubscribe().catch(() => {});
       return say(toggle, `Push could not be turned on: ${error.message}`);
     }
+    known = { endpoint: subscription.endpoint, mine: true };
     show(toggle, true);
     say(toggle, "Push notifications are on for this browser.");
   }

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -191,3 +192,28 @@ def test_a_renewal_proves_the_worker_held_the_old_subscription(page, context, al
     row = SubscriptionInfo.objects.get(pk=stored(BOB).get().pk)
     assert (row.p256dh, row.auth) == (renewed["keys"]["p256dh"], renewed["keys"]["auth"])
     assert not stored(ALICE).exists()
+
+
+def test_the_dropdowns_switch_asks_the_server_once_per_page(
+    new_context, live_server, alice, public_push_host, make_notifications
+):
+    """Every action in the dropdown renders its switch again; the answer about this browser's
+    subscription is the same, so it is asked for once, not once per action."""
+    alices = subscription_json(ALICE)
+    make_notifications(alice, 3, text="Note {i}")
+    context = new_context()
+    context.add_init_script(PAGE_PUSH % json.dumps({"current": alices, "next": []}))
+    page = context.new_page()
+    log_in(page, "alice", "pw-alice")
+    assert page.evaluate(SUBSCRIBE, alices) == 201
+    checks = []
+    page.on("request", lambda request: checks.append(1) if "/push/check/" in request.url else None)
+    page.get_by_role("button", name=re.compile("^Notifications")).click()
+    panel = page.locator("#bell-panel")
+    switch = panel.get_by_role("switch", name="Push notifications")
+    expect(switch).to_have_attribute("aria-checked", "true")
+    for text in ("Note 2", "Note 1"):
+        panel.get_by_role("listitem").filter(has_text=text).get_by_role("button", name="Mark as read").click()
+        expect(panel.get_by_role("listitem").filter(has_text=text)).to_have_count(0)
+        expect(switch).to_have_attribute("aria-checked", "true")
+    assert len(checks) == 1
