@@ -29,6 +29,9 @@ DEFAULTS = {
     # A delivery task still RUNNING this long after it started is taken as abandoned (its worker
     # died) and queued again by `manage.py inbox_worker`; keep it above a batch's worst run time.
     "TASK_LEASE_SECONDS": 15 * 60,
+    # A push's receipt is needed only while its delivery may run again: within the lease and the
+    # retries' backoff (hours at most). `purge_notifications` deletes receipts older than this.
+    "PUSH_RECEIPT_DAYS": 7,
 }
 
 

@@ -153,6 +153,8 @@ class PushReceipt(models.Model):
     # django-webpush's SubscriptionInfo id; no foreign key, so a subscription removed while its
     # push was in flight never makes the receipt fail to save (a stale receipt is harmless).
     subscription_id = models.BigIntegerField()
+    # When it went out: `purge_notifications` deletes receipts older than INBOX_PUSH_RECEIPT_DAYS.
+    sent_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         constraints = [

@@ -12,7 +12,7 @@ from django.core.management import CommandError, ManagementUtility, call_command
 from django.db import connections
 from django.utils import timezone
 
-from inbox.models import Message, Notification
+from inbox.models import Message, Notification, PushReceipt
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -114,7 +114,7 @@ def test_purge_deletes_expired_and_optionally_old_read(alice, make_notifications
     make_notifications(alice, 4)
     out = StringIO()
     call_command("purge_notifications", stdout=out)
-    assert out.getvalue() == "Deleted 3 expired and 0 old read notifications.\n"
+    assert out.getvalue() == "Deleted 3 expired and 0 old read notifications, and 0 old push receipts.\n"
     assert Notification.objects.count() == 6
     call_command("purge_notifications", "--read-older-than", "30", stdout=out)
     assert Notification.objects.count() == 4
@@ -144,8 +144,26 @@ def test_purge_dry_run_deletes_nothing(alice, make_notifications):
     make_notifications(alice, 3, expired=True)
     out = StringIO()
     call_command("purge_notifications", "--dry-run", stdout=out)
-    assert out.getvalue() == "Would delete 3 expired and 0 old read notifications.\n"
+    assert out.getvalue() == "Would delete 3 expired and 0 old read notifications, and 0 old push receipts.\n"
     assert Notification.objects.count() == 3
+
+
+def test_purge_deletes_push_receipts_older_than_the_setting(settings, alice, make_notifications):
+    settings.INBOX_PUSH_RECEIPT_DAYS = 7
+    message = make_notifications(alice, 1)[0].message
+    now = timezone.now()
+    for subscription_id, age in enumerate([timedelta(days=8), timedelta(days=6), timedelta(0)]):
+        PushReceipt.objects.create(message=message, subscription_id=subscription_id, sent_at=now - age)
+    line = "0 expired and 0 old read notifications, and 1 old push receipts.\n"
+    out = StringIO()
+    call_command("purge_notifications", "--dry-run", stdout=out)
+    assert out.getvalue() == f"Would delete {line}"
+    assert PushReceipt.objects.count() == 3
+    out = StringIO()
+    call_command("purge_notifications", stdout=out)
+    assert out.getvalue() == f"Deleted {line}"
+    assert sorted(PushReceipt.objects.values_list("subscription_id", flat=True)) == [1, 2]
+    assert Notification.objects.count() == 1  # the message and its notification stay
 
 
 def test_seed_demo_is_repeatable(db):

@@ -1,6 +1,7 @@
 """Receipts of sent pushes, so a delivery run again after its worker died skips what went out."""
 
 import django.db.models.deletion
+import django.utils.timezone
 from django.db import migrations, models
 
 
@@ -16,6 +17,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('subscription_id', models.BigIntegerField()),
+                ('sent_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('message', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='inbox.message')),
             ],
             options={

@@ -9,7 +9,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from inbox.models import Message, Notification
+from inbox.conf import inbox_setting
+from inbox.models import Message, Notification, PushReceipt
 
 MAX_DAYS = 36500  # a hundred years; the bound keeps "now - DAYS" a date Python can hold
 
@@ -23,7 +24,10 @@ def parse_days(value) -> int:
 
 
 class Command(BaseCommand):
-    help = "Delete expired notifications and, optionally, read ones older than N days."
+    help = (
+        "Delete expired notifications and, optionally, read ones older than N days; also push "
+        "receipts older than INBOX_PUSH_RECEIPT_DAYS."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -43,15 +47,25 @@ class Command(BaseCommand):
             old_read = Notification.objects.filter(
                 read_at__isnull=False, created__lt=now - timedelta(days=read_older_than)
             )
+        # A receipt only stops a delivery run again from repeating a push; past the lease and
+        # the retries it is dead weight (record_wave writes one per push that went out).
+        old_receipts = PushReceipt.objects.filter(
+            sent_at__lt=now - timedelta(days=inbox_setting("PUSH_RECEIPT_DAYS"))
+        )
         with transaction.atomic():
             counts = {
                 "expired": Notification.objects.filter(message__in=expired).count(),
                 "read": old_read.exclude(message__in=expired).count(),
+                "receipts": old_receipts.count(),
             }
             if not dry_run:
+                old_receipts.delete()
                 old_read.delete()
                 expired.delete()
                 # Messages nobody holds any more (every recipient deleted theirs).
                 Message.objects.filter(deliveries__isnull=True).delete()
         verb = "Would delete" if dry_run else "Deleted"
-        self.stdout.write(f"{verb} {counts['expired']} expired and {counts['read']} old read notifications.")
+        self.stdout.write(
+            f"{verb} {counts['expired']} expired and {counts['read']} old read notifications, "
+            f"and {counts['receipts']} old push receipts."
+        )
