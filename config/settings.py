@@ -204,7 +204,10 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "inbox_cache",
-        "OPTIONS": {"MAX_ENTRIES": 100_000},
+        # DatabaseCache counts the whole table (SELECT COUNT(*)) on every set, so every anonymous
+        # push request pays for its size. The entries are per-address counters that expire each
+        # minute: 5,000 is plenty (past it, expired ones go first, then a third: a counter may restart).
+        "OPTIONS": {"MAX_ENTRIES": 5_000},
     }
 }
 
