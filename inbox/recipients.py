@@ -7,9 +7,13 @@ from collections.abc import Iterable
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from django.db.models import Q, QuerySet
 
 __all__ = ["select_recipients"]
+
+# A NUL in a name would reach the query, and PostgreSQL refuses it (DataError): refused first.
+_no_nul = ProhibitNullCharactersValidator("A user or group name must not contain NUL characters.")
 
 
 def select_recipients(
@@ -20,6 +24,9 @@ def select_recipients(
     Raises ValidationError naming every unknown user and group, or when nobody was chosen.
     """
     users = get_user_model()._default_manager
+    usernames, group_names = list(usernames), list(group_names)
+    for name in usernames + group_names:
+        _no_nul(name)
     usernames = sorted({name.strip() for name in usernames if name.strip()})
     group_names = sorted({name.strip() for name in group_names if name.strip()})
     if all_users:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
+from django.core.validators import ProhibitNullCharactersValidator, URLValidator
 from django.utils import timezone
 
 from .conf import inbox_setting
@@ -15,11 +15,15 @@ from .models import MESSAGE_MAX_LENGTH, URL_MAX_LENGTH, Level
 __all__ = ["clean_expiry", "clean_level", "clean_link", "clean_text"]
 
 _http_url = URLValidator(schemes=["http", "https"])
+# PostgreSQL cannot store a NUL in text (DataError on save): refused here, on every path in.
+_no_nul_text = ProhibitNullCharactersValidator("The message must not contain NUL characters.")
+_no_nul_link = ProhibitNullCharactersValidator("The link must not contain NUL characters.")
 
 
 def clean_text(text) -> str:
     if not isinstance(text, str):
         raise ValidationError("The message must be text.", code="invalid")
+    _no_nul_text(text)
     text = text.strip()
     if not text:
         raise ValidationError("The message is empty.", code="required")
@@ -38,6 +42,7 @@ def clean_link(url) -> str:
         return ""
     if not isinstance(url, str):
         raise ValidationError("The link must be text.", code="invalid")
+    _no_nul_link(url)
     url = url.strip()
     if not url:
         return ""

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from inbox.api import notify
 from inbox.models import Message, Notification
+from inbox.recipients import select_recipients
 
 
 def test_notify_one_user(alice, bob):
@@ -128,3 +129,21 @@ def test_a_sliced_queryset_sends_to_the_slice(alice, bob, staff):
     sent = notify(User.objects.order_by("username")[:2], "First two")
     assert sent.count == 2
     assert set(Notification.objects.values_list("recipient__username", flat=True)) == {"alice", "bob"}
+
+
+# A NUL cannot be stored in a PostgreSQL text column (DataError, a 500): it is refused first.
+@pytest.mark.parametrize(
+    "kwargs", [{"message": "h\x00i"}, {"url": "/inbox/\x00"}, {"url": "https://example.com/a\x00b"}]
+)
+def test_a_nul_in_the_text_or_link_is_a_validation_error(alice, kwargs):
+    with pytest.raises(ValidationError, match="NUL"):
+        notify(alice, **{"message": "Hello", **kwargs})
+    assert not Message.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "names", [{"usernames": ["a\x00b"]}, {"usernames": ["alice", "\x00"]}, {"group_names": ["t\x00"]}]
+)
+def test_a_nul_in_a_recipient_name_is_a_validation_error(alice, names):
+    with pytest.raises(ValidationError, match="NUL"):
+        select_recipients(**names)
