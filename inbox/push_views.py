@@ -39,8 +39,9 @@ UNVERIFIED = "The old subscription could not be verified."
 DUMMY_AUTH = "AAAAAAAAAAAAAAAAAAAAAA"  # compared against when the endpoint is unknown
 
 
-class BadRequest(Exception):
-    """Input the endpoint refuses; `status` is the 4xx to answer."""
+class Refused(Exception):
+    """Input the endpoint refuses; `status` is the 4xx to answer (answered here as JSON, unlike
+    django.core.exceptions.BadRequest, which goes to the site's 400 page)."""
 
     def __init__(self, message: str, status: int = 400):
         super().__init__(message)
@@ -57,25 +58,25 @@ def check_body_size(request) -> None:
     except ValueError:
         length = 0  # Django reads no body then
     if length > BODY_MAX_BYTES:
-        raise BadRequest(f"The request body is larger than {BODY_MAX_BYTES} bytes.", 413)
+        raise Refused(f"The request body is larger than {BODY_MAX_BYTES} bytes.", 413)
 
 
 def read_json(request) -> dict:
-    """The request's body as a JSON object, or BadRequest (413 when too large)."""
+    """The request's body as a JSON object, or Refused (413 when too large)."""
     check_body_size(request)  # before the body is read
     body = request.body
     if len(body) > BODY_MAX_BYTES:
-        raise BadRequest(f"The request body is larger than {BODY_MAX_BYTES} bytes.", 413)
+        raise Refused(f"The request body is larger than {BODY_MAX_BYTES} bytes.", 413)
     try:
         data = json.loads(body.decode("utf-8"))
     except UnicodeDecodeError:
-        raise BadRequest("The request body is not UTF-8.") from None
+        raise Refused("The request body is not UTF-8.") from None
     except RecursionError:
-        raise BadRequest("The request body's JSON is nested too deeply.") from None
+        raise Refused("The request body's JSON is nested too deeply.") from None
     except ValueError:  # invalid JSON, or a number longer than Python converts
-        raise BadRequest("The request body is not JSON.") from None
+        raise Refused("The request body is not JSON.") from None
     if not isinstance(data, dict):
-        raise BadRequest("The request body must be a JSON object.")
+        raise Refused("The request body must be a JSON object.")
     return data
 
 
@@ -88,9 +89,9 @@ def clean_browser(value) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise BadRequest("browser must be a string.")
+        raise Refused("browser must be a string.")
     if has_control_characters(value):
-        raise BadRequest("browser must not contain control characters.")
+        raise Refused("browser must not contain control characters.")
     return value[:BROWSER_MAX_LENGTH]
 
 
@@ -102,7 +103,7 @@ def clean_secret(value, name: str) -> str | None:
     """An optional auth secret from the body: absent is None, anything but a string is refused."""
     if value is None or isinstance(value, str):
         return value
-    raise BadRequest(f"{name} must be a string.")
+    raise Refused(f"{name} must be a string.")
 
 
 @require_GET
@@ -147,7 +148,7 @@ def subscribe(request):
         body = read_json(request)
         browser = clean_browser(body.get("browser"))
         fields = clean_subscription(body.get("subscription"))
-    except (BadRequest, InvalidSubscription) as problem:
+    except (Refused, InvalidSubscription) as problem:
         return error(str(problem), getattr(problem, "status", 400))
     user_agent = clean_user_agent(request.headers.get("User-Agent", ""))
     try:
@@ -168,7 +169,7 @@ def check(request):
         body = read_json(request)
         endpoint = clean_endpoint(body.get("endpoint"))
         auth = clean_secret(body.get("auth"), "auth")
-    except (BadRequest, InvalidSubscription) as problem:
+    except (Refused, InvalidSubscription) as problem:
         return error(str(problem), getattr(problem, "status", 400))
     subscription = SubscriptionInfo.objects.filter(endpoint=endpoint, webpush_info__user=request.user).first()
     mine = secrets_match(auth, subscription.auth if subscription else DUMMY_AUTH) and subscription is not None
@@ -192,7 +193,7 @@ def unsubscribe(request):
         auth = clean_secret(body.get("auth"), "auth")
     except InvalidSubscription as problem:
         return error(f"Give the endpoint of the subscription to remove. {problem}")
-    except BadRequest as problem:
+    except Refused as problem:
         return error(str(problem), problem.status)
     removed = False
     with transaction.atomic():
@@ -208,7 +209,7 @@ def unsubscribe(request):
 
 def unsubscribe_by_id(request, subscription_id: str):
     if not SUBSCRIPTION_ID.fullmatch(subscription_id):
-        raise BadRequest("subscription_id must be a number.")
+        raise Refused("subscription_id must be a number.")
     mine = SubscriptionInfo.objects.filter(webpush_info__user=request.user, pk=int(subscription_id))
     deleted, _ = mine.delete()
     if not deleted:
@@ -226,7 +227,7 @@ def mark_read_from_push(request):
         if not isinstance(token, str) or len(token) > READ_TOKEN_MAX_LENGTH:
             raise signing.BadSignature
         notification_id = signing.loads(token, salt=READ_TOKEN_SALT, max_age=READ_TOKEN_MAX_AGE)
-    except BadRequest as problem:
+    except Refused as problem:
         return error(str(problem), problem.status)
     except signing.BadSignature:
         return error("The token is missing, altered or too old.")
@@ -246,11 +247,11 @@ def renew(request):
     try:
         body = read_json(request)
         if not isinstance(body.get("old_endpoint"), str):
-            raise BadRequest("Give old_endpoint, old_auth and subscription.")
+            raise Refused("Give old_endpoint, old_auth and subscription.")
         old_endpoint = clean_endpoint(body["old_endpoint"])
         old_auth = body.get("old_auth")
         fields = clean_subscription(body.get("subscription"))
-    except BadRequest as problem:
+    except Refused as problem:
         return error(str(problem), problem.status)
     except InvalidSubscription as problem:
         return error(str(problem))
