@@ -90,12 +90,13 @@ def clean_browser(value) -> str:
         return ""
     if not isinstance(value, str):
         raise Refused("browser must be a string.")
-    if has_control_characters(value):
+    if has_control_characters(value):  # the page sends it: bad input is refused, not mended
         raise Refused("browser must not contain control characters.")
     return value[:BROWSER_MAX_LENGTH]
 
 
 def clean_user_agent(value: str) -> str:
+    # A header we merely record (the page did not choose it): strip what cannot be stored, never refuse.
     return "".join(c for c in value if not unicodedata.category(c).startswith("C"))[:USER_AGENT_MAX_LENGTH]
 
 
