@@ -21,6 +21,7 @@ from django.core import signing
 from django.db import transaction
 from django.db.models import Count, F
 from django.tasks import TaskResultStatus, task
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from webpush.models import SubscriptionInfo
@@ -160,7 +161,7 @@ def payload(message: Message, notification_id: int, unread: int) -> dict:
     return {
         "title": "Inbox" if message.level == "info" else f"Inbox · {level}",
         "body": message.text,
-        "url": message.url or "/inbox/",
+        "url": message.url or reverse("inbox:index"),
         "id": notification_id,
         "level": message.level,
         "unread": unread,

@@ -6,12 +6,14 @@ import pytest
 from django.conf import settings as django_settings
 from django.core import signing
 from django.tasks import default_task_backend
+from django.urls import reverse
 from django.utils import timezone
 from webpush.models import PushInformation, SubscriptionInfo
 
 from inbox.api import notify
 from inbox.models import Notification
 from inbox.tasks import READ_TOKEN_SALT, deliver_push
+from inbox.tasks import payload as push_payload
 
 from .push_receiver import PushReceiver
 
@@ -51,6 +53,11 @@ def test_notify_queues_delivery_on_commit_only(alice, receiver, django_capture_o
         assert queued() == []  # nothing leaves before the commit
     assert len(callbacks) == 1
     assert queued() == [("deliver_push", [sent.message.pk])]
+
+
+def test_a_push_without_a_link_opens_the_inbox(alice):
+    sent = notify(alice, "No link")
+    assert push_payload(sent.message, sent.message.pk, 1)["url"] == reverse("inbox:index")
 
 
 def test_a_push_round_trip(alice, bob, receiver, subscribe):
