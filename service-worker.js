@@ -22,7 +22,7 @@ const OWNER_HEADER = "__OWNER_HEADER__"; // whose a response is (opaque); absent
 const EXPIRES_HEADER = "__EXPIRES_HEADER__"; // when that user's session ends (epoch seconds)
 const FILTERS = ["__FILTERS__"]; // the dashboard's filters
 const DEFAULT_FILTER = "__DEFAULT_FILTER__"; // what /inbox/ without a filter shows
-const SAVED_HEADER = "X-Inbox-Saved"; // on a fragment this worker answered from its cache
+const SAVED_HEADER = "__SAVED_HEADER__"; // on a fragment this worker answered from its cache
 // The owner and session end of what PAGES_CACHE holds, stored beside the pages.
 const OWNER_KEY = new URL("inbox-pages-owner", self.registration.scope).href;
 const UNREACHABLE = [502, 503, 504]; // a proxy's answer when the site is down

@@ -17,6 +17,10 @@ from django.views.decorators.http import require_safe
 
 from . import privacy, views
 
+# On a fragment the service worker answered from its cache: the page (pwa.js) then says the
+# server could not be reached. Given to both, so they cannot disagree on the name.
+SAVED_HEADER = "X-Inbox-Saved"
+
 SHELL_STATIC = [  # the app shell, precached when the service worker installs
     "inbox/inbox.css",
     "inbox/vendor/htmx-4.0.1.min.js",
@@ -53,6 +57,7 @@ def worker_values() -> dict[str, object]:
         "LOGOUT_URLS": [reverse("logout"), reverse("admin:logout")],
         "OWNER_HEADER": privacy.OWNER_HEADER,
         "EXPIRES_HEADER": privacy.EXPIRES_HEADER,
+        "SAVED_HEADER": SAVED_HEADER,
         "FILTERS": list(views.FILTERS),
         "DEFAULT_FILTER": views.DEFAULT_FILTER,
     }
@@ -93,8 +98,8 @@ def manifest(request):
             "name": "Inbox notifications",
             "short_name": "Inbox",
             "description": "Your notifications, live and offline.",
-            "id": "/inbox/",
-            "start_url": "/inbox/",
+            "id": reverse("inbox:index"),
+            "start_url": reverse("inbox:index"),
             "scope": "/",
             "display": "standalone",
             "theme_color": "#3352d1",

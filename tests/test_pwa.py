@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import re
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -10,7 +11,7 @@ from django.contrib.staticfiles import finders
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from inbox import privacy
+from inbox import privacy, pwa_views
 
 
 def test_the_service_worker_is_served_at_the_root_uncached(client):
@@ -30,7 +31,8 @@ def test_the_manifest_makes_the_site_installable(client):
     response = client.get(reverse("manifest"))
     manifest = json.loads(response.content)
     assert response["Content-Type"] == "application/manifest+json"
-    assert manifest["display"] == "standalone" and manifest["start_url"] == "/inbox/"
+    assert manifest["display"] == "standalone"
+    assert manifest["start_url"] == manifest["id"] == reverse("inbox:index")
     assert {manifest["name"], manifest["short_name"]} == {"Inbox notifications", "Inbox"}
     sizes = {(icon["sizes"], icon["purpose"]) for icon in manifest["icons"]}
     assert sizes == {("192x192", "any"), ("512x512", "any"), ("512x512", "maskable")}
@@ -56,29 +58,32 @@ def test_the_offline_dropdown_links_to_the_saved_inbox(client):
     assert client.get(reverse("offline"), {"part": "x"}).status_code == 400
 
 
-def test_the_worker_gets_every_url_from_the_url_configuration(client):
-    """No path is written in the worker: the site's URLs (logins, logouts, the inbox, the
-    dropdown, the push endpoints) and the privacy headers are filled in by the server."""
+def test_the_worker_gets_every_url_and_header_from_the_server(client):
+    """No path or header name is written in the worker: the server fills them in."""
     raw = (settings.BASE_DIR / "service-worker.js").read_text()
     code = "\n".join(line for line in raw.splitlines() if not line.lstrip().startswith("//"))
     assert not re.search(r'["`]/[a-z]', code), "a hard-coded path in service-worker.js"
+    assert not re.search(r'["`]X-', code, re.IGNORECASE), "a hard-coded header in service-worker.js"
     source = client.get("/service-worker.js").content.decode()
-    expected = {
-        "INBOX_URL": reverse("inbox:index"),
-        "DROPDOWN_URL": reverse("inbox:dropdown"),
-        "PUSH_READ_URL": reverse("inbox:push_read"),
-        "PUSH_RENEW_URL": reverse("inbox:push_renew"),
-        "LOGIN_URLS": [reverse("login"), reverse("admin:login")],
+    for name, value in {
         "LOGOUT_URLS": [reverse("logout"), reverse("admin:logout")],
         "OWNER_HEADER": privacy.OWNER_HEADER,
-        "EXPIRES_HEADER": privacy.EXPIRES_HEADER,
-        "FILTERS": ["unread", "all"],
-    }
-    for name, value in expected.items():
+        "SAVED_HEADER": pwa_views.SAVED_HEADER,
+    }.items():
         assert f"const {name} = {json.dumps(value)};" in source
     assert (
         json.dumps(f"{reverse('offline')}?part=dropdown") in source.split("const SHELL = ")[1].split(";")[0]
     )
+
+
+def test_the_page_tells_pwa_js_the_saved_header(client, alice_client):
+    """pwa.js reads the header that marks a fragment answered from the worker's cache from the
+    page, so the worker and the page cannot disagree on its name."""
+    script = Path(finders.find("inbox/pwa.js")).read_text()
+    assert not re.search(r'["`]X-', script, re.IGNORECASE), "a hard-coded header in pwa.js"
+    attribute = f'data-saved-header="{pwa_views.SAVED_HEADER}"'
+    assert attribute in alice_client.get(reverse("inbox:index")).content.decode()
+    assert attribute in client.get(reverse("login")).content.decode()
 
 
 def test_the_workers_default_filter_is_the_dashboards(alice_client, make_notifications, alice):

@@ -13,7 +13,8 @@
     });
   }
 
-  const SAVED_HEADER = "X-Inbox-Saved"; // the worker answered a fragment from its cache
+  // The header on a fragment the worker answered from its cache (named by the server).
+  const SAVED_HEADER = root.dataset.savedHeader;
   const state = {
     offline: !navigator.onLine,
     // The worker marks a page it answered from its cache: online, the server did not answer.
@@ -83,7 +84,7 @@
     // An answer tells whether the server is reachable: the worker's saved copy says it is not.
     document.addEventListener("htmx:after:request", (event) => {
       const response = event.detail.ctx.response;
-      if (response) update({ unreachable: Boolean(response.headers.get(SAVED_HEADER)) });
+      if (response && SAVED_HEADER) update({ unreachable: Boolean(response.headers.get(SAVED_HEADER)) });
     });
     // No answer at all (the fetch failed): say so rather than fail silently.
     document.addEventListener("htmx:error", (event) => {

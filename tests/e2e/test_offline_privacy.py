@@ -208,6 +208,30 @@ def test_offline_the_bell_shows_the_saved_dropdown(page, context, alice, make_no
     expect(panel.get_by_role("button", name="Mark as read")).to_be_disabled()
 
 
+def test_a_saved_dropdown_says_the_server_cannot_be_reached(
+    page, context, live_server, settings, alice, make_notifications, bell, browser_errors
+):
+    """Online but the server down, the worker answers the bell from its saved copy and marks it
+    with the header the page was told (data-saved-header): the page says the server is down."""
+    browser_errors.allow(r"ERR_CONNECTION_REFUSED|Failed to fetch|ERR_FAILED")
+    settings.INBOX_BADGE_POLL_SECONDS = 600  # no poll fails meanwhile and says it instead
+    make_notifications(alice, 1, text="In the dropdown")
+    log_in(page, "alice", "pw-alice")
+    controlled(page)
+    bell.click()
+    panel = dropdown_of(bell)
+    expect(panel.get_by_text("In the dropdown")).to_be_visible()
+    bell.click()
+    notice = page.get_by_role("status").filter(has_text=UNREACHABLE)
+    expect(notice).to_be_hidden()
+
+    server_down(context, live_server)
+    bell.click()
+    expect(panel.get_by_text("In the dropdown")).to_be_visible()
+    expect(notice).to_be_visible()
+    expect(panel.get_by_role("button", name="Mark as read")).to_be_disabled()
+
+
 def test_offline_the_bell_says_why_it_has_nothing(page, context, alice, make_notifications, bell):
     make_notifications(alice, 1, text="Never opened")
     log_in(page, "alice", "pw-alice")
