@@ -192,7 +192,9 @@ def test_an_action_without_an_answer_says_so(
     expect(mark_read).to_be_disabled()
 
 
-def test_offline_the_bell_shows_the_saved_dropdown(page, context, alice, make_notifications, bell):
+@pytest.fixture
+def saved_dropdown(page, alice, make_notifications, bell):
+    """Alice opened the bell's dropdown once (so the worker saved it) and closed it: the panel."""
     make_notifications(alice, 1, text="In the dropdown")
     log_in(page, "alice", "pw-alice")
     controlled(page)
@@ -200,7 +202,11 @@ def test_offline_the_bell_shows_the_saved_dropdown(page, context, alice, make_no
     panel = dropdown_of(bell)
     expect(panel.get_by_text("In the dropdown")).to_be_visible()
     bell.click()
+    return panel
 
+
+def test_offline_the_bell_shows_the_saved_dropdown(page, context, bell, saved_dropdown):
+    panel = saved_dropdown
     context.set_offline(True)
     page.reload()
     bell.click()
@@ -208,20 +214,18 @@ def test_offline_the_bell_shows_the_saved_dropdown(page, context, alice, make_no
     expect(panel.get_by_role("button", name="Mark as read")).to_be_disabled()
 
 
+@pytest.fixture
+def no_poll(settings):
+    settings.INBOX_BADGE_POLL_SECONDS = 600  # no badge poll fails during the test and says it
+
+
 def test_a_saved_dropdown_says_the_server_cannot_be_reached(
-    page, context, live_server, settings, alice, make_notifications, bell, browser_errors
+    page, context, live_server, no_poll, bell, saved_dropdown, browser_errors
 ):
     """Online but the server down, the worker answers the bell from its saved copy and marks it
     with the header the page was told (data-saved-header): the page says the server is down."""
     browser_errors.allow(r"ERR_CONNECTION_REFUSED|Failed to fetch|ERR_FAILED")
-    settings.INBOX_BADGE_POLL_SECONDS = 600  # no poll fails meanwhile and says it instead
-    make_notifications(alice, 1, text="In the dropdown")
-    log_in(page, "alice", "pw-alice")
-    controlled(page)
-    bell.click()
-    panel = dropdown_of(bell)
-    expect(panel.get_by_text("In the dropdown")).to_be_visible()
-    bell.click()
+    panel = saved_dropdown
     notice = page.get_by_role("status").filter(has_text=UNREACHABLE)
     expect(notice).to_be_hidden()
 
