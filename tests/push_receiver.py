@@ -6,7 +6,6 @@ it answer slowly."""
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import threading
@@ -16,21 +15,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import http_ece
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+from .push_keys import b64url_decode, subscription_json
 
 __all__ = ["MAX_BODY_BYTES", "PushReceiver"]
 
 MAX_BODY_BYTES = 4096  # what push services accept (RFC 8030 lets them refuse more with 413)
-
-
-def b64url_decode(value: str) -> bytes:
-    return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
-
-
-def b64url_encode(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
 class VapidError(Exception):
@@ -98,13 +91,7 @@ class PushReceiver:
         auth = os.urandom(16)
         path = f"/push/{name}"
         self.keys[path] = (private_key, auth)
-        public = private_key.public_key().public_bytes(
-            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
-        )
-        return {
-            "endpoint": self.origin + path,
-            "keys": {"p256dh": b64url_encode(public), "auth": b64url_encode(auth)},
-        }
+        return subscription_json(self.origin + path, private_key, auth)
 
     def reply(self, name: str, status: int, **headers):
         self.replies[f"/push/{name}"].append((status, headers))

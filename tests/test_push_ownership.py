@@ -4,13 +4,9 @@ whether this browser's subscription is the current user's, and logging out remov
 
 from __future__ import annotations
 
-import base64
-import os
 import threading
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
@@ -18,6 +14,7 @@ from webpush.models import PushInformation, SubscriptionInfo
 
 from inbox import push
 
+from .push_keys import subscription_json
 from .test_views_push import SUBSCRIBE, UNSUBSCRIBE, post_json
 
 CHECK = reverse("inbox:push_check")
@@ -29,21 +26,9 @@ def public_dns(monkeypatch):
     monkeypatch.setattr(push, "resolve", lambda host, port: ["93.184.216.34"])
 
 
-def b64url(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
 def browser(name: str) -> dict:
     """A browser's PushSubscription with its own keys and auth secret."""
-    public = (
-        ec.generate_private_key(ec.SECP256R1())
-        .public_key()
-        .public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
-    )
-    return {
-        "endpoint": f"https://push.example.net/send/{name}",
-        "keys": {"p256dh": b64url(public), "auth": b64url(os.urandom(16))},
-    }
+    return subscription_json(f"https://push.example.net/send/{name}")
 
 
 def logged_in(user) -> Client:

@@ -12,6 +12,8 @@ import pytest
 from django.core.signals import request_finished, request_started
 from playwright.sync_api import BrowserContext, ConsoleMessage, Locator, Page, expect
 
+from inbox import push
+
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -195,3 +197,14 @@ def dropdown_of(bell: Locator) -> Locator:
     """The dropdown panel the bell button says it controls (aria-controls); call it once the
     page with the bell is loaded."""
     return bell.page.locator(f"#{bell.get_attribute('aria-controls')}")
+
+
+@pytest.fixture
+def public_push_host(monkeypatch):
+    """push.example.net resolves (to a public address) inside the live server's thread."""
+    resolve = push.resolve
+    monkeypatch.setattr(
+        push,
+        "resolve",
+        lambda host, port: ["93.184.216.34"] if host == "push.example.net" else resolve(host, port),
+    )

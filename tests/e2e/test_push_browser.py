@@ -6,17 +6,12 @@ DevTools protocol and the subscription is posted to the endpoint as the toggle w
 
 from __future__ import annotations
 
-import base64
 import json
-import os
 
-import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from playwright.sync_api import expect
 from webpush.models import PushInformation, SubscriptionInfo
 
-from inbox import push
+from tests.push_keys import subscription_json
 
 from .conftest import log_in
 from .pwa_helpers import registration_id, service_worker, wait_for_worker, watch_notifications
@@ -100,31 +95,9 @@ def test_the_toggle_waits_for_the_service_worker(new_context, alice):
     expect(page.locator("[data-push-toggle]")).to_be_hidden()
 
 
-def new_subscription() -> dict:
-    """A PushSubscription's JSON with real keys, as a browser would make them."""
-    key = ec.generate_private_key(ec.SECP256R1()).public_key()
-    point = key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
-
-    def b64(raw: bytes) -> str:
-        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-    return {"endpoint": ENDPOINT, "keys": {"p256dh": b64(point), "auth": b64(os.urandom(16))}}
-
-
-@pytest.fixture
-def public_push_host(monkeypatch):
-    """push.example.net resolves (to a public address) inside the live server's thread."""
-    resolve = push.resolve
-    monkeypatch.setattr(
-        push,
-        "resolve",
-        lambda host, port: {"93.184.216.34"} if host == "push.example.net" else resolve(host, port),
-    )
-
-
 def test_a_subscription_is_stored_listed_and_removed(login, page, alice, public_push_host, browser_errors):
     login(alice, "pw-alice")
-    subscription = new_subscription()
+    subscription = subscription_json(ENDPOINT)
 
     browser_errors.allow(r"status of 403 \(Forbidden\)")  # the browser logs the refused fetch
     refused = page.evaluate(SUBSCRIBE, {"subscription": subscription, "csrf": False})

@@ -8,18 +8,14 @@ or in the service worker (evaluated there)."""
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import re
 
-import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from playwright.sync_api import expect
 from webpush.models import PushInformation, SubscriptionInfo
 
-from inbox import push
+from tests.push_keys import b64url_encode, subscription_json
 
 from .conftest import log_in
 from .pwa_helpers import poll, service_worker, wait_for_worker
@@ -64,28 +60,6 @@ WORKER_PUSH = """(json) => {
   };
   PushManager.prototype.getSubscription = async function () { return subscription; };
 }"""
-
-
-def b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def subscription_json(endpoint: str) -> dict:
-    """A PushSubscription's JSON with real keys, as a browser would make them."""
-    key = ec.generate_private_key(ec.SECP256R1()).public_key()
-    point = key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
-    return {"endpoint": endpoint, "keys": {"p256dh": b64(point), "auth": b64(os.urandom(16))}}
-
-
-@pytest.fixture
-def public_push_host(monkeypatch):
-    """push.example.net resolves (to a public address) inside the live server's thread."""
-    resolve = push.resolve
-    monkeypatch.setattr(
-        push,
-        "resolve",
-        lambda host, port: ["93.184.216.34"] if host == "push.example.net" else resolve(host, port),
-    )
 
 
 ALICE = "https://push.example.net/send/alice"
@@ -183,7 +157,7 @@ def test_a_renewal_proves_the_worker_held_the_old_subscription(page, context, al
     assert page.evaluate(SUBSCRIBE, old) == 201
     worker = service_worker(context)
 
-    forged = {**old, "keys": {**old["keys"], "auth": b64(os.urandom(16))}}
+    forged = {**old, "keys": {**old["keys"], "auth": b64url_encode(os.urandom(16))}}
     assert worker.evaluate(RENEW, {"old": forged, "renewed": renewed}) == 403
     assert stored(ALICE).exists()
     assert worker.evaluate(RENEW, {"old": None, "renewed": renewed}) is None
