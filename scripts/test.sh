@@ -26,7 +26,8 @@ echo "== unit and view tests (SQLite)"
 PG_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
 if "$BIN/python" scripts/reachable.py "$PG_URL"; then
   echo "== unit and view tests (PostgreSQL)"
-  DATABASE_URL="$PG_URL" "$BIN/pytest" tests --ignore=tests/e2e
+  # --create-db: a test database kept from an earlier run may predate a migration edited since.
+  DATABASE_URL="$PG_URL" "$BIN/pytest" tests --ignore=tests/e2e --create-db
 elif [ "${CI:-}" = "true" ]; then
   echo "PostgreSQL is not reachable at $PG_URL, and CI must run the suite on it." >&2
   exit 1
