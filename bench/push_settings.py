@@ -11,7 +11,7 @@ from pathlib import Path
 PUSH_DIR = Path(__file__).resolve().parent / "results" / "push"
 os.environ["BENCH_DB"] = str(PUSH_DIR / "push.sqlite3")
 
-from inbox.vapid import new_key_pair  # noqa: E402
+from inbox.push.keys import new_key_pair  # noqa: E402
 
 from .settings import *  # noqa: E402, F403
 

@@ -82,7 +82,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "inbox.privacy.privacy_middleware",
+    "inbox.pwa.privacy.privacy_middleware",
     "axes.middleware.AxesMiddleware",  # last, as django-axes asks: turns a lockout into its page
 ]
 
@@ -98,7 +98,6 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "inbox.context_processors.inbox",
             ],
         },
     },
@@ -146,7 +145,6 @@ MEDIA_URL = "media/"  # also keeps the test live server from serving the project
 MEDIA_ROOT = VAR_DIR / "media"
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
@@ -233,3 +231,5 @@ WEBPUSH_SETTINGS = vapid_keys()
 
 # The inbox app's own settings (read through inbox.conf).
 INBOX_BADGE_POLL_SECONDS = int(os.environ.get("INBOX_BADGE_POLL_SECONDS", "15"))
+# The page registers the site's own worker (config/urls.py), which imports the app's handlers.
+INBOX_SERVICE_WORKER = "service_worker"

@@ -1,17 +1,24 @@
+"""The demo site's URLs: the app under /inbox/, the site's own service worker at the root."""
+
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from inbox import pwa_views
+from inbox.pwa.views import service_worker
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="inbox:index"), name="home"),
     path("inbox/", include("inbox.urls")),
-    path("service-worker.js", pwa_views.service_worker, name="service_worker"),
-    path("manifest.webmanifest", pwa_views.manifest, name="manifest"),
-    path("offline/", pwa_views.offline, name="offline"),
+    # The site's worker (scope "/") imports the app's handlers; INBOX_SERVICE_WORKER names it.
+    path(
+        "service-worker.js",
+        service_worker,
+        {"source": settings.BASE_DIR / "service-worker.js"},
+        name="service_worker",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
 ]

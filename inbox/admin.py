@@ -3,7 +3,6 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 
-from . import push_admin  # noqa: F401 -- replaces django-webpush's admin, which can send unchecked
 from .models import Message, Notification
 from .validators import clean_expiry, clean_level, clean_link, clean_text
 

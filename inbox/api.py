@@ -19,9 +19,10 @@ from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connections, router, transaction
 from django.db.models import Model, QuerySet
 
+from . import delivery
 from .conf import inbox_setting
 from .models import Level, Message, Notification
-from .tasks import queue_deliveries
+from .signals import notification_sent
 from .validators import clean_expiry, clean_level, clean_link, clean_text
 
 __all__ = ["Sent", "notify"]
@@ -70,10 +71,15 @@ def notify(
             count = _bulk_insert(stored, targets, using)
         if count == 0:
             raise ValidationError("There are no recipients: nothing was sent.", code="empty")
-        # Delivery to the outside (push) is queued only once the rows are committed, and a
-        # failure to queue it never undoes the in-app notification.
-        transaction.on_commit(partial(queue_deliveries, stored.pk), using=using, robust=True)
+        # Integrators hear of it, and every delivery channel (push, ...) gets it, only once the
+        # rows are committed; a failure there never undoes the in-app notification.
+        transaction.on_commit(partial(announce, stored, count), using=using, robust=True)
+        transaction.on_commit(partial(delivery.deliver, stored.pk), using=using, robust=True)
     return Sent(message=stored, count=count)
+
+
+def announce(message: Message, count: int) -> None:
+    notification_sent.send(sender=Message, message=message, count=count)
 
 
 def _resolve(recipients) -> QuerySet | list[int]:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from importlib import import_module
+
 from django.apps import AppConfig
 
 
@@ -9,10 +11,11 @@ class InboxConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import privacy
-
-        privacy.connect_signals()
-        from . import push_session
-
-        push_session.connect_signals()
         from . import checks  # noqa: F401 -- registers the system checks
+        from .conf import inbox_setting
+        from .pwa import ready as pwa_ready
+
+        pwa_ready()
+        # Each delivery channel registers itself; the core imports none of them.
+        for path in inbox_setting("CHANNELS"):
+            import_module(path).ready()

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core import checks
 
 from .conf import inbox_setting
-from .push import push_configured
+from .push.keys import push_configured
 
 __all__ = ["check_loopback_push", "check_secret_key", "check_vapid_keys"]
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
+
+from .signals import notification_read
 
 MESSAGE_MAX_LENGTH = 2000
 URL_MAX_LENGTH = 500
@@ -93,6 +95,17 @@ class NotificationQuerySet(models.QuerySet):
         return self.filter(read_at__isnull=False).update(read_at=None)
 
 
+def announce_read(user_id: int, notification_ids=(), *, all_read: bool = False) -> None:
+    """Send notification_read once the change is committed (see inbox.signals)."""
+    ids = tuple(notification_ids)
+    transaction.on_commit(
+        lambda: notification_read.send(
+            sender=Notification, user_id=user_id, notification_ids=ids, all_read=all_read
+        ),
+        robust=True,
+    )
+
+
 class Notification(models.Model):
     """One recipient's copy of a message: who, which message, and whether it was read."""
 
@@ -129,6 +142,7 @@ class Notification(models.Model):
         if self.read_at is None:
             self.read_at = timezone.now()
             type(self).objects.filter(pk=self.pk).update(read_at=self.read_at)
+            announce_read(self.recipient_id, [self.pk])
 
     def mark_unread(self) -> None:
         if self.read_at is not None:
@@ -145,22 +159,5 @@ class Notification(models.Model):
         return f"{(self.created - EPOCH) // ONE_MICROSECOND}.{self.pk}"
 
 
-class PushReceipt(models.Model):
-    """A push that went out: this message reached this subscription. Written in bulk after each
-    wave of sends, so a delivery run again after its worker died skips what was already sent."""
-
-    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="+", db_index=False)
-    # django-webpush's SubscriptionInfo id; no foreign key, so a subscription removed while its
-    # push was in flight never makes the receipt fail to save (a stale receipt is harmless).
-    subscription_id = models.BigIntegerField()
-    # When it went out: `purge_notifications` deletes receipts older than INBOX_PUSH_RECEIPT_DAYS.
-    sent_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        constraints = [
-            # Also the index behind "what did this message already reach?" (so db_index=False).
-            models.UniqueConstraint(fields=["message", "subscription_id"], name="inbox_one_receipt_per_push"),
-        ]
-
-    def __str__(self) -> str:
-        return f"message {self.message_id} → subscription {self.subscription_id}"
+# Models of the sub-packages belong to this app; importing them here registers them.
+from .push.models import PushReceipt  # noqa: E402, F401

@@ -7,7 +7,7 @@ import os
 
 from config.settings import *  # noqa: F403
 from config.settings import DATABASES, STORAGES
-from inbox.vapid import new_key_pair
+from inbox.push.keys import new_key_pair
 
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

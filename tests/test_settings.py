@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from inbox.checks import check_loopback_push, check_secret_key, check_vapid_keys
-from inbox.vapid import new_key_pair
+from inbox.push.keys import new_key_pair
 
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION = {

@@ -12,7 +12,7 @@ import pytest
 from django.core.signals import request_finished, request_started
 from playwright.sync_api import BrowserContext, ConsoleMessage, Locator, Page, expect
 
-from inbox import push
+from inbox.push import endpoints
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -202,9 +202,9 @@ def dropdown_of(bell: Locator) -> Locator:
 @pytest.fixture
 def public_push_host(monkeypatch):
     """push.example.net resolves (to a public address) inside the live server's thread."""
-    resolve = push.resolve
+    resolve = endpoints.resolve
     monkeypatch.setattr(
-        push,
+        endpoints,
         "resolve",
         lambda host, port: ["93.184.216.34"] if host == "push.example.net" else resolve(host, port),
     )

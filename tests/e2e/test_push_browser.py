@@ -11,7 +11,7 @@ import json
 from playwright.sync_api import expect
 from webpush.models import PushInformation, SubscriptionInfo
 
-from tests.push_keys import subscription_json
+from tests.push.keys import subscription_json
 
 from .conftest import log_in
 from .pwa_helpers import registration_id, service_worker, wait_for_worker, watch_notifications

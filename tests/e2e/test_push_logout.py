@@ -15,7 +15,7 @@ import re
 from playwright.sync_api import expect
 from webpush.models import PushInformation, SubscriptionInfo
 
-from tests.push_keys import b64url_encode, subscription_json
+from tests.push.keys import b64url_encode, subscription_json
 
 from .conftest import log_in
 from .pwa_helpers import poll, service_worker, wait_for_worker

@@ -8,7 +8,7 @@ import os
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from inbox.vapid import new_key_pair
+from inbox.push.keys import new_key_pair
 
 
 class Command(BaseCommand):

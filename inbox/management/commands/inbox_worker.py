@@ -19,7 +19,7 @@ from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
 from django_tasks_db.management.commands import db_worker
 
 from inbox.conf import inbox_setting
-from inbox.tasks import recover_abandoned_tasks
+from inbox.push.recovery import recover_abandoned_tasks
 
 logger = logging.getLogger("inbox.tasks")
 

@@ -1,0 +1,229 @@
+"""Push delivery, run by the Tasks framework after notify() has committed.
+
+The push channel's `queue_push(message_id)` queues `deliver_push(message_id)`. That first task
+plans: it sends to a small audience itself and splits a large one into tasks of at most
+INBOX_PUSH_BATCH_SIZE subscriptions, so every task's run time is bounded. A task records a
+receipt for each push that went out, a wave at a time, so if its worker dies the task can run
+again and skip what was already sent. Delivery is at least once: a repeat is harmless because
+the service worker uses the notification's id as the OS notification's tag."""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+from datetime import timedelta
+from functools import lru_cache
+from itertools import batched
+
+from django.db.models import Count, F
+from django.tasks import task
+from django.urls import reverse
+from django.utils import timezone
+from webpush.models import SubscriptionInfo
+
+from inbox.conf import inbox_setting
+from inbox.models import Message, Notification, PushReceipt
+
+from .keys import push_configured
+from .sender import URGENCY, PushJob, encode_payload, send_pushes
+from .tokens import read_token
+
+logger = logging.getLogger(__name__)
+
+
+# Push services refuse a body over 4,096 bytes. aes128gcm adds an 86-byte header (salt, record
+# size, sender key), a 1-byte padding delimiter and a 16-byte tag around the plaintext.
+PUSH_MAX_BYTES = 4096
+
+
+PAYLOAD_MAX_BYTES = PUSH_MAX_BYTES - 86 - 1 - 16
+
+
+ELLIPSIS = "…"
+
+
+def queue_push(message_id: int) -> None:
+    """The push channel's hand-over (see inbox.delivery): queue the delivery, if VAPID is set up."""
+    if push_configured():
+        deliver_push.enqueue(message_id)
+
+
+@task
+def deliver_push(message_id: int, subscription_ids: list[int] | None = None, attempt: int = 1) -> dict:
+    """Push one message to the browsers its unread recipients subscribed: all of them
+    (`subscription_ids` None: a large audience is split into tasks) or the listed ones.
+    Soft failures (429, 5xx, network) are queued again with backoff, gone subscriptions are
+    removed, and a subscription with a receipt for this message is skipped."""
+    message = Message.objects.filter(pk=message_id).first()
+    if message is None or message.is_expired():
+        return {"skipped": "the message was deleted or has expired"}
+    if subscription_ids is None:
+        subscription_ids = audience(message)
+        size = inbox_setting("PUSH_BATCH_SIZE")
+        if len(subscription_ids) > size:
+            for chunk in batched(subscription_ids, size):
+                deliver_push.enqueue(message_id, list(chunk), attempt)
+            return {"planned": -(-len(subscription_ids) // size), "subscriptions": len(subscription_ids)}
+    sent_before = set(
+        PushReceipt.objects.filter(message=message, subscription_id__in=subscription_ids).values_list(
+            "subscription_id", flat=True
+        )
+    )
+    pending = [pk for pk in subscription_ids if pk not in sent_before]
+    if not pending:
+        return {"sent": 0} | ({"already_sent": len(sent_before)} if sent_before else {})
+
+    # One filter() call, so the conditions and the values below share one join.
+    subscribed = Notification.objects.filter(
+        message=message,
+        read_at__isnull=True,
+        recipient__webpush_info__isnull=False,
+        recipient__webpush_info__subscription_id__in=pending,
+    )
+    targets = subscribed.values(
+        "id",
+        "recipient_id",
+        sub_id=F("recipient__webpush_info__subscription_id"),
+        endpoint=F("recipient__webpush_info__subscription__endpoint"),
+        p256dh=F("recipient__webpush_info__subscription__p256dh"),
+        auth=F("recipient__webpush_info__subscription__auth"),
+    )
+    targets = list(targets)
+    if not targets:
+        return {"sent": 0}
+
+    unread = dict(
+        Notification.objects.filter(recipient_id__in=subscribed.values("recipient_id"))
+        .unread()
+        .visible()
+        .order_by()
+        .values_list("recipient_id")
+        .annotate(n=Count("id"))
+    )
+    jobs = [
+        PushJob(
+            subscription_id=t["sub_id"],
+            endpoint=t["endpoint"],
+            p256dh=t["p256dh"],
+            auth=t["auth"],
+            payload=fit_payload(payload(message, t["id"], unread.get(t["recipient_id"], 0))),
+        )
+        for t in targets
+    ]
+    ttl, urgency = time_to_live(message), URGENCY.get(message.level, "normal")
+    outcomes = []
+    for wave in batched(jobs, inbox_setting("PUSH_WAVE_SIZE")):
+        done = send_pushes(list(wave), ttl=ttl, urgency=urgency)
+        record_wave(message_id, done)
+        outcomes += done
+    result = settle(message_id, outcomes, attempt)
+    return result | ({"already_sent": len(sent_before)} if sent_before else {})
+
+
+def audience(message: Message) -> list[int]:
+    """The subscription ids of the message's unread recipients, in a stable order."""
+    return list(
+        Notification.objects.filter(
+            message=message, read_at__isnull=True, recipient__webpush_info__isnull=False
+        )
+        .order_by("recipient__webpush_info__subscription_id")
+        .values_list("recipient__webpush_info__subscription_id", flat=True)
+    )
+
+
+def record_wave(message_id: int, outcomes) -> None:
+    """After each wave: one INSERT of receipts for what went out, one DELETE of what is gone."""
+    PushReceipt.objects.bulk_create(
+        [
+            PushReceipt(message_id=message_id, subscription_id=o.subscription_id)
+            for o in outcomes
+            if o.kind == "sent"
+        ],
+        ignore_conflicts=True,  # a task run again may have sent some twice
+    )
+    if gone := [o.subscription_id for o in outcomes if o.kind == "gone"]:
+        SubscriptionInfo.objects.filter(pk__in=gone).delete()
+
+
+def payload(message: Message, notification_id: int, unread: int) -> dict:
+    level = message.get_level_display()
+    return {
+        "title": "Inbox" if message.level == "info" else f"Inbox · {level}",
+        "body": message.text,
+        "url": message.url or reverse("inbox:index"),
+        "id": notification_id,
+        "level": message.level,
+        "unread": unread,
+        "read_token": read_token(notification_id),
+    }
+
+
+def fit_payload(data: dict, limit: int = PAYLOAD_MAX_BYTES) -> dict:
+    """`data` with its body (then, if need be, its title) cut short with an ellipsis, so that
+    it encrypts to a push a push service accepts; every other field is kept whole."""
+    size = len(encode_payload(data))
+    for field in ("body", "title"):
+        if size <= limit:
+            break
+        text = data[field]
+        room = limit - (size - len(encode_payload(text)))  # bytes left for this field's JSON
+        data = data | {field: shorten(text, room)}
+        size = len(encode_payload(data))
+    return data
+
+
+@lru_cache(maxsize=64)  # one message, many recipients: the same text is cut many times
+def shorten(text: str, room: int) -> str:
+    """The longest prefix of `text`, plus an ellipsis, whose JSON string takes at most `room`
+    bytes; never cut inside a character or in front of a mark or joiner that belongs to it."""
+    low, high = 0, len(text)
+    while low < high:  # binary search on the number of characters kept
+        middle = (low + high + 1) // 2
+        if len(encode_payload(text[:middle] + ELLIPSIS)) <= room:
+            low = middle
+        else:
+            high = middle - 1
+    while 0 < low < len(text) and (joins(text[low]) or text[low - 1] == "\u200d"):
+        low -= 1
+    return text[:low].rstrip() + ELLIPSIS
+
+
+def joins(char: str) -> bool:
+    """A code point that belongs to the character before it: a combining mark, a zero-width
+    joiner, a variation selector, an emoji skin tone or tag."""
+    return (
+        unicodedata.category(char) in ("Mn", "Mc", "Me")
+        or char in "\u200d\ufe0e\ufe0f"
+        or "\U0001f3fb" <= char <= "\U0001f3ff"
+        or "\U000e0020" <= char <= "\U000e007f"
+    )
+
+
+def time_to_live(message: Message) -> int:
+    """The push service may hold it this long: never past the message's expiry."""
+    ttl = inbox_setting("PUSH_TTL")
+    if message.expires_at:
+        ttl = min(ttl, int((message.expires_at - timezone.now()).total_seconds()))
+    return max(ttl, 0)
+
+
+def settle(message_id: int, outcomes, attempt: int) -> dict:
+    """Queue the soft failures again with exponential backoff, in bounded tasks."""
+    by_kind: dict[str, list] = {}
+    for outcome in outcomes:
+        by_kind.setdefault(outcome.kind, []).append(outcome)
+    retry = by_kind.get("retry", [])
+    if retry and attempt < inbox_setting("PUSH_MAX_ATTEMPTS"):
+        backoff = inbox_setting("PUSH_RETRY_BASE_SECONDS") * 2 ** (attempt - 1)
+        delay = min(max([backoff] + [o.retry_after or 0 for o in retry]), 3600)
+        later = deliver_push.using(run_after=timezone.now() + timedelta(seconds=delay))
+        for chunk in batched([o.subscription_id for o in retry], inbox_setting("PUSH_BATCH_SIZE")):
+            later.enqueue(message_id, list(chunk), attempt + 1)
+    elif retry:
+        logger.warning("Giving up pushing message %s to %d subscriptions", message_id, len(retry))
+    if failed := by_kind.get("failed"):  # one line per delivery, not one per subscription
+        first = failed[0].detail.splitlines()[0] if failed[0].detail else ""
+        logger.warning(
+            "Push of message %s failed for %d subscriptions; first: %s", message_id, len(failed), first
+        )
+    return {kind: len(items) for kind, items in by_kind.items()} | {"attempt": attempt}

@@ -1,0 +1,101 @@
+"""Mark read, mark unread, delete and mark all read: POSTs that answer htmx with the pieces that
+changed (and the badge out of band), and redirect back when JavaScript is off."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from inbox.models import Notification, announce_read
+
+from .decorators import login_required
+from .views import FILTERS, back_url, badge_context, dropdown_context, inbox_page
+
+PLACES = ("dropdown", *FILTERS)  # where an action was clicked: what to send back
+
+
+def known_place(view):
+    """Refuse an unknown `place` (what to answer with) before the action changes anything."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.POST.get("place", "all") not in PLACES:
+            return HttpResponseBadRequest("Unknown place: use dropdown, all or unread.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def own_notification(request, pk: int) -> Notification:
+    """The user's own visible notification, or 404 (also for another user's id), whose message
+    the error handler shows in place of the item."""
+    rows = Notification.objects.for_user(request.user).visible().select_related("message")
+    try:
+        return rows.get(pk=pk)
+    except Notification.DoesNotExist:
+        raise Http404("That notification is gone: it was deleted or expired.") from None
+
+
+# What each item action does, and whether the item is still there to show afterwards.
+ITEM_ACTIONS = {
+    "read": (Notification.mark_read, True),
+    "unread": (Notification.mark_unread, True),
+    "delete": (Notification.delete, False),
+}
+
+
+@require_POST
+@login_required
+@known_place
+def item_action(request, pk, action):
+    """One view for the actions on an item; the URL names the action (see web/urls.py)."""
+    act, stays = ITEM_ACTIONS[action]
+    notification = own_notification(request, pk)
+    act(notification)
+    return after_action(request, notification if stays else None)
+
+
+@require_POST
+@login_required
+@known_place
+def mark_all_read(request):
+    if Notification.objects.for_user(request.user).visible().mark_read():
+        announce_read(request.user.pk, all_read=True)
+    return after_action(request, None, whole_list=True)
+
+
+def safe_next(request) -> str:
+    """The POSTed `next` if it is a path on this site, else the dashboard. Never a bare word:
+    redirect() would try it as a view name (NoReverseMatch, a 500)."""
+    next_url = request.POST.get("next", "")
+    if next_url.startswith("/") and url_has_allowed_host_and_scheme(
+        next_url, {request.get_host()}, request.is_secure()
+    ):
+        return next_url
+    return reverse("inbox:index")
+
+
+def after_action(request, notification, whole_list=False):
+    """What an action answers: a redirect back without JavaScript; for htmx, the piece that
+    changed (the dropdown, the list or the item) followed by the badge as an out-of-band swap."""
+    if not request.htmx:
+        return HttpResponseRedirect(safe_next(request))
+
+    place = request.POST.get("place", "all")  # checked by @known_place
+    if place == "dropdown":
+        html = render_to_string("inbox/bell.html#dropdown", dropdown_context(request.user), request)
+    elif whole_list:
+        context = {"filter": place, **inbox_page(request.user, place)}
+        html = render_to_string("inbox/index.html#list", context, request)
+    elif notification is not None and (place == "all" or not notification.is_read):
+        context = {"n": notification, "filter": place, "back_url": back_url(place)}
+        html = render_to_string("inbox/index.html#item", context, request)
+    else:
+        html = ""  # the item left the list it was in
+    badge_html = render_to_string("inbox/bell.html#badge", badge_context(request.user, oob=True), request)
+    return HttpResponse(html + badge_html)
