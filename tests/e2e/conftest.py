@@ -9,6 +9,7 @@ import threading
 from contextlib import contextmanager
 
 import pytest
+from django.conf import settings
 from django.core.signals import request_finished, request_started
 from playwright.sync_api import BrowserContext, ConsoleMessage, Locator, Page, expect
 
@@ -33,11 +34,21 @@ def browser_type_launch_args(browser_type_launch_args, live_server):
 
 
 @pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings, tmp_path_factory):
+    """On SQLite, the browser tests use a database file, new for each run, not the in-memory
+    database: that one is a single connection shared by the test and the live server's request
+    threads, and a write from the test while the page polls the badge could hit it at the same
+    moment ("bad parameter or other API misuse"). With a file, each thread has a connection of
+    its own and SQLite's locking (WAL) orders them."""
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("e2e-db") / "test.sqlite3")
+
+
+@pytest.fixture(scope="session")
 def live_server(django_db_setup, live_server):
-    """pytest-django's live server, started after the test database is set up (it hands the
-    server the in-memory SQLite connection only if that exists when the server starts;
-    otherwise each request thread opens, and leaks, its own). settings.MEDIA_URL is set, so
-    it does not serve the working directory at "/"."""
+    """pytest-django's live server, started after the test database is set up. settings.MEDIA_URL
+    is set, so it does not serve the working directory at "/"."""
     return live_server
 
 
