@@ -48,10 +48,10 @@ def endpoint_figures(sql_log: list[str], plans: dict) -> dict:
 def paging_figures(plans: dict) -> dict:
     from django.contrib.auth import get_user_model
     from django.core.paginator import Paginator
-    from inbox.views import inbox_page
 
     from inbox.conf import inbox_setting
     from inbox.models import Notification, parse_cursor
+    from inbox.web.views import inbox_page
 
     seed = load("seed")
     size = inbox_setting("PAGE_SIZE")

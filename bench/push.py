@@ -65,7 +65,6 @@ def serve(conn, vapid_public_key: str, n: int) -> None:
     import http_ece
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec
-
     from tests.push_receiver import VapidError, b64url_encode, verify_vapid
 
     keys = {}
@@ -230,12 +229,12 @@ def main() -> None:
 
     from inbox.api import notify
     from inbox.models import Message
-    from inbox.push import PushJob, send_pushes
-    from inbox.tasks import deliver_push, payload
+    from inbox.push.sender import PushJob, send_pushes
+    from inbox.push.tasks import deliver_push, payload
 
     call_command("migrate", verbosity=0)
     # settle() logs a warning per failed push; a failed run says why below, in one line.
-    logging.getLogger("inbox.tasks").setLevel(logging.ERROR)
+    logging.getLogger("inbox.push.tasks").setLevel(logging.ERROR)
     service = PushService(settings.WEBPUSH_SETTINGS["VAPID_PUBLIC_KEY"], N)
     try:
         recipients, holder, infos = make_fixtures(service)

@@ -19,6 +19,11 @@ from inbox.conf import inbox_setting
 
 from .keys import InvalidSubscription
 
+NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+IPV4_COMPATIBLE = ipaddress.ip_network("::/96")  # ::a.b.c.d, deprecated, reaches IPv4
+ENDPOINT_MAX_LENGTH = 500  # django-webpush's SubscriptionInfo.endpoint
+PRINTABLE_ASCII = re.compile(r"[!-~]+", re.ASCII)  # no spaces, no control characters
+
 
 class BlockedAddress(requests.RequestException):
     """The push host now resolves to an address the server must not contact."""
@@ -127,18 +132,6 @@ class PinnedAdapter(HTTPAdapter):
         parts = urlsplit(request.url)
         host = f"[{parts.hostname}]" if ":" in (parts.hostname or "") else parts.hostname
         request.headers["Host"] = f"{host}:{parts.port}" if parts.port else host
-
-
-NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
-
-
-IPV4_COMPATIBLE = ipaddress.ip_network("::/96")  # ::a.b.c.d, deprecated, reaches IPv4
-
-
-ENDPOINT_MAX_LENGTH = 500  # django-webpush's SubscriptionInfo.endpoint
-
-
-PRINTABLE_ASCII = re.compile(r"[!-~]+", re.ASCII)  # no spaces, no control characters
 
 
 def clean_endpoint(endpoint) -> str:

@@ -11,6 +11,9 @@ from cryptography.hazmat.primitives import serialization
 from django.conf import settings
 from py_vapid import Vapid
 
+BASE64URL = re.compile(r"[A-Za-z0-9_-]+={0,2}", re.ASCII)
+KEY_MAX_LENGTH = 100  # django-webpush's p256dh and auth columns
+
 
 class InvalidSubscription(ValueError):
     """The subscription cannot be stored or used; the message says why."""
@@ -67,9 +70,3 @@ def new_key_pair() -> dict:
         serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
     )
     return {"VAPID_PUBLIC_KEY": b64url_encode(public), "VAPID_PRIVATE_KEY": b64url_encode(private)}
-
-
-BASE64URL = re.compile(r"[A-Za-z0-9_-]+={0,2}", re.ASCII)
-
-
-KEY_MAX_LENGTH = 100  # django-webpush's p256dh and auth columns

@@ -18,6 +18,10 @@ from inbox.conf import inbox_setting
 from .endpoints import BlockedAddress, PinnedAdapter, check_url
 from .keys import InvalidSubscription
 
+URGENCY = {"info": "low", "success": "normal", "warning": "normal", "error": "high"}
+TOPIC = "inbox"  # a push service keeps only the newest undelivered push with one topic
+logger = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class PushJob:
@@ -35,12 +39,6 @@ class Outcome:
     status: int | None = None
     retry_after: float | None = None
     detail: str = ""
-
-
-URGENCY = {"info": "low", "success": "normal", "warning": "normal", "error": "high"}
-
-
-TOPIC = "inbox"  # a push service keeps only the newest undelivered push with one topic
 
 
 class PushSession(requests.Session):
@@ -122,6 +120,3 @@ def parse_retry_after(value) -> float | None:
         return max(0.0, float(value))
     except (TypeError, ValueError):
         return None
-
-
-logger = logging.getLogger(__name__)

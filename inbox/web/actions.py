@@ -19,6 +19,14 @@ from .views import FILTERS, back_url, badge_context, dropdown_context, inbox_pag
 PLACES = ("dropdown", *FILTERS)  # where an action was clicked: what to send back
 
 
+# What each item action does, and whether the item is still there to show afterwards.
+ITEM_ACTIONS = {
+    "read": (Notification.mark_read, True),
+    "unread": (Notification.mark_unread, True),
+    "delete": (Notification.delete, False),
+}
+
+
 def known_place(view):
     """Refuse an unknown `place` (what to answer with) before the action changes anything."""
 
@@ -39,14 +47,6 @@ def own_notification(request, pk: int) -> Notification:
         return rows.get(pk=pk)
     except Notification.DoesNotExist:
         raise Http404("That notification is gone: it was deleted or expired.") from None
-
-
-# What each item action does, and whether the item is still there to show afterwards.
-ITEM_ACTIONS = {
-    "read": (Notification.mark_read, True),
-    "unread": (Notification.mark_unread, True),
-    "delete": (Notification.delete, False),
-}
 
 
 @require_POST
