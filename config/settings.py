@@ -193,8 +193,8 @@ AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_HTTP_RESPONSE_CODE = 429
-AXES_LOCKOUT_CALLABLE = "inbox.throttle.lockout_response"
-AXES_USERNAME_CALLABLE = "inbox.throttle.login_username"  # bounded to django-axes's column
+AXES_LOCKOUT_CALLABLE = "config.lockout.lockout_response"
+AXES_USERNAME_CALLABLE = "config.lockout.login_username"  # bounded to django-axes's column
 
 # A cache every process shares (rate limits of the anonymous push endpoints count in it): a
 # table in the database (`manage.py createcachetable`), so the default setup needs no server.

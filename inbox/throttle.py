@@ -1,41 +1,17 @@
-"""Throttling: the page for a login locked out by django-axes, and a per-address rate limit
-(django-ratelimit) for the endpoints that need no login."""
+"""Throttling: a per-address rate limit (django-ratelimit) for the endpoints that need no login.
+(Login throttling is the site's: the demo site's django-axes hooks are in config/lockout.py.)"""
 
 from __future__ import annotations
 
 from functools import wraps
 
-from axes.conf import settings as axes_settings
-from axes.helpers import get_cool_off
 from django.http import JsonResponse
-from django.shortcuts import render
 from django_ratelimit import ALL
 from django_ratelimit.core import get_usage
 
 from .conf import inbox_setting
 
-__all__ = ["lockout_response", "login_username", "rate_limited"]
-
-USERNAME_MAX_LENGTH = 255  # django-axes's AccessAttempt.username column
-
-
-def lockout_response(request, original_response=None, credentials=None):
-    """AXES_LOCKOUT_CALLABLE: a 429 page that says when to try again (also a Retry-After)."""
-    cool_off = get_cool_off(request)
-    minutes = max(1, round(cool_off.total_seconds() / 60)) if cool_off else None
-    response = render(request, "registration/lockout.html", {"minutes": minutes}, status=429)
-    if minutes:
-        response["Retry-After"] = str(minutes * 60)
-    return response
-
-
-def login_username(request, credentials=None):
-    """AXES_USERNAME_CALLABLE: the username tried, as django-axes would read it, cut to the
-    column it records it in. Django's login form does not bound the username, and PostgreSQL
-    refuses a longer value (a 500 on a failed login with a 5,000-character username)."""
-    source = credentials or getattr(request, "data", request.POST)
-    username = source.get(axes_settings.AXES_USERNAME_FORM_FIELD)
-    return username[:USERNAME_MAX_LENGTH] if isinstance(username, str) else username
+__all__ = ["rate_limited"]
 
 
 def _rate(group, request) -> str:
