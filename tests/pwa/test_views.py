@@ -11,6 +11,7 @@ from django.contrib.staticfiles import finders
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from inbox.push.keys import b64url_decode
 from inbox.pwa import privacy
 from inbox.pwa import views as pwa_views
 
@@ -118,3 +119,14 @@ def test_generate_vapid_keys_writes_outside_git(settings, tmp_path, monkeypatch)
     assert json.loads((tmp_path / "vapid.json").read_text()) == keys
     with pytest.raises(CommandError, match="--force"):
         call_command("generate_vapid_keys")
+
+
+def test_generate_vapid_keys_prints_them_for_a_project_without_var_dir(settings, monkeypatch):
+    """A host project has no VAR_DIR: the pair is printed as lines for its environment."""
+    monkeypatch.delenv("VAPID_PRIVATE_KEY", raising=False)
+    del settings.VAR_DIR
+    out = StringIO()
+    call_command("generate_vapid_keys", stdout=out)
+    keys = dict(line.split("=", 1) for line in out.getvalue().split())
+    assert set(keys) == {"VAPID_PUBLIC_KEY", "VAPID_PRIVATE_KEY"}
+    assert b64url_decode(keys["VAPID_PUBLIC_KEY"])[0] == 4  # an uncompressed P-256 point

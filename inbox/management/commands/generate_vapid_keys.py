@@ -1,4 +1,7 @@
-"""python manage.py generate_vapid_keys [--if-missing] [--force]"""
+"""python manage.py generate_vapid_keys [--if-missing] [--force]
+
+The demo site keeps the pair in var/vapid.json (settings.VAR_DIR); a project without VAR_DIR
+gets it printed as two environment lines for its WEBPUSH_SETTINGS to read."""
 
 from __future__ import annotations
 
@@ -19,10 +22,15 @@ class Command(BaseCommand):
         parser.add_argument("--force", action="store_true", help="Replace existing keys.")
 
     def handle(self, *args, if_missing, force, **options):
-        path = settings.VAR_DIR / "vapid.json"
         if os.environ.get("VAPID_PRIVATE_KEY"):
             self.stdout.write("VAPID keys come from the environment; nothing written.")
             return
+        var_dir = getattr(settings, "VAR_DIR", None)
+        if var_dir is None:
+            keys = new_key_pair()
+            self.stdout.write("\n".join(f"{name}={value}" for name, value in keys.items()))
+            return
+        path = var_dir / "vapid.json"
         if path.exists() and not force:
             if if_missing:
                 return
