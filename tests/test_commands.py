@@ -166,15 +166,6 @@ def test_purge_deletes_push_receipts_older_than_the_setting(settings, alice, mak
     assert Notification.objects.count() == 1  # the message and its notification stay
 
 
-def test_seed_demo_is_repeatable(db):
-    out = StringIO()
-    call_command("seed_demo", stdout=out)
-    count = Notification.objects.count()
-    call_command("seed_demo", stdout=out)
-    assert Notification.objects.count() == count > 0
-    assert "alice" in out.getvalue()
-
-
 def test_a_real_run_with_an_overflowing_duration_prints_one_line(tmp_path):
     """The whole command line, in its own process: no traceback, one line, exit status 1."""
     env = {
