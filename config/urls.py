@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth.views import LoginView
 from django.urls import include, path
 from django.views.generic import RedirectView
 
 from inbox.pwa.views import service_worker
+
+from .demo import demo_logins
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="inbox:index"), name="home"),
@@ -19,6 +22,8 @@ urlpatterns = [
         {"source": settings.BASE_DIR / "service-worker.js"},
         name="service_worker",
     ),
+    # The login page names the demo logins while they work (evaluated only when it renders).
+    path("accounts/login/", LoginView.as_view(extra_context={"demo_logins": demo_logins}), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
 ]
