@@ -14,10 +14,10 @@ Paths, each sending the same 1,000 pushes (payloads of the same size) to the sam
   django-webpush  webpush.send_user_notification(user, payload, ttl): its loop, one webpush() per
                   subscription, a new connection each. The user holds all 1,000 subscriptions, so
                   it runs one query: its fastest form (a loop over 1,000 users adds 1,000 queries).
-  send_pushes c1  inbox.push.send_pushes(jobs) with INBOX_PUSH_CONCURRENCY = 1: one keep-alive
+  send_pushes c1  inbox.push.sender.send_pushes(jobs) with INBOX_PUSH_CONCURRENCY = 1: one keep-alive
                   connection, the VAPID key parsed once
   send_pushes c16 the same with 16 threads (the default)
-  deliver_push    the task's body, inbox.tasks.deliver_push.call(message_id) after notify() to
+  deliver_push    the task's body, inbox.push.tasks.deliver_push.call(message_id) after notify() to
                   the 1,000 users who hold one subscription each: the query, the payloads (each with
                   a signed read token), send_pushes at the default concurrency, settling
 In rounds (every path once per round); median of BENCH_PUSH_REPS (3) runs per path and latency.
