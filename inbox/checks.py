@@ -10,7 +10,28 @@ from django.core import checks
 from .conf import inbox_setting
 from .push.keys import push_configured
 
-__all__ = ["check_loopback_push", "check_secret_key", "check_vapid_keys"]
+__all__ = ["check_host_setup", "check_loopback_push", "check_secret_key", "check_vapid_keys"]
+
+# What a project that adds Inbox must have besides "inbox" (the README's "Add Inbox to your project").
+REQUIRED_APPS = ["django.contrib.humanize", "django_htmx", "webpush"]
+REQUIRED_MIDDLEWARE = ["django_htmx.middleware.HtmxMiddleware", "inbox.pwa.privacy.privacy_middleware"]
+
+
+@checks.register()
+def check_host_setup(app_configs, **kwargs):
+    """The apps and middleware Inbox needs, named at `manage.py check`, not at a page's 500."""
+    missing = [
+        *(("INSTALLED_APPS", app) for app in REQUIRED_APPS if app not in settings.INSTALLED_APPS),
+        *(("MIDDLEWARE", name) for name in REQUIRED_MIDDLEWARE if name not in settings.MIDDLEWARE),
+    ]
+    return [
+        checks.Error(
+            f"Inbox needs {name!r} in {setting}.",
+            hint="See the README's section 'Add Inbox to your project'.",
+            id="inbox.E003",
+        )
+        for setting, name in missing
+    ]
 
 
 @checks.register(checks.Tags.security, deploy=True)

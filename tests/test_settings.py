@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from inbox.checks import check_loopback_push, check_secret_key, check_vapid_keys
+from inbox.checks import check_host_setup, check_loopback_push, check_secret_key, check_vapid_keys
 from inbox.push.keys import new_key_pair
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,3 +81,13 @@ def test_loopback_push_is_an_error_outside_debug(settings):
     assert "inbox.E002" in deploy_check_ids()
     settings.DEBUG = True
     assert "inbox.E002" not in deploy_check_ids()
+
+
+def test_the_apps_and_middleware_inbox_needs_are_checked(settings):
+    assert check_host_setup(None) == []
+    settings.INSTALLED_APPS = [app for app in settings.INSTALLED_APPS if app != "django.contrib.humanize"]
+    settings.MIDDLEWARE = [name for name in settings.MIDDLEWARE if "privacy" not in name]
+    assert [error.msg for error in check_host_setup(None)] == [
+        "Inbox needs 'django.contrib.humanize' in INSTALLED_APPS.",
+        "Inbox needs 'inbox.pwa.privacy.privacy_middleware' in MIDDLEWARE.",
+    ]

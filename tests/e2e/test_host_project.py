@@ -1,0 +1,243 @@
+"""Inbox in someone else's project: build the app's wheel and sdist, make a new site with
+`django-admin startproject` in a fresh virtualenv, install the wheel (pip pulls its dependencies),
+add the lines of the README's "Add Inbox to your project" section (read from there, so the
+README cannot drift from what is tested), and use the bell, the dashboard and an action in Chromium.
+
+Slow-ish (about half a minute with a warm pip cache) and bounded: every step has a timeout."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import zipfile
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import expect
+
+from .conftest import shows, unread_name
+
+ROOT = Path(__file__).resolve().parents[2]
+README = ROOT / "README.md"
+SECTION = "## Add Inbox to your project"
+# A README block: an HTML comment naming the file it goes into, then a fenced code block.
+BLOCK = re.compile(r"<!-- host-project: (?P<file>\S+) -->\n```[a-z]*\n(?P<code>.*?)\n```", re.DOTALL)
+APP_SOURCES = ["inbox", "pyproject.toml", "MANIFEST.in", "README.md"]
+PROJECT = "mysite"
+USERNAME, PASSWORD = "ada", "host-pw-12345"
+
+# What a host project has of its own, that is not Inbox's: a page of the site's.
+HOST_PAGE = """{% extends "base.html" %}{% block title %}Home{% endblock %}
+{% block content %}<h1>My site</h1>{% endblock %}
+"""
+HOST_URLS = """
+from django.views.generic import TemplateView
+urlpatterns += [path("", TemplateView.as_view(template_name="home.html"))]
+"""
+
+
+def readme_blocks() -> dict[str, str]:
+    """The lines the README tells a host project to add, by the file they go into."""
+    text = README.read_text()
+    assert SECTION in text, f"README.md has no {SECTION!r} section"
+    section = text.split(SECTION, 1)[1].split("\n## ", 1)[0]
+    blocks = {m["file"]: m["code"] + "\n" for m in BLOCK.finditer(section)}
+    assert set(blocks) == {"settings.py", "urls.py", "templates/base.html"}, blocks.keys()
+    return blocks
+
+
+def run(args: list, step: str, timeout: float, **kwargs) -> str:
+    """Run one step; a failure says which step and shows the end of its output."""
+    try:
+        done = subprocess.run(args, capture_output=True, text=True, timeout=timeout, **kwargs)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{step}: no answer in {timeout} s ({' '.join(map(str, args))})", pytrace=False)
+    if done.returncode:
+        output = (done.stdout + done.stderr)[-3000:]
+        pytest.fail(f"{step} failed (exit {done.returncode}):\n{output}", pytrace=False)
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def dist(tmp_path_factory) -> dict[str, Path]:
+    """The app's sdist and the wheel built from it (`python -m build`), from a copy of the app's
+    files, so the build leaves nothing in the work tree."""
+    tmp = tmp_path_factory.mktemp("build")
+    source = tmp / "src"
+    for name in APP_SOURCES:
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            source.mkdir(exist_ok=True)
+            shutil.copy(ROOT / name, source / name)
+    out = tmp / "dist"
+    # --no-isolation: this environment's setuptools, no download; the wheel is built from the sdist.
+    run([sys.executable, "-m", "build", "--no-isolation", "--outdir", out, source], "python -m build", 180)
+    return {"wheel": next(out.glob("inbox-*.whl")), "sdist": next(out.glob("inbox-*.tar.gz"))}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_serving(url: str, server: subprocess.Popen, log: Path, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"The host's runserver exited:\n{log.read_text()[-3000:]}", pytrace=False)
+        try:
+            with urllib.request.urlopen(url + "admin/login/", timeout=2):
+                return
+        except urllib.error.HTTPError:
+            return  # it answers; what went wrong shows in the browser and the log
+        except OSError:
+            time.sleep(0.3)
+    output = log.read_text()[-3000:]
+    pytest.fail(f"The host's runserver did not answer in {timeout} s:\n{output}", pytrace=False)
+
+
+@pytest.fixture(scope="module")
+def host(dist, tmp_path_factory):
+    """A new project with Inbox added as the README says, served by runserver (DEBUG, so it
+    serves the static files) on a free port, with a staff user and one notification for them."""
+    tmp = tmp_path_factory.mktemp("host")
+    venv, site = tmp / "venv", tmp / "site"
+    bin_dir = venv / "bin"
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "VAPID_", "VIRTUAL_ENV", "PYTHON", "DATABASE_URL"))
+    }
+    env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
+
+    run([sys.executable, "-m", "venv", venv], "python -m venv", 120)
+    pip = [bin_dir / "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    run([*pip, dist["wheel"]], "pip install of the wheel (and its dependencies)", 300, env=env)
+    site.mkdir()
+    run([bin_dir / "django-admin", "startproject", PROJECT, site], "django-admin startproject", 60, env=env)
+
+    for name, code in readme_blocks().items():
+        path = site / PROJECT / name if name.endswith(".py") else site / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a") as file:  # settings and urls: appended, as the README says
+            file.write("\n" + code if name.endswith(".py") else code)
+    with (site / PROJECT / "urls.py").open("a") as file:
+        file.write(HOST_URLS)
+    (site / "templates" / "home.html").write_text(HOST_PAGE)
+
+    def manage(*args, step=None, extra_env=None, timeout=120) -> str:
+        command = [bin_dir / "python", "manage.py", *args]
+        step = step or f"manage.py {args[0]}"
+        return run(command, step, timeout, cwd=site, env={**env, **(extra_env or {})})
+
+    vapid = dict(line.split("=", 1) for line in manage("generate_vapid_keys").split())
+    env.update(vapid)
+    manage("check", "--fail-level", "WARNING")
+    manage("migrate", "--noinput")
+    manage(
+        "createsuperuser",
+        "--noinput",
+        f"--username={USERNAME}",
+        "--email=ada@example.com",
+        extra_env={"DJANGO_SUPERUSER_PASSWORD": PASSWORD},
+    )
+    sent = manage("send_notification", "Hello from the host", "--user", USERNAME, "--level", "success")
+    assert "Sent to 1 recipient" in sent, sent
+    manage("inbox_worker", "--batch", step="manage.py inbox_worker --batch (the push task)")
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    log = tmp / "runserver.log"
+    with log.open("w") as output:
+        server = subprocess.Popen(
+            [bin_dir / "python", "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
+            cwd=site,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_until_serving(url, server, log)
+        yield {"url": url, "site": site, "log": log}
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=10)
+
+
+def test_the_wheel_holds_the_app_and_nothing_of_the_site(dist):
+    names = zipfile.ZipFile(dist["wheel"]).namelist()
+    for expected in (
+        "inbox/templates/inbox/base.html",
+        "inbox/static/inbox/sw.js",
+        "inbox/static/inbox/vendor/htmx-4.0.1.min.js",
+        "inbox/migrations/0001_initial.py",
+        "inbox/templatetags/inbox.py",
+        "inbox/management/commands/send_notification.py",
+    ):
+        assert expected in names
+    tops = {name.split("/", 1)[0] for name in names}
+    assert tops == {"inbox", f"{dist['wheel'].name.split('-py3')[0]}.dist-info"}, tops
+
+
+def server_error(log: Path) -> str:
+    """The last error the host's runserver logged (a 500's traceback ends with its cause)."""
+    text = log.read_text()
+    start = text.rfind("Internal Server Error")
+    return text[start:][-2500:] if start >= 0 else ""
+
+
+def test_bell_dashboard_and_an_action_in_a_new_project(host, new_context, browser_errors):
+    browser_errors.allow(r"/favicon\.ico\)$")  # the admin's login page names no icon: the host's 404
+    page = new_context().new_page()  # its base_url is the live server's: URLs here are absolute
+    try:
+        use_inbox(page, host["url"])
+    except (AssertionError, PlaywrightError):
+        if error := server_error(host["log"]):
+            pytest.fail(f"The host project failed (check the README's lines):\n{error}", pytrace=False)
+        raise
+
+
+def use_inbox(page, url: str) -> None:
+    # A host's own way in: the admin's login page (a new project has no other).
+    page.goto(url + "admin/login/?next=/")
+    page.get_by_label("Username").fill(USERNAME)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+    # The host's page, from the host's base.html: the bell with its unread badge.
+    expect(page.get_by_role("heading", name="My site")).to_be_visible()
+    bell = page.get_by_role("button", name=re.compile("^Notifications"))
+    expect(bell).to_have_accessible_name(unread_name(1))
+    bell.click()
+    dropdown = page.locator(f"#{bell.get_attribute('aria-controls')}")
+    expect(dropdown.get_by_text("Hello from the host")).to_be_visible()
+
+    # The dashboard lists it; Mark as read works in place (no page load) and the badge follows.
+    dropdown.get_by_role("link", name="See all notifications").click()
+    expect(page).to_have_url(re.compile(r"/inbox/"))
+    expect(page).to_have_title(re.compile("Notifications"))
+    item = page.get_by_role("listitem").filter(has_text="Hello from the host")
+    expect(item).to_have_text(shows("Hello from the host"))
+    page.evaluate("window.__marker = 1")
+    item.get_by_role("button", name="Mark as read").click()
+    expect(item.get_by_role("button", name="Mark as unread")).to_be_visible()
+    expect(bell).to_have_accessible_name(unread_name(0))
+    assert page.evaluate("window.__marker") == 1, "Mark as read loaded a new page"
+
+    # The app's service worker controls the host's pages (scope "/").
+    scope = page.evaluate("navigator.serviceWorker.ready.then((registration) => registration.scope)")
+    assert scope == url
