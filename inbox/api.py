@@ -8,13 +8,11 @@ notify(Group.objects.get(name="staff"), "Deploy at 17:00", level="warning",
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connections, router, transaction
 from django.db.models import Model, QuerySet
@@ -22,6 +20,7 @@ from django.db.models import Model, QuerySet
 from . import delivery
 from .conf import inbox_setting
 from .models import Level, Message, Notification
+from .recipients import resolve
 from .signals import notification_sent
 from .validators import clean_expiry, clean_level, clean_link, clean_text
 
@@ -34,6 +33,11 @@ class Sent:
 
     message: Message
     count: int
+
+    @property
+    def summary(self) -> str:
+        """What the form, the command and their tests say: "Sent to 3 recipients."."""
+        return f"Sent to {self.count} recipient{'' if self.count == 1 else 's'}."
 
 
 def notify(
@@ -56,7 +60,7 @@ def notify(
     link = clean_link(url)
     level = clean_level(level)
     expires_at = clean_expiry(expires_at)
-    targets = _resolve(recipients)
+    targets = resolve(recipients)
     if actor is not None and getattr(actor, "pk", None) is None:
         raise ValidationError("The actor must be a saved user.")
 
@@ -80,31 +84,6 @@ def notify(
 
 def announce(message: Message, count: int) -> None:
     notification_sent.send(sender=Message, message=message, count=count)
-
-
-def _resolve(recipients) -> QuerySet | list[int]:
-    """A queryset of user ids (fanned out inside the database) or a list of ids."""
-    user_model = get_user_model()
-    if isinstance(recipients, Group):
-        return user_model._default_manager.filter(groups=recipients, is_active=True)
-    if isinstance(recipients, QuerySet):
-        if not issubclass(recipients.model, user_model):
-            raise ValidationError(
-                f"Recipients must be users, not {recipients.model._meta.verbose_name_plural}."
-            )
-        if recipients.query.is_sliced:  # qs[:10]: keep the slice inside a subquery
-            return user_model._default_manager.filter(pk__in=recipients.values("pk"))
-        return recipients
-    if isinstance(recipients, user_model):
-        recipients = [recipients]
-    if isinstance(recipients, (str, bytes)) or not isinstance(recipients, Iterable):
-        raise ValidationError("Recipients must be a user, users, a queryset of users or a group.")
-    ids = {}
-    for user in recipients:
-        if not isinstance(user, user_model) or user.pk is None:
-            raise ValidationError(f"Not a saved user: {user!r}.")
-        ids[user.pk] = None  # de-duplicated, in order
-    return list(ids)
 
 
 def _bulk_insert(message: Message, user_ids: list[int], using: str) -> int:

@@ -1,4 +1,5 @@
-"""Turning names (from the staff form or the command line) into a queryset of recipients."""
+"""Who receives a notification: what notify() is given (users, a queryset, a Group), and the
+names the staff form and the command take, turned into recipients."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import ProhibitNullCharactersValidator
 from django.db.models import Q, QuerySet
 
-__all__ = ["select_recipients"]
+__all__ = ["resolve", "select_recipients"]
 
 # A NUL in a name would reach the query, and PostgreSQL refuses it (DataError): refused first.
 _no_nul = ProhibitNullCharactersValidator("A user or group name must not contain NUL characters.")
@@ -50,3 +51,29 @@ def select_recipients(
     if groups:
         chosen |= Q(groups__in=groups, is_active=True)
     return users.filter(chosen).distinct()
+
+
+def resolve(recipients) -> QuerySet | list[int]:
+    """What notify() was given (a user, users, a queryset of users or a Group), as a queryset
+    of users (fanned out inside the database) or a list of user ids; ValidationError otherwise."""
+    user_model = get_user_model()
+    if isinstance(recipients, Group):
+        return user_model._default_manager.filter(groups=recipients, is_active=True)
+    if isinstance(recipients, QuerySet):
+        if not issubclass(recipients.model, user_model):
+            raise ValidationError(
+                f"Recipients must be users, not {recipients.model._meta.verbose_name_plural}."
+            )
+        if recipients.query.is_sliced:  # qs[:10]: keep the slice inside a subquery
+            return user_model._default_manager.filter(pk__in=recipients.values("pk"))
+        return recipients
+    if isinstance(recipients, user_model):
+        recipients = [recipients]
+    if isinstance(recipients, (str, bytes)) or not isinstance(recipients, Iterable):
+        raise ValidationError("Recipients must be a user, users, a queryset of users or a group.")
+    ids = {}
+    for user in recipients:
+        if not isinstance(user, user_model) or user.pk is None:
+            raise ValidationError(f"Not a saved user: {user!r}.")
+        ids[user.pk] = None  # de-duplicated, in order
+    return list(ids)

@@ -71,7 +71,7 @@ def send_pushes(jobs: list[PushJob], *, ttl: int, urgency: str) -> list[Outcome]
 
 def encode_payload(data) -> bytes:
     """The push's plaintext: compact JSON in UTF-8 (not \\u escapes, which take 6 to 12 bytes
-    a character). inbox.tasks.fit_payload measures a payload with this very encoding."""
+    a character). inbox.push.tasks.fit_payload measures a payload with this very encoding."""
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
 

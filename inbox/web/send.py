@@ -35,14 +35,10 @@ def send(request):
             form.add_error(None, error)
         else:
             if not request.htmx:
-                messages.success(request, sent_text(sent.count))
+                messages.success(request, sent.summary)
                 return redirect("inbox:send")
             form = SendForm()
 
     template = "inbox/send.html#form" if wants_partial(request) else "inbox/send.html"
     status = 422 if form.errors else 200
     return render(request, template, {"form": form, "sent": sent}, status=status)
-
-
-def sent_text(count: int) -> str:
-    return f"Sent to {count} recipient{'' if count == 1 else 's'}."

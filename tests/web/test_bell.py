@@ -64,6 +64,6 @@ def test_every_page_has_the_bell_for_a_logged_in_user(alice_client, alice, make_
     assert 'aria-controls="bell-panel"' in html and ", 2 unread" in html
 
 
-def test_anonymous_pages_have_no_bell(client):
+def test_anonymous_pages_have_no_bell(client, db):  # the login page looks for demo users
     html = client.get(reverse("login")).content.decode()
     assert "bell-button" not in html

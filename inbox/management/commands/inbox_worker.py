@@ -21,7 +21,7 @@ from django_tasks_db.management.commands import db_worker
 from inbox.conf import inbox_setting
 from inbox.push.recovery import recover_abandoned_tasks
 
-logger = logging.getLogger("inbox.tasks")
+logger = logging.getLogger("inbox.push.recovery")
 
 
 def recover() -> None:

@@ -81,4 +81,4 @@ class Command(BaseCommand):
             sent = notify(recipients, message, url=url, level=level, expires_at=expires_at)
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from None
-        self.stdout.write(f"Sent to {sent.count} recipient{'' if sent.count == 1 else 's'}.")
+        self.stdout.write(sent.summary)

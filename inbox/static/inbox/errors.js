@@ -1,5 +1,5 @@
 // What a person sees when an action done in place fails. htmx never swaps an error response
-// into the page (base.html's htmx-config: noSwap 4xx and 5xx); the server's short message for
+// into the page (inbox/head.html's htmx-config: noSwap 4xx and 5xx); the server's short message for
 // an htmx request arrives out of band in the page's message area (an alert), and this script
 // then refreshes what may be stale: every [data-refreshable] element that is shown (the list,
 // the open dropdown, the badge) listens for "inbox:refresh". With no answer at all (network
