@@ -145,6 +145,7 @@ MEDIA_URL = "media/"  # also keeps the test live server from serving the project
 MEDIA_ROOT = VAR_DIR / "media"
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]  # the site's own assets; the app's come with the app
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
@@ -233,3 +234,4 @@ WEBPUSH_SETTINGS = vapid_keys()
 INBOX_BADGE_POLL_SECONDS = int(os.environ.get("INBOX_BADGE_POLL_SECONDS", "15"))
 # The page registers the site's own worker (config/urls.py), which imports the app's handlers.
 INBOX_SERVICE_WORKER = "service_worker"
+INBOX_OFFLINE_ASSETS = ["site.css"]  # the offline inbox keeps the site's look

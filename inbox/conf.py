@@ -12,6 +12,9 @@ DEFAULTS = {
     # The URL name of the service worker the page registers: the app's own handlers by default; a
     # site with a worker of its own names that one, which importScripts() the app's handlers.
     "SERVICE_WORKER": "inbox:sw",
+    # The site's own static files that its pages need offline (its stylesheet, say): the service
+    # worker precaches them with the app's.
+    "OFFLINE_ASSETS": (),
     "BADGE_POLL_SECONDS": 15,  # how often the bell's badge is polled (the real-time fallback)
     "BADGE_MAX": 99,  # the badge counts up to this, then shows "99+": the count stays O(1)
     "DROPDOWN_SIZE": 8,  # unread items in the bell's dropdown

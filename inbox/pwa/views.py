@@ -17,6 +17,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 
 from inbox import assets
+from inbox.conf import inbox_setting
 from inbox.web import views
 
 from . import privacy
@@ -72,7 +73,10 @@ def handlers_source() -> str:
     URL installs a new worker with a new cache. A placeholder is "__NAME__" (a string) or
     ["__NAME__"] (a list)."""
     source = (APP_STATIC / assets.WORKER_HANDLERS).read_text()
-    shell = [static(path) for path in assets.SHELL] + [reverse("inbox:offline"), offline_dropdown_url()]
+    shell = [static(path) for path in [*assets.SHELL, *inbox_setting("OFFLINE_ASSETS")]] + [
+        reverse("inbox:offline"),
+        offline_dropdown_url(),
+    ]
     values = {"SHELL": shell, **worker_values()}
     version = hashlib.sha256((source + json.dumps(values)).encode()).hexdigest()[:12]
     values["VERSION"] = version

@@ -32,7 +32,7 @@ from .conftest import queued
 from .receiver import PushReceiver
 
 DB_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the repository
 
 
 @pytest.fixture
