@@ -65,7 +65,9 @@ def serve(conn, vapid_public_key: str, n: int) -> None:
     import http_ece
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec
-    from tests.push_receiver import VapidError, b64url_encode, verify_vapid
+
+    from inbox.push.keys import b64url_encode
+    from tests.push.receiver import VapidError, verify_vapid
 
     keys = {}
     subscriptions = []
