@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Inbox benchmark: setup + every measurement + one table (printed, and saved to
 # bench/results/summary.txt). Usage, from anywhere: bash bench/run.sh   (or: make bench)
-# About 9 minutes on 2 cores. Traffic goes only to 127.0.0.1 (port 18766, or BENCH_PORT; the push
+# About 7 to 9 minutes on 2 cores. Traffic goes only to 127.0.0.1 (port 18766, or BENCH_PORT; the push
 # service of section 4 listens on a free port that the system picks).
 #
 # Needs the project's virtualenv .venv (make bench creates it: `make .venv/.requirements-test`).

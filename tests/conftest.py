@@ -38,6 +38,12 @@ def alice_client(client, alice):
 
 
 @pytest.fixture
+def staff_client(client, staff):
+    client.force_login(staff)
+    return client
+
+
+@pytest.fixture
 def make_notifications():
     """make_notifications(user, n, read=False, expired=False): n rows, one second apart,
     the newest last, written with two bulk inserts (fast even for 100,000)."""

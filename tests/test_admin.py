@@ -3,7 +3,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils import timezone
 
@@ -11,21 +10,14 @@ from inbox.api import notify
 from inbox.models import Message
 
 
-def test_notifications_are_searchable_in_the_admin(client, alice, make_notifications):
-    admin = User.objects.create_superuser("root", password="pw")
-    client.force_login(admin)
+def test_notifications_are_searchable_in_the_admin(admin_client, alice, make_notifications):
     make_notifications(alice, 2, text="Quarterly report {i}")
     make_notifications(alice, 1, text="Lunch")
-    html = client.get(reverse("admin:inbox_notification_changelist"), {"q": "quarterly"}).content.decode()
+    changelist = reverse("admin:inbox_notification_changelist")
+    html = admin_client.get(changelist, {"q": "quarterly"}).content.decode()
     assert "Quarterly report 0" in html and "Quarterly report 1" in html and "Lunch" not in html
-    html = client.get(reverse("admin:inbox_message_changelist"), {"q": "lunch"}).content.decode()
+    html = admin_client.get(reverse("admin:inbox_message_changelist"), {"q": "lunch"}).content.decode()
     assert "Lunch" in html and "Quarterly" not in html
-
-
-@pytest.fixture
-def admin_client(client, db):
-    client.force_login(User.objects.create_superuser("root", password="pw"))
-    return client
 
 
 def message_data(**changes) -> dict:

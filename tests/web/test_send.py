@@ -13,12 +13,6 @@ SEND = reverse("inbox:send")
 HTMX = {"HX-Request": "true"}
 
 
-@pytest.fixture
-def staff_client(client, staff):
-    client.force_login(staff)
-    return client
-
-
 def test_anonymous_users_go_to_the_login_page(client):
     response = client.get(SEND)
     assert response.status_code == 302 and response["Location"] == f"/accounts/login/?next={SEND}"
