@@ -8,7 +8,7 @@ from io import StringIO
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import strip_tags
@@ -120,3 +120,11 @@ def test_the_hint_costs_one_query_and_only_the_login_page(seeded, client, django
         assert client.get(LOGIN).status_code == 200
     client.force_login(seeded["alice"])
     assert "Demo logins" not in visible_text(client.get(reverse("inbox:preferences")))
+
+
+def test_deactivated_demo_users_are_a_one_line_error_and_nothing_is_written(db):
+    for name in ("alice", "admin", "bob"):
+        User.objects.create_user(name, is_active=False)
+    with pytest.raises(CommandError, match="Cannot seed the demo: There are no recipients"):
+        seed()
+    assert not Message.objects.exists() and not Notification.objects.exists()

@@ -10,7 +10,8 @@ from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -184,7 +185,10 @@ class Command(BaseCommand):
             # And the messages nobody holds any more (as purge_notifications does).
             Message.objects.filter(deliveries__isnull=True).delete()
         if not held.exists():
-            self.seed(users, team)
+            try:
+                self.seed(users, team)
+            except ValidationError as error:  # e.g. the demo users were deactivated: nothing written
+                raise CommandError(f"Cannot seed the demo: {' '.join(error.messages)}") from error
 
         self.stdout.write(f"Demo logins (password for each: {PASSWORD}):")
         for username, role, _staff, _in_team in USERS:
