@@ -9,7 +9,7 @@ from io import StringIO
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
-from django.urls import reverse
+from django.urls import include, path, reverse
 from django.utils import timezone
 from django.utils.html import strip_tags
 
@@ -128,3 +128,13 @@ def test_deactivated_demo_users_are_a_one_line_error_and_nothing_is_written(db):
     with pytest.raises(CommandError, match="Cannot seed the demo: There are no recipients"):
         seed()
     assert not Message.objects.exists() and not Notification.objects.exists()
+
+
+urlpatterns = [path("inbox/", include("inbox.urls"))]  # a host site without the admin
+
+
+def test_on_a_site_without_the_admin_the_lockout_notice_has_no_link(db, settings):
+    settings.ROOT_URLCONF = __name__
+    seed()
+    lockout = Message.objects.get(text__startswith="5 failed sign-ins")
+    assert lockout.url == ""
