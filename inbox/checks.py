@@ -6,11 +6,18 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core import checks
+from django.urls import NoReverseMatch, reverse
 
 from .conf import inbox_setting
 from .push.keys import push_configured
 
-__all__ = ["check_host_setup", "check_loopback_push", "check_secret_key", "check_vapid_keys"]
+__all__ = [
+    "check_host_setup",
+    "check_loopback_push",
+    "check_secret_key",
+    "check_service_worker",
+    "check_vapid_keys",
+]
 
 # What a project that adds Inbox must have besides "inbox" (the README's "Add Inbox to your project").
 REQUIRED_APPS = ["django.contrib.humanize", "django_htmx", "webpush"]
@@ -32,6 +39,25 @@ def check_host_setup(app_configs, **kwargs):
         )
         for setting, name in missing
     ]
+
+
+@checks.register(checks.Tags.urls)
+def check_service_worker(app_configs, **kwargs):
+    """INBOX_SERVICE_WORKER names a URL every page's {% inbox_head %} reverses: a wrong name is
+    said here, not as a 500 on every page."""
+    name = inbox_setting("SERVICE_WORKER")
+    try:
+        reverse(name)
+    except NoReverseMatch:
+        return [
+            checks.Error(
+                f"INBOX_SERVICE_WORKER is {name!r}, which is not a URL name of this site.",
+                hint='Name the URL of your service worker, or leave the default "inbox:sw" '
+                '(then include "inbox.urls" in your URLs).',
+                id="inbox.E004",
+            )
+        ]
+    return []
 
 
 @checks.register(checks.Tags.security, deploy=True)

@@ -6,7 +6,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from inbox.checks import check_host_setup, check_loopback_push, check_secret_key, check_vapid_keys
+from inbox.checks import (
+    check_host_setup,
+    check_loopback_push,
+    check_secret_key,
+    check_service_worker,
+    check_vapid_keys,
+)
 from inbox.push.keys import new_key_pair
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,3 +97,11 @@ def test_the_apps_and_middleware_inbox_needs_are_checked(settings):
         "Inbox needs 'django.contrib.humanize' in INSTALLED_APPS.",
         "Inbox needs 'inbox.pwa.privacy.privacy_middleware' in MIDDLEWARE.",
     ]
+
+
+def test_a_wrong_service_worker_url_name_is_named_at_check(settings):
+    """{% inbox_head %} reverses it on every page: a typo is an error at check, not a 500."""
+    assert check_service_worker(None) == []
+    settings.INBOX_SERVICE_WORKER = "no-such-worker"
+    (error,) = check_service_worker(None)
+    assert error.id == "inbox.E004" and "'no-such-worker'" in error.msg
