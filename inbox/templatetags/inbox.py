@@ -3,6 +3,7 @@
 {% load inbox %}
 <head> ... {% inbox_head %} </head>       the app's styles, scripts, manifest and settings
 <header> ... {% inbox_bell %} </header>   the bell, its badge and dropdown (logged-in users)
+and, for the app's own templates, {% inbox_item n %}: one notification's HTML (inbox.web.items).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from inbox.badge import badge_for
 from inbox.conf import inbox_setting
 from inbox.push.keys import vapid_public_key
 from inbox.pwa.views import SAVED_HEADER
+from inbox.web.items import item_html
 
 register = template.Library()
 
@@ -48,3 +50,10 @@ def inbox_bell(context) -> dict:
         "inbox_poll_seconds": inbox_setting("BADGE_POLL_SECONDS"),
         "inbox_vapid_public_key": vapid_public_key(),
     }
+
+
+@register.simple_tag(takes_context=True)
+def inbox_item(context, notification, place=None):
+    """{% inbox_item n %} (place: the context's filter) or {% inbox_item n "dropdown" %}: one
+    item's HTML from its partial, rendered once per process and reused (inbox/web/items.py)."""
+    return item_html(notification, place or context["filter"], context.get("csrf_token"))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django.http import HttpResponseBadRequest
 from django.shortcuts import render
-from django.urls import reverse
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
@@ -15,6 +14,7 @@ from inbox.models import Notification, parse_cursor
 from inbox.push.keys import vapid_public_key
 
 from .decorators import login_required
+from .items import back_url
 
 FILTER_CHOICES = [("unread", "Unread"), ("all", "All")]
 
@@ -49,11 +49,6 @@ def index(request):
     else:
         template = "inbox/index.html"
     return render(request, template, context)
-
-
-def back_url(show: str) -> str:
-    """Where an action returns to without JavaScript (reversed once per page, not per form)."""
-    return f"{reverse('inbox:index')}?filter={show}"
 
 
 def inbox_page(user, show: str, cursor=None) -> dict:

@@ -1,0 +1,171 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from inbox.api import notify
+from inbox.models import Message, Notification
+from inbox.web import items
+
+# 30 s into a minute (and a second, an hour): a test never sits on a naturaltime boundary.
+SAFE_AGES = [timedelta(minutes=5, seconds=30), timedelta(hours=3, minutes=30), timedelta(days=20, hours=12)]
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    items.cache_clear()
+    yield
+    items.cache_clear()
+
+
+def make(user, age=SAFE_AGES[0], *, text="Deploy done", url="", level="info", read=False) -> Notification:
+    created = timezone.now() - age
+    message = Message.objects.create(text=text, url=url, level=level, created=created)
+    return Notification.objects.create(
+        recipient=user, message=message, created=created, read_at=timezone.now() if read else None
+    )
+
+
+def fresh(notification, place, token):
+    return items.render_item(notification, place, token)
+
+
+@pytest.mark.parametrize("place", items.PLACES)
+@pytest.mark.parametrize("read", [False, True])
+@pytest.mark.parametrize("age", SAFE_AGES)
+def test_the_cached_html_is_the_fresh_render(alice, place, read, age):
+    notification = make(alice, age, url="/builds/7/", read=read)
+    first = items.item_html(notification, place, "tok1")
+    second = items.item_html(notification, place, "tok2")
+    assert first == fresh(notification, place, "tok1")
+    assert second == fresh(notification, place, "tok2")
+    assert items.cache_info().misses == 1 and items.cache_info().hits == 1
+    assert f'id="notification-{notification.pk}"' in first or place == "dropdown"
+    assert reverse("inbox:delete", args=[notification.pk]) in first
+    assert 'name="csrfmiddlewaretoken" value="tok1"' in first
+
+
+def test_one_render_serves_every_recipient_of_a_broadcast(alice, bob, staff):
+    notify([alice, bob, staff], "Maintenance at noon", url="/status/")
+    rows = list(Notification.objects.select_related("message").order_by("pk"))
+    html = [items.item_html(n, "all", f"token{n.pk}") for n in rows]
+    assert items.cache_info().misses == 1 and items.cache_info().hits == 2
+    for notification, got in zip(rows, html, strict=True):
+        assert got == fresh(notification, "all", f"token{notification.pk}")
+
+
+def test_message_item_is_filled_per_recipient(alice):
+    notification = make(alice)
+    template = items.message_item(notification.message, "unread", created=notification.created)
+    assert template.fill(notification.pk, "abc") == fresh(notification, "unread", "abc")
+    assert template.fill(notification.pk, None) == fresh(notification, "unread", None)
+    assert "csrfmiddlewaretoken" not in template.fill(notification.pk, "NOTPROVIDED")
+
+
+def test_message_item_defaults_to_the_message_time(alice):
+    notification = make(alice)
+    template = items.message_item(notification.message, "dropdown")
+    assert template.fill(notification.pk, "t") == fresh(notification, "dropdown", "t")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"text": "Other text"},
+        {"url": "/elsewhere/"},
+        {"level": "error"},
+        {"read": True},
+        {"place": "unread"},
+        {"age": timedelta(minutes=6, seconds=30)},  # the next minute: another age bucket
+    ],
+)
+def test_what_shapes_an_item_is_in_its_key(alice, change):
+    base = {"text": "Deploy done", "url": "", "level": "info", "read": False, "age": SAFE_AGES[0]}
+    place = change.get("place", "all")
+    one = make(alice, **base)
+    other = make(alice, **{**base, **{k: v for k, v in change.items() if k != "place"}})
+    items.item_html(one, "all", "t")
+    html = items.item_html(other, place, "t")
+    assert items.cache_info().misses == 2
+    assert html == fresh(other, place, "t")
+
+
+def test_the_age_bucket_follows_what_naturaltime_shows():
+    created = timezone.now() - timedelta(days=400)
+    at = created + timedelta(seconds=30)
+    assert items.age_bucket(created, at) == (1, 30)
+    assert items.age_bucket(created, created + timedelta(minutes=5, seconds=59)) == (60, 5)
+    assert items.age_bucket(created, created + timedelta(days=2, hours=3, minutes=59)) == (3600, 51)
+    assert items.age_bucket(created, created + timedelta(days=30, hours=23)) == (86400, 30)
+    assert items.age_bucket(created, created - timedelta(seconds=5))[0] == 1  # a clock ahead
+
+
+def test_the_cache_is_bounded(alice, monkeypatch):
+    notification = make(alice)
+    for i in range(items.CACHE_SIZE + 50):
+        notification.message.text = f"Message {i}"
+        items.item_html(notification, "all", "t")
+    assert items.cache_info().currsize == items.CACHE_SIZE
+
+
+@pytest.mark.parametrize("place", items.PLACES)
+def test_markup_in_text_and_link_stays_escaped(alice, place):
+    notification = make(
+        alice, text='<script>alert(1)</script> & "quotes"', url='/x/"><img src=x onerror=alert(1)>'
+    )
+    html = items.item_html(notification, place, '"><script>')
+    assert "<script>" not in html and "<img" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert html == fresh(notification, place, '"><script>')
+
+
+def test_a_message_containing_a_placeholder_is_rendered_fresh(alice):
+    notification = make(alice, text=f"id {items.ID_PLACEHOLDER} token {items.TOKEN_PLACEHOLDER}")
+    html = items.item_html(notification, "all", "t")
+    assert html == fresh(notification, "all", "t")
+    assert items.ID_PLACEHOLDER in html and items.TOKEN_PLACEHOLDER in html  # the text, untouched
+
+
+def test_an_unknown_place_is_refused(alice):
+    with pytest.raises(ValueError, match="Unknown place"):
+        items.message_item(make(alice).message, "sidebar")
+
+
+def test_pages_render_items_from_the_cache_with_the_page_token(alice_client, alice, make_notifications):
+    make_notifications(alice, 3, text="Cached {i}")
+    first = alice_client.get(reverse("inbox:index")).content.decode()
+    second = alice_client.get(reverse("inbox:index")).content.decode()
+    assert items.cache_info().misses == 3 and items.cache_info().hits == 3
+    assert "Cached 2" in second and first.count("Cached") == second.count("Cached") == 3
+    token = alice_client.cookies["csrftoken"].value if "csrftoken" in alice_client.cookies else None
+    tokens = {part.split('"', 1)[0] for part in second.split('name="csrfmiddlewaretoken" value="')[1:]}
+    assert len(tokens) == 1, "every form of the page carries the page's one token"
+    assert token is None or len(tokens.pop()) == 64
+
+
+@pytest.mark.parametrize("cached", [False, True])
+def test_query_counts_do_not_change(
+    alice_client, alice, make_notifications, django_assert_num_queries, cached
+):
+    make_notifications(alice, 25)
+    if cached:
+        alice_client.get(reverse("inbox:index"))
+        alice_client.get(reverse("inbox:dropdown"))
+    with django_assert_num_queries(4):  # session, user, the page with its messages, the badge
+        alice_client.get(reverse("inbox:index"))
+    with django_assert_num_queries(3):  # session, user, the list with its messages
+        response = alice_client.get(reverse("inbox:dropdown"), headers={"HX-Request": "true"})
+    assert response.content.decode().count('class="dropdown-item') == 8
+
+
+def test_a_new_age_bucket_is_a_new_entry(alice, monkeypatch):
+    notification = make(alice)
+    items.item_html(notification, "all", "t")
+    items.item_html(notification, "all", "t")
+    later = timezone.now() + timedelta(minutes=1)
+    monkeypatch.setattr(items.timezone, "now", lambda: later)
+    items.item_html(notification, "all", "t")
+    assert items.cache_info().misses == 2 and items.cache_info().hits == 1
