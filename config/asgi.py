@@ -1,11 +1,27 @@
-"""ASGI entry point: the site is served by an ASGI server (uvicorn) from the start."""
+"""ASGI entry point (uvicorn serves it: `make run`, scripts/serve.sh).
+
+HTTP goes to Django's WSGI handler through a2wsgi's WSGIMiddleware: sync views keep WSGI speed
+(Django's own ASGI handler costs a thread hop and more per request). WebSockets go to the inbox's
+real-time socket (inbox.realtime.asgi). Lifespan events are answered by uvicorn's defaults.
+"""
 
 from __future__ import annotations
 
 import os
 
-from django.core.asgi import get_asgi_application
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-application = get_asgi_application()
+from a2wsgi import WSGIMiddleware  # noqa: E402
+from channels.routing import ProtocolTypeRouter  # noqa: E402
+from django.core.wsgi import get_wsgi_application  # noqa: E402
+
+django_http = get_wsgi_application()  # sets Django up first: the socket's routes reverse URLs
+
+from inbox.realtime.asgi import websocket_application  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": WSGIMiddleware(django_http),
+        "websocket": websocket_application(),
+    }
+)

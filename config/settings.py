@@ -210,6 +210,21 @@ CACHES = {
     }
 }
 
+# Real time (inbox.realtime): with REDIS_URL, web processes and senders (commands, the task
+# worker) share events through Redis pub/sub at once; without it, through a small table each web
+# process polls (INBOX_REALTIME_TRANSPORT in docs/configuration.md). The in-memory layer only
+# serves one process, which is why it is not used to carry events.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL]},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
 # Work after the response (push delivery) runs as tasks: a database-backed queue by default,
 # worked by `manage.py db_worker`; TASKS_BACKEND swaps in another django.tasks backend.
 TASKS = {"default": {"BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}

@@ -8,7 +8,7 @@ __all__ = ["inbox_setting"]
 
 DEFAULTS = {
     # The delivery channels: packages whose ready() registers them with inbox.delivery.
-    "CHANNELS": ("inbox.push",),
+    "CHANNELS": ("inbox.push", "inbox.realtime"),
     # The URL name of the service worker the page registers: the app's own handlers by default; a
     # site with a worker of its own names that one, which importScripts() the app's handlers.
     "SERVICE_WORKER": "inbox:sw",
@@ -40,6 +40,15 @@ DEFAULTS = {
     # A push's receipt is needed only while its delivery may run again: within the lease and the
     # retries' backoff (hours at most). `purge_notifications` deletes receipts older than this.
     "PUSH_RECEIPT_DAYS": 7,
+    # Real time (inbox.realtime). How events travel between processes: "database" (a small table
+    # each web process polls) or "layer" (the channel layer, e.g. channels-redis pub/sub). None
+    # picks "layer" when CHANNEL_LAYERS configures a layer other than the in-memory one.
+    "REALTIME_TRANSPORT": None,
+    "REALTIME_POLL_SECONDS": 0.25,  # "database": how often each web process reads new events
+    "REALTIME_EXPIRY_SECONDS": 5,  # how often each web process removes newly expired items
+    "REALTIME_EVENT_MINUTES": 5,  # "database": events older than this are deleted
+    # A web process whose last socket closed keeps listening this long (a page reload reconnects).
+    "REALTIME_IDLE_SECONDS": 30,
 }
 
 

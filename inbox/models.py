@@ -161,3 +161,4 @@ class Notification(models.Model):
 
 # Models of the sub-packages belong to this app; importing them here registers them.
 from .push.models import PushReceipt  # noqa: E402, F401
+from .realtime.models import RealtimeEvent  # noqa: E402, F401

@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("inbox.web.urls")),
     path("push/", include("inbox.push.urls")),
     path("", include("inbox.pwa.urls")),
+    path("", include("inbox.realtime.urls")),
 ]

@@ -3,8 +3,10 @@ changed (and the badge out of band), and redirect back when JavaScript is off.""
 
 from __future__ import annotations
 
+import re
 from functools import wraps
 
+from django.db import transaction
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -12,6 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from inbox.models import Notification, announce_read
+from inbox.signals import acting_tab, notification_changed
 
 from .decorators import login_required
 from .views import FILTERS, back_url, badge_context, dropdown_context, inbox_page
@@ -39,6 +42,36 @@ def known_place(view):
     return wrapper
 
 
+TAB_ID = re.compile(r"[A-Za-z0-9_-]{1,64}", re.ASCII)
+
+
+def from_tab(view):
+    """Name the acting browser tab (its X-Inbox-Tab header) for the change announcements, so
+    live pages update every tab but the one that acted (inbox.signals.acting_tab)."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        tab = request.headers.get("X-Inbox-Tab", "")
+        token = acting_tab.set(tab if TAB_ID.fullmatch(tab) else "")
+        try:
+            return view(request, *args, **kwargs)
+        finally:
+            acting_tab.reset(token)
+
+    return wrapper
+
+
+def announce_change(user_id: int, *, unread=(), deleted=()) -> None:
+    """Send notification_changed once the change is committed (see inbox.signals)."""
+    unread, deleted = tuple(unread), tuple(deleted)
+    transaction.on_commit(
+        lambda: notification_changed.send(
+            sender=Notification, user_id=user_id, unread=unread, deleted=deleted
+        ),
+        robust=True,
+    )
+
+
 def own_notification(request, pk: int) -> Notification:
     """The user's own visible notification, or 404 (also for another user's id), whose message
     the error handler shows in place of the item."""
@@ -52,17 +85,24 @@ def own_notification(request, pk: int) -> Notification:
 @require_POST
 @login_required
 @known_place
+@from_tab
 def item_action(request, pk, action):
     """One view for the actions on an item; the URL names the action (see web/urls.py)."""
     act, stays = ITEM_ACTIONS[action]
     notification = own_notification(request, pk)
+    was_read, notification_id = notification.is_read, notification.pk
     act(notification)
+    if action == "unread" and was_read:
+        announce_change(request.user.pk, unread=[notification_id])
+    elif action == "delete":
+        announce_change(request.user.pk, deleted=[notification_id])
     return after_action(request, notification if stays else None)
 
 
 @require_POST
 @login_required
 @known_place
+@from_tab
 def mark_all_read(request):
     if Notification.objects.for_user(request.user).visible().mark_read():
         announce_read(request.user.pk, all_read=True)

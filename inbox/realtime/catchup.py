@@ -1,0 +1,63 @@
+"""The answer to a page's hello (after a connect or a reconnect): whatever it missed."""
+
+from __future__ import annotations
+
+from django.template.loader import render_to_string
+
+from inbox.conf import inbox_setting
+from inbox.models import Notification
+
+from . import frames, queries
+from .messages import State
+
+
+def catch_up(user_id: int, state: State) -> tuple[str, str]:
+    """(HTML frame, data frame) for a socket whose page shows `state`; updates `state` to what
+    the page shows once the frame is swapped in. Synchronous (database reads): a few queries."""
+    count = queries.unread_counts([user_id]).get(user_id, 0)
+    parts = [frames.badge(count)]
+    if state.dashboard:
+        parts += _list(user_id, state)
+    if state.dropdown:
+        parts.append(frames.dropdown(queries.dropdown_items(user_id), state.csrf))
+    return "".join(parts), frames.data(badge=count)
+
+
+def _list(user_id: int, state: State) -> list[str]:
+    parts = []
+    size = inbox_setting("PAGE_SIZE")
+    if state.top:
+        new = queries.newer(user_id, state.filter, state.newest, size + 1)
+        if len(new) > size:  # more than a page is new: the first page replaces the list
+            return [_first_page(user_id, state)]
+        if new:
+            parts.append(
+                frames.prepend("".join(frames.item(n, state.filter, state.csrf, oob=False) for n in new))
+            )
+            state.newest = (new[0].created, new[0].pk)
+            state.shown |= {n.pk for n in new}
+            shown = state.shown - {n.pk for n in new}
+        else:
+            shown = set(state.shown)
+    else:
+        shown = set(state.shown)
+    current = queries.notifications(user_id, shown)
+    for pk in sorted(shown):
+        n = current.get(pk)
+        if n is None or (state.filter == "unread" and n.is_read):
+            parts.append(frames.gone(pk))
+            state.shown.discard(pk)
+        else:
+            parts.append(frames.item(n, state.filter, state.csrf))
+    return parts
+
+
+def _first_page(user_id: int, state: State) -> str:
+    from inbox.web.views import inbox_page
+
+    context = {"filter": state.filter, "after": None, "csrf_token": state.csrf or None}
+    context.update(inbox_page(user_id, state.filter))
+    items: list[Notification] = context["items"]
+    state.shown = {n.pk for n in items}
+    state.newest = (items[0].created, items[0].pk) if items else None
+    return frames.first_page(render_to_string("inbox/index.html#list", context))

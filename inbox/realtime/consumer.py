@@ -1,0 +1,176 @@
+"""The socket of one open page. It belongs to a logged-in user's session: an anonymous socket is
+closed (4401), and so is the socket of a session that logs out (an event) or expires (a timer,
+set from the session's expiry date: no polling). The page says what it shows (messages.py); the
+hub sends it what changed, and a hello is answered with what it missed (catchup.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import replace
+from importlib import import_module
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY
+from django.utils import timezone
+
+from .catchup import catch_up
+from .events import session_hash
+from .hub import get_hub
+from .messages import Invalid, State, parse
+
+__all__ = ["RealtimeConsumer"]
+
+logger = logging.getLogger(__name__)
+LOGGED_OUT = 4401  # not logged in, logged out or session expired: the page polls (and meets the login)
+UNSUPPORTED = 1003  # too many malformed frames
+MAX_STRIKES = 10  # malformed frames tolerated per socket
+HELLO_BURST, HELLO_PER_SECOND = 5, 0.5  # catch-ups a page may ask for: a burst, then one per 2 s
+MAX_TIMER_SECONDS = 24 * 3600  # a far expiry is checked again daily
+
+
+def session_expiry(session_key: str, user_id: int):
+    """When the session ends, or None if it no longer logs in `user_id` (gone, expired, another
+    user). Reads the session's store afresh (a database session's expiry is its row's)."""
+    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    row_reader = getattr(store, "_get_session_from_db", None)  # db and cached_db sessions
+    if row_reader is not None:
+        row = row_reader()
+        data = store.decode(row.session_data) if row is not None else {}
+        expiry = row.expire_date if row is not None else None
+    else:
+        data = store.load()
+        store._session_cache = data
+        expiry = store.get_expiry_date() if data else None
+    if str(data.get(SESSION_KEY)) != str(user_id):
+        return None
+    return expiry
+
+
+class RealtimeConsumer(AsyncWebsocketConsumer):
+    user_id: int | None = None
+    registered = False
+    catching_up = missed = False
+
+    async def connect(self):
+        user = self.scope.get("user")
+        await self.accept()  # then close with a code the page can read: no reconnect for 4401
+        if user is None or not user.is_authenticated:
+            await self.close(code=LOGGED_OUT)
+            return
+        self.user_id = user.pk
+        self.session_key = self.scope["session"].session_key
+        self.session = session_hash(self.session_key)
+        self.state = State()
+        self.strikes = 0
+        self.hello_allowance, self.hello_at = float(HELLO_BURST), time.monotonic()
+        self.expiry_timer = None
+        expiry = await database_sync_to_async(session_expiry)(self.session_key, self.user_id)
+        if expiry is None or expiry <= timezone.now():
+            await self.close(code=LOGGED_OUT)
+            return
+        self.hub = get_hub()
+        self.hub.register(self)
+        self.registered = True
+        self._arm(expiry)
+
+    async def disconnect(self, code):
+        if self.registered:
+            self.registered = False
+            self.hub.unregister(self)
+        timer = getattr(self, "expiry_timer", None)
+        if timer is not None:
+            timer.cancel()
+
+    async def close(self, code=None, reason=None):
+        if self.registered:  # no more frames for a socket that is closing
+            self.registered = False
+            self.hub.unregister(self)
+        await super().close(code=code, reason=reason)
+
+    # --- the session's end ------------------------------------------------------------------
+
+    def _arm(self, expiry) -> None:
+        delay = min(max((expiry - timezone.now()).total_seconds(), 0), MAX_TIMER_SECONDS)
+        loop = asyncio.get_running_loop()
+        self.expiry_timer = loop.call_later(delay, lambda: loop.create_task(self._check_session()))
+
+    async def _check_session(self) -> None:
+        self.expiry_timer = None
+        if not self.registered:
+            return
+        expiry = await database_sync_to_async(session_expiry)(self.session_key, self.user_id)
+        if expiry is None or expiry <= timezone.now():
+            await self.close(code=LOGGED_OUT)
+        else:  # extended meanwhile (SESSION_SAVE_EVERY_REQUEST): look again then
+            self._arm(expiry)
+
+    # --- frames -----------------------------------------------------------------------------
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if not self.registered:
+            return
+        try:
+            kind, fields = parse(text_data, bytes_data)
+        except Invalid as problem:
+            await self._strike(str(problem))
+            return
+        if kind == "hello" and not self._may_catch_up():
+            await self._strike("too many hellos")
+            return
+        for name, value in fields.items():
+            setattr(self.state, name, value)
+        if kind == "hello":
+            await self._catch_up()
+
+    async def _catch_up(self) -> None:
+        """Answer a hello. The reads run in a worker thread on a copy of the state; the hub
+        leaves this socket alone meanwhile and says so (`missed`), and then the page catches
+        up once more (with the updated state: only what is newer still)."""
+        for _ in range(3):
+            self.catching_up, self.missed = True, False
+            state = replace(self.state, shown=set(self.state.shown))
+            try:
+                html, data = await database_sync_to_async(catch_up)(self.user_id, state)
+            finally:
+                self.catching_up = False
+            self.state = state
+            await self.send_frames(html, data)
+            if not self.missed:
+                return
+
+    def busy(self) -> bool:
+        """True while a catch-up is under way: the hub skips this socket, which catches up again."""
+        if self.catching_up:
+            self.missed = True
+        return self.catching_up
+
+    def _may_catch_up(self) -> bool:
+        now = time.monotonic()
+        self.hello_allowance = min(
+            HELLO_BURST, self.hello_allowance + (now - self.hello_at) * HELLO_PER_SECOND
+        )
+        self.hello_at = now
+        if self.hello_allowance < 1:
+            return False
+        self.hello_allowance -= 1
+        return True
+
+    async def _strike(self, why: str) -> None:
+        self.strikes += 1
+        logger.info("Ignored a frame from user %s's socket: %s", self.user_id, why)
+        if self.strikes >= MAX_STRIKES:
+            await self.close(code=UNSUPPORTED)
+
+    async def send_frames(self, html: str, data: str | None = None) -> None:
+        """Send the hub's frames; a socket that went away meanwhile is skipped."""
+        try:
+            if html:
+                await self.send(text_data=html)
+            if data:
+                await self.send(text_data=data)
+        except Exception:  # closed under our feet: its disconnect() unregisters it
+            logger.debug("Could not send to a closing socket", exc_info=True)

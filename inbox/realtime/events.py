@@ -1,0 +1,126 @@
+"""Publishing: what happened, told to every web process's hub, from whichever process made the
+change (a request, a command, the task worker). Every function here runs after the commit and
+never raises: a lost real-time event costs a live update (the page catches up on reconnect and
+the badge poll is the fallback), never the change itself.
+
+Events are small JSON objects:
+    {"type": "sent", "message": id}                     a notify() was committed
+    {"type": "changed", "user": id, "read": [ids], "unread": [ids], "deleted": [ids],
+     "all_read": bool, "tab": "tab id or empty"}        a user changed their notifications
+    {"type": "logout", "session": hash}                 a session logged out
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+from functools import partial
+
+from asgiref.sync import async_to_sync
+from django.contrib.auth.signals import user_logged_out
+from django.db import transaction
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+
+from inbox.conf import inbox_setting
+from inbox.signals import acting_tab, notification_changed, notification_read
+
+from .transport import GROUP, transport
+
+__all__ = ["changed", "connect_signals", "logout", "prune", "publish", "sent", "session_hash"]
+
+logger = logging.getLogger(__name__)
+PRUNE_EVERY = 256  # the "database" transport deletes old events after every this many
+
+
+def publish(event: dict) -> None:
+    """Tell every web process about `event` (a JSON-able dict with a "type")."""
+    try:
+        if transport() == "layer":
+            _publish_layer(event)
+        else:
+            _publish_database(event)
+    except Exception:
+        logger.exception("Could not publish the real-time event %s", event.get("type"))
+
+
+def _publish_database(event: dict) -> None:
+    from .models import RealtimeEvent
+
+    row = RealtimeEvent.objects.create(payload=event)
+    if row.pk % PRUNE_EVERY == 0:
+        prune()
+
+
+def prune() -> int:
+    """Delete the events every hub has long read (older than INBOX_REALTIME_EVENT_MINUTES)."""
+    from .models import RealtimeEvent
+
+    cutoff = timezone.now() - timedelta(minutes=inbox_setting("REALTIME_EVENT_MINUTES"))
+    deleted, _ = RealtimeEvent.objects.filter(created__lt=cutoff).delete()
+    return deleted
+
+
+def _publish_layer(event: dict) -> None:
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    message = {"type": "inbox.event", "event": event}
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:  # the usual case: a request thread, a command, the worker
+        async_to_sync(layer.group_send)(GROUP, message)
+    else:  # called from async code: send without blocking its loop
+        loop.create_task(layer.group_send(GROUP, message))
+
+
+def sent(message_id: int) -> None:
+    """The delivery channel (inbox.delivery): a committed notify() reaches open pages."""
+    publish({"type": "sent", "message": int(message_id)})
+
+
+def changed(user_id, read=(), unread=(), deleted=(), all_read=False, tab="") -> None:
+    """The user's notifications changed state: their other tabs update (not `tab`, which acted)."""
+    publish(
+        {
+            "type": "changed",
+            "user": int(user_id),
+            "read": [int(pk) for pk in read],
+            "unread": [int(pk) for pk in unread],
+            "deleted": [int(pk) for pk in deleted],
+            "all_read": bool(all_read),
+            "tab": str(tab),
+        }
+    )
+
+
+def session_hash(session_key: str) -> str:
+    """What names a session in events: never the key itself (events may cross Redis)."""
+    return salted_hmac("inbox.realtime.session", session_key, algorithm="sha256").hexdigest()[:32]
+
+
+def logout(session_key: str) -> None:
+    """The session logged out: its sockets close."""
+    publish({"type": "logout", "session": session_hash(session_key)})
+
+
+def on_read(sender, user_id, notification_ids=(), all_read=False, **kwargs) -> None:
+    changed(user_id, read=notification_ids, all_read=all_read, tab=acting_tab.get())
+
+
+def on_changed(sender, user_id, unread=(), deleted=(), **kwargs) -> None:
+    changed(user_id, unread=unread, deleted=deleted, tab=acting_tab.get())
+
+
+def on_logout(sender, request=None, user=None, **kwargs) -> None:
+    session = getattr(request, "session", None)
+    key = getattr(session, "session_key", None)
+    if user is not None and key:
+        transaction.on_commit(partial(logout, key), robust=True)
+
+
+def connect_signals() -> None:
+    notification_read.connect(on_read, dispatch_uid="inbox.realtime.read")
+    notification_changed.connect(on_changed, dispatch_uid="inbox.realtime.changed")
+    user_logged_out.connect(on_logout, dispatch_uid="inbox.realtime.logout")

@@ -1,0 +1,95 @@
+"""What a socket receives: HTML made of the app's template partials, as out-of-band swaps
+(inbox/templates/inbox/realtime.html), and small JSON data frames for the page script.
+
+Everything a broadcast sends is rendered once per process: items through inbox.web.items (one
+render per message and place; per socket only the id and CSRF token are filled in), the badge
+once per count, the wrappers once. Only the dropdown, sent to sockets whose dropdown is open,
+is rendered per socket.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+
+from django.template.loader import render_to_string
+from django.urls import get_script_prefix
+
+from inbox.badge import Badge
+from inbox.conf import inbox_setting
+from inbox.push.keys import vapid_public_key
+from inbox.web.items import item_html
+
+__all__ = ["announce", "badge", "data", "dropdown", "first_page", "gone", "item", "prepend"]
+
+SLOT = "INBOXREALTIMESLOT"  # where a wrapper's content goes (no template prints it by itself)
+MORPH = ' hx-swap-oob="outerMorph"'
+
+
+@lru_cache(maxsize=16)
+def _wrapper(name: str, prefix: str) -> tuple[str, str]:
+    """The partial `name` of inbox/realtime.html split around its content: rendered once."""
+    head, _, tail = render_to_string(f"inbox/realtime.html#{name}", {"content": SLOT}).partition(SLOT)
+    return head, tail
+
+
+def _wrap(name: str, content: str) -> str:
+    head, tail = _wrapper(name, get_script_prefix())
+    return f"{head}{content}{tail}"
+
+
+def item(notification, place: str, csrf: str, *, oob: bool = True) -> str:
+    """A dashboard item (inbox/index.html#item) as `place` ("all"/"unread") shows it; with
+    `oob`, it replaces (morphs) the item of the same id on the page."""
+    html = item_html(notification, place, csrf or None)
+    return html.replace("<li ", f"<li{MORPH} ", 1) if oob else html
+
+
+def prepend(items_html: str) -> str:
+    """New items on top of the dashboard's list (and its "no notifications" line gone)."""
+    return _wrap("prepend", items_html)
+
+
+def gone(notification_id: int) -> str:
+    """The item leaves the page (deleted, expired, or read while the list shows unread ones)."""
+    return _wrap("gone", str(int(notification_id)))
+
+
+def badge(count: int) -> str:
+    limit = inbox_setting("BADGE_MAX")
+    return _badge(min(count, limit + 1), limit, inbox_setting("BADGE_POLL_SECONDS"), get_script_prefix())
+
+
+@lru_cache(maxsize=256)
+def _badge(count: int, limit: int, poll_seconds: int, prefix: str) -> str:
+    context = {
+        "inbox_badge": Badge(count=count, limit=limit),
+        "inbox_poll_seconds": poll_seconds,
+        "oob": True,
+    }
+    return render_to_string("inbox/bell.html#badge", context)
+
+
+def dropdown(items, csrf: str) -> str:
+    """The open dropdown's content, morphed in place (inbox/bell.html#dropdown)."""
+    context = {"items": items, "inbox_vapid_public_key": vapid_public_key(), "csrf_token": csrf or None}
+    return _wrap("dropdown", render_to_string("inbox/bell.html#dropdown", context))
+
+
+def announce(message) -> str:
+    """The polite live region's text: "New notification: ..."."""
+    return render_to_string("inbox/realtime.html#announce", {"message": message})
+
+
+def first_page(html: str) -> str:
+    """The dashboard's whole list (inbox/index.html#list, rendered by the caller), morphed."""
+    return html.replace('<section id="inbox-list"', f'<section id="inbox-list"{MORPH}', 1)
+
+
+def data(*, badge: int, read=(), all_read: bool = False) -> str:
+    """A data-only frame: {"badge": n, "read": ["17", ...], "all_read": true}. "read" are the tags
+    of OS notifications to close (the notification ids, as sw.js tags pushes)."""
+    frame = {"badge": badge, "read": [str(pk) for pk in read]}
+    if all_read:
+        frame["all_read"] = True
+    return json.dumps(frame)

@@ -1,0 +1,253 @@
+"""The hub: one per web process. It knows the process's sockets by user and by session, takes
+events from ONE source (source_db or source_layer, see transport.py) and fans each event out to
+the connected recipients: one event, one database read and one render per process, whatever
+the number of recipients. While no socket is open it does nothing at all (it stops after
+INBOX_REALTIME_IDLE_SECONDS); it starts again with the next socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+
+from channels.db import database_sync_to_async
+from django.utils import timezone
+
+from inbox.conf import inbox_setting
+from inbox.models import Notification
+
+from . import frames, queries
+from .transport import transport
+
+__all__ = ["Hub", "get_hub"]
+
+logger = logging.getLogger(__name__)
+PRUNE_SECONDS = 60  # how often the "database" transport's old events are deleted
+LOGGED_OUT = 4401
+
+
+class Hub:
+    def __init__(self, loop: asyncio.AbstractEventLoop):
+        self.loop = loop
+        self.users: dict[int, set] = {}  # user id -> the consumers of that user on this process
+        self.sessions: dict[str, set] = {}  # session hash -> consumers
+        self.tasks: list[asyncio.Task] = []
+        self.stop_timer: asyncio.TimerHandle | None = None
+        self.events = 0  # events handled (tests, benchmarks)
+
+    # --- sockets ------------------------------------------------------------------------
+
+    def register(self, consumer) -> None:
+        self.users.setdefault(consumer.user_id, set()).add(consumer)
+        self.sessions.setdefault(consumer.session, set()).add(consumer)
+        if self.stop_timer is not None:
+            self.stop_timer.cancel()
+            self.stop_timer = None
+        if not self.tasks:
+            self.start()
+
+    def unregister(self, consumer) -> None:
+        for index, key in ((self.users, consumer.user_id), (self.sessions, consumer.session)):
+            consumers = index.get(key)
+            if consumers is not None:
+                consumers.discard(consumer)
+                if not consumers:
+                    del index[key]
+        if not self.users and self.tasks and self.stop_timer is None:
+            idle = inbox_setting("REALTIME_IDLE_SECONDS")
+            if idle > 0:
+                self.stop_timer = self.loop.call_later(idle, self.stop)
+            else:
+                self.stop()
+
+    @property
+    def sockets(self) -> int:
+        return sum(len(consumers) for consumers in self.users.values())
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    def start(self) -> None:
+        if transport() == "layer":
+            from .source_layer import LayerSource as Source
+        else:
+            from .source_db import DatabaseSource as Source
+        self.source = Source(self)
+        self.tasks = [self.loop.create_task(self.source.run()), self.loop.create_task(self.watch_expiry())]
+
+    def stop(self) -> None:
+        self.stop_timer = None
+        for task in self.tasks:
+            task.cancel()
+        self.tasks = []
+
+    # --- events -------------------------------------------------------------------------
+
+    async def dispatch(self, events) -> None:
+        """Hand each event to its handler; a bad event is logged, never stops the others."""
+        for event in events:
+            self.events += 1
+            try:
+                kind = event.get("type") if isinstance(event, dict) else None
+                if kind == "sent":
+                    await self.sent(int(event["message"]))
+                elif kind == "changed":
+                    await self.changed(event)
+                elif kind == "logout":
+                    await self.logout(str(event["session"]))
+                else:
+                    logger.warning("Unknown real-time event: %r", event)
+            except Exception:
+                logger.exception("Could not fan out the real-time event %r", event)
+
+    async def sent(self, message_id: int) -> None:
+        if not self.users:
+            return
+        message, rows = await database_sync_to_async(queries.sent_rows)(message_id, list(self.users))
+        if not rows:
+            return
+        open_dropdowns = [
+            r.user_id for r in rows if any(c.state.dropdown for c in self.users.get(r.user_id, ()))
+        ]
+        dropdowns = await self._dropdowns(open_dropdowns)
+        announce = frames.announce(message)
+        for row in rows:
+            notification = Notification(
+                pk=row.id, recipient_id=row.user_id, message=message, created=row.created, read_at=None
+            )
+            if row.read:  # read already (elsewhere, in the blink since): shown as read
+                notification.read_at = row.created
+            badge, data = frames.badge(row.unread), frames.data(badge=row.unread)
+            for consumer in list(self.users.get(row.user_id, ())):
+                if consumer.busy():
+                    continue
+                state, parts = consumer.state, [badge]
+                if state.dashboard and state.top and (state.filter == "all" or not row.read):
+                    parts.append(
+                        frames.prepend(frames.item(notification, state.filter, state.csrf, oob=False))
+                    )
+                    state.shown.add(row.id)
+                    if state.newest is None or (row.created, row.id) > state.newest:
+                        state.newest = (row.created, row.id)
+                if state.dropdown and row.user_id in dropdowns:
+                    parts.append(frames.dropdown(dropdowns[row.user_id], state.csrf))
+                parts.append(announce)
+                await consumer.send_frames("".join(parts), data)
+
+    async def changed(self, event: dict) -> None:
+        user_id = int(event["user"])
+        consumers = list(self.users.get(user_id, ()))
+        if not consumers:
+            return
+        read, unread, deleted = (set(map(int, event.get(key, ()))) for key in ("read", "unread", "deleted"))
+        all_read, tab = bool(event.get("all_read")), str(event.get("tab", ""))
+        others = [c for c in consumers if not tab or c.state.tab != tab]
+        shown = set().union(*(c.state.shown for c in others if c.state.dashboard))
+        affected = (shown if all_read else (read | unread) & shown) - deleted
+        need_dropdown = any(c.state.dropdown for c in others)
+
+        def load():
+            count = queries.unread_counts([user_id]).get(user_id, 0)
+            items = queries.dropdown_items(user_id) if need_dropdown else None
+            return count, queries.notifications(user_id, affected), items
+
+        count, current, dropdown = await database_sync_to_async(load)()
+        badge = frames.badge(count)
+        data = frames.data(badge=count, read=sorted(read | deleted), all_read=all_read)
+        for consumer in consumers:
+            if consumer.busy():
+                continue
+            state, parts = consumer.state, [badge]
+            if consumer in others:
+                if state.dashboard:
+                    parts += self._item_updates(state, deleted, affected, current)
+                if state.dropdown:
+                    parts.append(frames.dropdown(dropdown, state.csrf))
+            await consumer.send_frames("".join(parts), data)
+
+    @staticmethod
+    def _item_updates(state, gone_ids, changed_ids, current) -> list[str]:
+        parts = []
+        for pk in sorted(gone_ids & state.shown):
+            parts.append(frames.gone(pk))
+            state.shown.discard(pk)
+        for pk in sorted(changed_ids & state.shown):
+            n = current.get(pk)
+            if n is None or (state.filter == "unread" and n.is_read):
+                parts.append(frames.gone(pk))
+                state.shown.discard(pk)
+            else:
+                parts.append(frames.item(n, state.filter, state.csrf))
+        return parts
+
+    async def logout(self, session: str) -> None:
+        for consumer in list(self.sessions.get(session, ())):
+            await consumer.close(code=LOGGED_OUT)
+
+    async def _dropdowns(self, user_ids) -> dict:
+        if not user_ids:
+            return {}
+        return await database_sync_to_async(lambda: {u: queries.dropdown_items(u) for u in user_ids})()
+
+    # --- expiry -------------------------------------------------------------------------
+
+    async def watch_expiry(self) -> None:
+        """Every INBOX_REALTIME_EXPIRY_SECONDS: items whose message expired since the last look
+        leave the pages (one indexed query when nothing expired). Also prunes old events."""
+        since = timezone.now()
+        pruned = since
+        while True:
+            await asyncio.sleep(inbox_setting("REALTIME_EXPIRY_SECONDS"))
+            now = timezone.now()
+            try:
+                if self.users:
+                    await self.expired(since, now)
+                if transport() == "database" and (now - pruned).total_seconds() >= PRUNE_SECONDS:
+                    from .events import prune
+
+                    await database_sync_to_async(prune)()
+                    pruned = now
+            except Exception:
+                logger.exception("Real-time expiry check failed")
+            since = now
+
+    async def expired(self, since, until) -> None:
+        rows = await database_sync_to_async(queries.expired_rows)(since, until, list(self.users))
+        if not rows:
+            return
+        by_user = defaultdict(set)
+        for pk, user_id, _ in rows:
+            by_user[user_id].add(pk)
+        need_dropdown = [u for u in by_user if any(c.state.dropdown for c in self.users.get(u, ()))]
+
+        def load():
+            return queries.unread_counts(list(by_user)), {u: queries.dropdown_items(u) for u in need_dropdown}
+
+        counts, dropdowns = await database_sync_to_async(load)()
+        for user_id, ids in by_user.items():
+            count = counts.get(user_id, 0)
+            badge, data = frames.badge(count), frames.data(badge=count, read=sorted(ids))
+            for consumer in list(self.users.get(user_id, ())):
+                if consumer.busy():
+                    continue
+                state, parts = consumer.state, [badge]
+                if state.dashboard:
+                    parts += self._item_updates(state, ids, set(), {})
+                if state.dropdown and user_id in dropdowns:
+                    parts.append(frames.dropdown(dropdowns[user_id], state.csrf))
+                await consumer.send_frames("".join(parts), data)
+
+
+_hub: Hub | None = None
+
+
+def get_hub() -> Hub:
+    """The process's hub (made on the first socket; one per event loop, so a test's new loop
+    gets a new one)."""
+    global _hub
+    loop = asyncio.get_running_loop()
+    if _hub is None or _hub.loop is not loop:
+        if _hub is not None and not _hub.loop.is_closed():
+            _hub.stop()
+        _hub = Hub(loop)
+    return _hub

@@ -1,0 +1,22 @@
+"""What the real-time package stores: the events of the "database" transport."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models.functions import Now
+
+
+class RealtimeEvent(models.Model):
+    """One real-time event (a message sent, notifications read, a logout), written by whichever
+    process made the change and read by every web process's hub (inbox.realtime.source_db).
+    Rows live a few minutes (INBOX_REALTIME_EVENT_MINUTES)."""
+
+    # The database's clock, not the writer's: every process compares against the same clock.
+    created = models.DateTimeField(db_default=Now(), db_index=True)
+    payload = models.JSONField()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"event {self.pk}: {self.payload.get('type', '?')}"

@@ -1,0 +1,145 @@
+"""The database reads of the hub and the consumer (synchronous: run through
+database_sync_to_async). Each is bounded: a batch of users per query, never a query per user
+for a broadcast."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.auth import get_user_model
+from django.db import connections, router
+from django.db.models import Q
+from django.utils import timezone
+
+from inbox.conf import inbox_setting
+from inbox.models import Message, Notification
+
+__all__ = ["Row", "dropdown_items", "expired_rows", "notifications", "sent_rows", "unread_counts"]
+
+BATCH = 1000  # user ids per query (bound parameters are limited)
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """A recipient's notification of one message, with their unread count."""
+
+    id: int
+    user_id: int
+    created: datetime
+    read: bool
+    unread: int  # counted up to INBOX_BADGE_MAX + 1
+
+
+def _batches(ids):
+    ids = sorted(ids)
+    for start in range(0, len(ids), BATCH):
+        yield ids[start : start + BATCH]
+
+
+def _count_sql(connection, outer_user: str) -> str:
+    """A scalar subquery: the visible unread notifications of `outer_user`, counted no further
+    than a limit (the badge's bounded count, as inbox.badge.count_unread, for many users at once)."""
+    qn = connection.ops.quote_name
+    notification, message = qn(Notification._meta.db_table), qn(Message._meta.db_table)
+    return (
+        f"(SELECT COUNT(*) FROM (SELECT 1 FROM {notification} u INNER JOIN {message} um "
+        f"ON um.id = u.message_id WHERE u.recipient_id = {outer_user} AND u.read_at IS NULL "
+        "AND (um.expires_at IS NULL OR um.expires_at > %s) LIMIT %s) c)"
+    )
+
+
+def _count_params(connection) -> list:
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    return [now, inbox_setting("BADGE_MAX") + 1]
+
+
+def sent_rows(message_id: int, user_ids) -> tuple[Message | None, list[Row]]:
+    """The message (None if gone or expired) and its notifications for the users in `user_ids`
+    (the connected ones), each with the recipient's unread count: one query per BATCH users."""
+    message = Message.objects.filter(pk=message_id).first()
+    if message is None or message.is_expired():
+        return None, []
+    connection = connections[router.db_for_read(Notification)]
+    table = connection.ops.quote_name(Notification._meta.db_table)
+    rows = []
+    for batch in _batches(user_ids):
+        sql = (
+            f"SELECT n.id, n.recipient_id, n.created, n.read_at, {_count_sql(connection, 'n.recipient_id')} "
+            f"FROM {table} n WHERE n.message_id = %s AND n.recipient_id IN ({', '.join(['%s'] * len(batch))})"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*_count_params(connection), message_id, *batch])
+            rows.extend(_rows(connection, cursor.fetchall()))
+    return message, rows
+
+
+def _rows(connection, fetched) -> list[Row]:
+    convert = connection.ops.convert_datetimefield_value if connection.vendor == "sqlite" else None
+    out = []
+    for pk, user_id, created, read_at, unread in fetched:
+        if convert is not None:  # SQLite hands back a naive time (or text)
+            created = convert(created, None, connection)
+        out.append(Row(pk, user_id, created, read_at is not None, unread))
+    return out
+
+
+def unread_counts(user_ids) -> dict[int, int]:
+    """{user id: unread count (bounded)} for `user_ids`: one query per BATCH users."""
+    connection = connections[router.db_for_read(Notification)]
+    users = get_user_model()._meta
+    qn = connection.ops.quote_name
+    counts = {}
+    for batch in _batches(user_ids):
+        sql = (
+            f"SELECT p.{qn(users.pk.column)}, {_count_sql(connection, 'p.' + qn(users.pk.column))} "
+            f"FROM {qn(users.db_table)} p WHERE p.{qn(users.pk.column)} IN ({', '.join(['%s'] * len(batch))})"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*_count_params(connection), *batch])
+            counts.update(dict(cursor.fetchall()))
+    return counts
+
+
+def notifications(user_id: int, ids) -> dict[int, Notification]:
+    """The user's visible notifications among `ids`, with their messages (one query)."""
+    if not ids:
+        return {}
+    rows = Notification.objects.filter(recipient_id=user_id, pk__in=list(ids)).visible()
+    return {n.pk: n for n in rows.select_related("message")}
+
+
+def newer(user_id: int, show: str, cursor, limit: int) -> list[Notification]:
+    """The user's visible notifications newer than `cursor` = (created, id), newest first, in
+    list `show` ("all" or "unread"); the whole first page when `cursor` is None."""
+    rows = Notification.objects.filter(recipient_id=user_id).visible().select_related("message")
+    if show == "unread":
+        rows = rows.unread()
+    if cursor is not None:
+        created, pk = cursor
+        rows = rows.filter(created__gte=created).filter(Q(created__gt=created) | Q(id__gt=pk))
+    return list(rows.newest_first()[:limit])
+
+
+def dropdown_items(user_id: int) -> list[Notification]:
+    """What the bell's dropdown lists (as inbox.web.views.dropdown_context)."""
+    rows = Notification.objects.filter(recipient_id=user_id).visible().unread().select_related("message")
+    return list(rows.newest_first()[: inbox_setting("DROPDOWN_SIZE")])
+
+
+def expired_rows(since: datetime, until: datetime, user_ids) -> list[tuple[int, int, bool]]:
+    """(notification id, user id, was unread) of the connected users' notifications whose message
+    expired in (since, until]: one indexed query, and more only when something expired."""
+    expired = list(
+        Message.objects.filter(expires_at__gt=since, expires_at__lte=until).values_list("pk", flat=True)
+    )
+    if not expired:
+        return []
+    out = []
+    for batch in _batches(user_ids):
+        rows = Notification.objects.filter(message_id__in=expired, recipient_id__in=batch)
+        out.extend(
+            (pk, user, read_at is None)
+            for pk, user, read_at in rows.values_list("pk", "recipient_id", "read_at")
+        )
+    return out

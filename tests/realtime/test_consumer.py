@@ -1,0 +1,177 @@
+"""The socket: who may connect, and what closes it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.sessions.models import Session
+from django.test import Client
+from django.utils import timezone
+
+from inbox.api import notify
+
+from .conftest import close_code, communicator, db, hello, login_cookie, next_output, open_page, run
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_anonymous_socket_is_closed_with_4401(users):
+    async def scenario():
+        comm = communicator(cookie=None)
+        connected, _ = await comm.connect()
+        assert connected  # accepted, then closed with a code the page reads (no reconnect)
+        assert await close_code(comm) == 4401
+
+    run(scenario)
+
+
+def test_a_forged_session_cookie_is_anonymous(users):
+    async def scenario():
+        comm = communicator(cookie="not-a-session")
+        await comm.connect()
+        assert await close_code(comm) == 4401
+
+    run(scenario)
+
+
+@pytest.mark.parametrize("origin", ["http://evil.example", "null", None])
+def test_socket_from_another_origin_is_refused(users, origin):
+    cookie = login_cookie(users["alice"])
+
+    async def scenario():
+        comm = communicator(cookie, origin=origin)
+        connected, code = await comm.connect()
+        assert not connected  # refused at the handshake (403)
+
+    run(scenario)
+
+
+def test_other_paths_are_refused(users):
+    cookie = login_cookie(users["alice"])
+
+    async def scenario():
+        comm = communicator(cookie, path="/inbox/ws/other/")
+        connected, _ = await comm.connect()
+        assert not connected
+
+    run(scenario)
+
+
+def test_socket_url_over_plain_http_says_what_it_is(client):
+    response = client.get("/inbox/ws/")
+    assert response.status_code == 426
+    assert "WebSocket" in response.text
+
+
+def test_logout_closes_that_sessions_sockets_only(users):
+    alice_cookie = login_cookie(users["alice"])
+    other_cookie = login_cookie(users["alice"])  # the same user on another device
+    browser = Client()
+    browser.cookies["sessionid"] = alice_cookie
+
+    async def scenario():
+        page = await open_page(alice_cookie)
+        other = await open_page(other_cookie)
+        await db(browser.post)("/accounts/logout/")
+        assert await close_code(page.comm) == 4401
+        assert await other.nothing()  # still open
+        await other.comm.disconnect()
+
+    run(scenario)
+
+
+def test_session_expiry_closes_the_socket(users):
+    cookie = login_cookie(users["alice"])
+    Session.objects.filter(session_key=cookie).update(expire_date=timezone.now() + timedelta(seconds=0.5))
+
+    async def scenario():
+        page = await open_page(cookie)
+        assert await close_code(page.comm) == 4401
+
+    run(scenario)
+
+
+def test_an_extended_session_stays_open(users):
+    cookie = login_cookie(users["alice"])
+    Session.objects.filter(session_key=cookie).update(expire_date=timezone.now() + timedelta(seconds=0.3))
+
+    async def scenario():
+        page = await open_page(cookie)
+        later = timezone.now() + timedelta(days=1)
+        await db(Session.objects.filter(session_key=cookie).update)(expire_date=later)
+        assert await page.nothing(0.6)  # the timer fired, found the new expiry, and waits again
+        await page.comm.disconnect()
+
+    run(scenario)
+
+
+MALFORMED = [
+    "not json",
+    "",
+    "[1, 2]",
+    '"hello"',
+    "null",
+    '{"type": "hello", "tab": "x' + "y" * 5000 + '"}',  # larger than 4 KB
+    "[" * 3000 + "]" * 3000,  # nested past Python's recursion limit
+    '{"type": "hello", "shown": [[[[[1]]]]]}',  # nested past the limit
+    '{"type": "hello", "tab": "a\\u0000b"}',  # NUL
+    '{"type": "hello", "tab": 12}',
+    '{"type": "hello", "shown": "1,2"}',
+    '{"type": "hello", "shown": [true]}',
+    '{"type": "hello", "shown": ["²"]}',
+    '{"type": "hello", "shown": [99999999999999999999999]}',
+    '{"type": "hello", "newest": "99999999999999999999.1"}',
+    '{"type": "hello", "csrf": "<script>"}',
+    '{"type": "hello", "page": ["dashboard"]}',
+    '{"type": "hello", "top": "yes"}',
+    '{"type": "subscribe", "user": 2}',
+    '{"type": null}',
+    "\ud800",
+]
+
+
+def test_malformed_frames_are_ignored_and_the_socket_keeps_working(users):
+    cookie = login_cookie(users["alice"])
+
+    async def scenario():
+        page = await open_page(cookie)
+        for frame in MALFORMED[:9]:
+            await page.comm.send_input({"type": "websocket.receive", "text": frame})
+        await page.comm.send_to(bytes_data=b"\x00\x01")  # the 10th strike would close: 9 + this one
+        # ... so it is closed now, with 1003, never a crash.
+        assert await close_code(page.comm) == 1003
+
+    run(scenario)
+
+
+@pytest.mark.parametrize("frame", MALFORMED)
+def test_each_malformed_frame_is_ignored(users, frame):
+    cookie = login_cookie(users["alice"])
+
+    async def scenario():
+        page = await open_page(cookie)
+        await page.comm.send_input({"type": "websocket.receive", "text": frame})
+        assert await page.nothing(0.1)  # no answer, no close
+        # still served: a notification reaches it
+        await db(notify)(users["alice"], "Still here")
+        await page.receive_until("Still here")
+        await page.comm.disconnect()
+
+    run(scenario)
+
+
+def test_hellos_are_rate_limited(users):
+    cookie = login_cookie(users["alice"])
+
+    async def scenario():
+        page = await open_page(cookie)
+        for _ in range(30):
+            await page.comm.send_to(text_data=hello())
+        answered = 0
+        while (message := await next_output(page.comm, 2))["type"] == "websocket.send":
+            answered += "inbox-badge" in message["text"]
+        assert 1 <= answered <= 5  # a burst of catch-ups, then the rest are abuse...
+        assert message["code"] == 1003  # ... and closes the socket
+
+    run(scenario)
