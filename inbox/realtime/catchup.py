@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.template.loader import render_to_string
 
 from inbox.conf import inbox_setting
@@ -56,7 +57,7 @@ def _first_page(user_id: int, state: State) -> str:
     from inbox.web.views import inbox_page
 
     context = {"filter": state.filter, "after": None, "csrf_token": state.csrf or None}
-    context.update(inbox_page(user_id, state.filter))
+    context.update(inbox_page(get_user_model()(pk=user_id), state.filter))
     items: list[Notification] = context["items"]
     state.shown = {n.pk for n in items}
     state.newest = (items[0].created, items[0].pk) if items else None

@@ -104,6 +104,7 @@ class Page:
         self.comm = comm
         self.html: list[str] = []
         self.data: list[dict] = []
+        self.catch_up: list[str] = []  # the HTML frames that answered the hello
 
     async def receive(self, timeout: float = 1.0) -> str:
         message = await next_output(self.comm, timeout)
@@ -166,6 +167,7 @@ async def open_page(cookie: str, **hello_fields) -> Page:
     await comm.send_to(text_data=hello(**hello_fields))
     await page.receive_until("inbox-badge")
     await page.drain(0.05)
+    page.catch_up, page.html, page.data = page.html, [], []
     return page
 
 
