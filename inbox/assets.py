@@ -5,13 +5,16 @@ from __future__ import annotations
 
 HTMX = "inbox/vendor/htmx-4.0.1.min.js"
 STYLES = ["inbox/inbox.css"]
+HX_WS = "inbox/vendor/hx-ws-4.0.1.min.js"  # htmx's WebSocket extension, after htmx itself
 SCRIPTS = [
     HTMX,
+    HX_WS,
     "inbox/bell.js",
     "inbox/pwa.js",
     "inbox/push.js",
     "inbox/errors.js",
     "inbox/poll.js",
+    "inbox/realtime.js",
     "inbox/focus.js",
 ]
 ICON_SVG = "inbox/icons/icon.svg"

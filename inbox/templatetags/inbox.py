@@ -49,7 +49,16 @@ def inbox_bell(context) -> dict:
         "inbox_badge": SimpleLazyObject(lambda: badge_for(user)),  # counted only if rendered
         "inbox_poll_seconds": inbox_setting("BADGE_POLL_SECONDS"),
         "inbox_vapid_public_key": vapid_public_key(),
+        "inbox_socket_url": socket_url(),
     }
+
+
+def socket_url() -> str:
+    """Where the page's real-time socket connects (inbox/live.html); "" when the site does not
+    serve inbox.realtime (the page then polls)."""
+    if "inbox.realtime" not in inbox_setting("CHANNELS"):
+        return ""
+    return reverse("inbox:realtime")
 
 
 @register.simple_tag(takes_context=True)

@@ -259,6 +259,31 @@ self.addEventListener("push", (event) => {
   ]));
 });
 
+// A page whose socket says notifications were read elsewhere (another tab or device) posts
+// {type: "inbox:read", tags, all, badge}: close the OS notifications shown for them (their tag is
+// the notification's id, as "push" sets it; `all`: every one, all were marked read) and set the
+// app badge. No unread left (badge 0): close them all too.
+const MAX_TAGS = 500;
+
+async function closeNotifications(tags, all) {
+  const wanted = new Set(tags);
+  const shown = await self.registration.getNotifications();
+  shown.filter((notification) => all || wanted.has(notification.tag)).forEach((n) => n.close());
+}
+
+self.addEventListener("message", (event) => {
+  const data = event.data;
+  if (!data || data.type !== "inbox:read") return;
+  const tags = Array.isArray(data.tags)
+    ? data.tags.filter((tag) => typeof tag === "string").slice(0, MAX_TAGS)
+    : [];
+  const badge = Number.isInteger(data.badge) && data.badge >= 0 ? data.badge : null;
+  event.waitUntil(Promise.all([
+    closeNotifications(tags, data.all === true || badge === 0),
+    badge === null ? Promise.resolve() : setAppBadge(badge),
+  ]));
+});
+
 async function markRead(token) {
   if (!token) return;
   try {

@@ -1,0 +1,125 @@
+// Real time: the page's socket is inbox/live.html's [data-live] element, which htmx's hx-ws
+// extension connects, reconnects (backoff with jitter) and pauses in background tabs; the HTML
+// frames it receives are the server's rendered partials, swapped out of band. This script builds
+// no markup. It tells the server what the page shows (a "hello" on every connect, answered with
+// what the page missed, and a "state" when that changes: the dropdown opened, another filter,
+// more items loaded), rests the badge's polling while the socket is up (poll.js reads
+// [data-live][data-connected]), names this tab on its own requests (X-Inbox-Tab) so the server
+// does not send its changes back to it, and hands data-only frames
+// ({"read": [tags], "all_read": true, "badge": n}) to the service worker, which closes the OS
+// notifications read elsewhere and sets the app badge.
+(() => {
+  "use strict";
+
+  const MAX_SHOWN = 200; // the server reads at most this many shown items
+  const ITEM_PREFIX = "notification-"; // the dashboard item's id: notification-<pk>
+
+  function randomId() {
+    const bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+  }
+
+  const tab = randomId();
+  let connection = null; // hx-ws's connection while its socket is open
+
+  // What this page shows: the dashboard's filter, whether its list starts at the newest item,
+  // the newest item's cursor, the items on it, whether the dropdown is open.
+  function pageState(type) {
+    const list = document.getElementById("inbox-list");
+    const items = list ? [...list.querySelectorAll(`li[id^="${ITEM_PREFIX}"]`)] : [];
+    return {
+      type,
+      tab,
+      csrf: document.querySelector('meta[name="csrf-token"]')?.content || "",
+      page: list ? "dashboard" : "other",
+      filter: list?.dataset.filter || "all",
+      top: !new URLSearchParams(window.location.search).has("after"),
+      newest: items[0]?.dataset.cursor || "",
+      shown: items.slice(0, MAX_SHOWN).map((item) => Number(item.id.slice(ITEM_PREFIX.length))),
+      dropdown: document.getElementById("bell-button")?.getAttribute("aria-expanded") === "true",
+    };
+  }
+
+  function send(type) {
+    if (connection?.socket?.readyState === WebSocket.OPEN) {
+      connection.socket.send(JSON.stringify(pageState(type)));
+    }
+  }
+
+  // Several changes in one task (a swap that also closes the dropdown) make one "state".
+  let stateQueued = false;
+  function stateChanged() {
+    if (stateQueued) return;
+    stateQueued = true;
+    queueMicrotask(() => {
+      stateQueued = false;
+      send("state");
+    });
+  }
+
+  // The service worker closes the OS notifications with these tags (the notification ids) and
+  // sets the app badge; without one, the page sets the badge itself.
+  async function readElsewhere(tags, all, badge) {
+    const registration = "serviceWorker" in navigator ? await navigator.serviceWorker.getRegistration() : null;
+    if (registration?.active) {
+      registration.active.postMessage({ type: "inbox:read", tags, all, badge });
+    } else if (typeof badge === "number" && "setAppBadge" in navigator) {
+      const done = badge > 0 ? navigator.setAppBadge(badge) : navigator.clearAppBadge();
+      done.catch(() => {}); // badging is best effort: not every platform allows it
+    }
+  }
+
+  function dataFrame(message) {
+    if (typeof message.data !== "string" || !message.data.startsWith("{")) return null;
+    try {
+      const data = JSON.parse(message.data);
+      return data && typeof data === "object" && data.content === undefined ? data : null;
+    } catch (error) {
+      return null; // an HTML frame that starts with "{" is not ours to read
+    }
+  }
+
+  document.addEventListener("htmx:ws:after:connection", (event) => {
+    connection = event.detail.connection;
+    send("hello");
+    event.target.setAttribute("data-connected", "");
+  });
+
+  document.addEventListener("htmx:ws:close", (event) => {
+    connection = null;
+    event.target.removeAttribute("data-connected"); // the badge polls again until it reconnects
+  });
+
+  document.addEventListener("htmx:ws:after:message:incoming", (event) => {
+    const data = dataFrame(event.detail.message);
+    if (!data) return;
+    const tags = Array.isArray(data.read) ? data.read.filter((tag) => typeof tag === "string") : [];
+    const all = data.all_read === true;
+    const badge = Number.isInteger(data.badge) ? data.badge : undefined;
+    if (tags.length || all || badge !== undefined) readElsewhere(tags, all, badge).catch(() => {});
+  });
+
+  document.addEventListener("htmx:config:request", (event) => {
+    event.detail.ctx.request.headers["X-Inbox-Tab"] = tab;
+  });
+
+  // The page's own swaps (a filter, "load more", an action) change what it shows; the socket's
+  // swaps do not need telling (the server made them).
+  document.addEventListener("htmx:after:swap", (event) => {
+    if (!event.target.closest?.("[data-live]")) stateChanged();
+  });
+
+  function start() {
+    // htmx (a deferred script) processes the page as soon as it runs, before the extension that
+    // follows it is registered: have hx-ws see the socket element now.
+    document.querySelectorAll("[data-live]").forEach((element) => htmx.process(element));
+    const button = document.getElementById("bell-button");
+    if (button) {
+      new MutationObserver(stateChanged).observe(button, { attributes: true, attributeFilter: ["aria-expanded"] });
+    }
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();
