@@ -3,30 +3,37 @@
 {% load inbox %}
 <head> ... {% inbox_head %} </head>       the app's styles, scripts, manifest and settings
 <header> ... {% inbox_bell %} </header>   the bell, its badge and dropdown (logged-in users)
-and, for the app's own templates, {% inbox_item n %}: one notification's HTML (inbox.web.items).
+and, for the app's own templates, {% inbox_items items %}: the notifications' HTML (inbox.web.items).
 """
 
 from __future__ import annotations
 
 from django import template
 from django.urls import reverse
-from django.utils.functional import SimpleLazyObject
 
 from inbox import assets
 from inbox.badge import badge_for
 from inbox.conf import inbox_setting
 from inbox.push.keys import vapid_public_key
 from inbox.pwa.views import SAVED_HEADER
-from inbox.web.items import item_html
+from inbox.web import fragments
+from inbox.web.items import items_html
 
 register = template.Library()
 
 
-@register.inclusion_tag("inbox/head.html", takes_context=True)
-def inbox_head(context) -> dict:
+@register.simple_tag(takes_context=True)
+def inbox_head(context):
+    """inbox/head.html, rendered once per process (inbox.web.fragments): only the CSRF token
+    differs between two pages."""
+    worker = inbox_setting("SERVICE_WORKER")
+    key = (worker, tuple(assets.STYLES), tuple(assets.SCRIPTS))
+    return fragments.partial("inbox/head.html", key, lambda: head_context(worker), context.get("csrf_token"))
+
+
+def head_context(worker: str) -> dict:
     return {
-        "csrf_token": context.get("csrf_token"),
-        "service_worker_url": reverse(inbox_setting("SERVICE_WORKER")),
+        "service_worker_url": reverse(worker),
         "saved_header": SAVED_HEADER,
         "styles": assets.STYLES,
         "scripts": assets.SCRIPTS,
@@ -35,19 +42,29 @@ def inbox_head(context) -> dict:
     }
 
 
-@register.inclusion_tag("inbox/bell.html#bell", takes_context=True)
-def inbox_bell(context) -> dict:
-    """The bell for a logged-in user (nothing for anyone else); the badge is counted only here."""
+@register.simple_tag(takes_context=True)
+def inbox_bell(context):
+    """The bell for a logged-in user (nothing for anyone else), rendered once per process for
+    each badge count (inbox.web.fragments); the badge is counted only here."""
     request = context.get("request")
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"show": False}
+        return ""
+    badge, poll_seconds = badge_for(user), inbox_setting("BADGE_POLL_SECONDS")
+    return fragments.partial(
+        "inbox/bell.html#bell",
+        (badge, poll_seconds),
+        lambda: bell_context(badge, poll_seconds),
+        context.get("csrf_token"),
+    )
+
+
+def bell_context(badge, poll_seconds: int) -> dict:
+    """What the bell partial shows; all but the badge is the same on every page."""
     return {
         "show": True,
-        "request": request,
-        "csrf_token": context.get("csrf_token"),
-        "inbox_badge": SimpleLazyObject(lambda: badge_for(user)),  # counted only if rendered
-        "inbox_poll_seconds": inbox_setting("BADGE_POLL_SECONDS"),
+        "inbox_badge": badge,
+        "inbox_poll_seconds": poll_seconds,
         "inbox_vapid_public_key": vapid_public_key(),
         "inbox_socket_url": socket_url(),
     }
@@ -62,7 +79,13 @@ def socket_url() -> str:
 
 
 @register.simple_tag(takes_context=True)
+def inbox_items(context, notifications, place=None):
+    """{% inbox_items items %} (place: the context's filter) or {% inbox_items items "dropdown" %}:
+    the items' HTML, each from its partial, rendered once per process and reused
+    (inbox/web/items.py); {% inbox_item n %} is the same for one."""
+    return items_html(notifications, place or context["filter"], context.get("csrf_token"))
+
+
+@register.simple_tag(takes_context=True)
 def inbox_item(context, notification, place=None):
-    """{% inbox_item n %} (place: the context's filter) or {% inbox_item n "dropdown" %}: one
-    item's HTML from its partial, rendered once per process and reused (inbox/web/items.py)."""
-    return item_html(notification, place or context["filter"], context.get("csrf_token"))
+    return items_html([notification], place or context["filter"], context.get("csrf_token"))

@@ -27,7 +27,16 @@ from django.utils import timezone, translation
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-__all__ = ["PLACES", "ItemTemplate", "back_url", "cache_clear", "cache_info", "item_html", "message_item"]
+__all__ = [
+    "PLACES",
+    "ItemTemplate",
+    "back_url",
+    "cache_clear",
+    "cache_info",
+    "item_html",
+    "items_html",
+    "message_item",
+]
 
 # Where an item is shown -> the partial that renders it.
 TEMPLATES = {
@@ -51,20 +60,13 @@ _TOKEN_INPUT = f'<input type="hidden" name="csrfmiddlewaretoken" value="{TOKEN_P
 class ItemTemplate:
     """An item rendered for any recipient: ``fill()`` puts in one recipient's id and token."""
 
-    parts: tuple[str, ...]  # the HTML split at the placeholders; between two parts, one of:
-    slots: tuple[bool, ...]  # True = the notification id, False = the CSRF token's input
+    # The HTML as a str.format() pattern: {0} = the notification id, {1} = the token's input.
+    pattern: str
 
     def fill(self, notification_id: int, csrf_token: str | None) -> SafeString:
         """The item's HTML for notification `notification_id`, with the request's CSRF token
         (None or "NOTPROVIDED" leaves the token's input out, as {% csrf_token %} does)."""
-        pk = str(int(notification_id))
-        token = csrf_input(csrf_token)
-        parts = self.parts
-        out = [parts[0]]
-        for slot, part in zip(self.slots, parts[1:], strict=True):
-            out.append(pk if slot else token)
-            out.append(part)
-        return mark_safe("".join(out))
+        return mark_safe(self.pattern.format(int(notification_id), csrf_input(csrf_token)))
 
 
 def csrf_input(csrf_token) -> str:
@@ -77,13 +79,33 @@ def csrf_input(csrf_token) -> str:
 def item_html(notification, place: str, csrf_token: str | None) -> SafeString:
     """The HTML of `notification` (its message loaded) as `place` shows it: "all" or "unread"
     (a dashboard list), or "dropdown"; the same as rendering its partial, from the cache."""
-    message = notification.message
-    template = message_item(
-        message, place, created=notification.created, read=notification.read_at is not None
-    )
-    if template is None:  # the rare message that cannot be cached: render it as it is
-        return render_item(notification, place, csrf_token)
-    return template.fill(notification.pk, csrf_token)
+    return items_html([notification], place, csrf_token)
+
+
+def items_html(notifications, place: str, csrf_token: str | None) -> SafeString:
+    """The HTML of several items in a row (a page of the dashboard, the dropdown's list): what
+    rendering each one's partial gives, one after the other, with the per-request work (the
+    token, the time, the active locale) done once."""
+    check_place(place)
+    token, now, env = csrf_input(csrf_token), timezone.now(), environment()
+    out = []
+    for n in notifications:
+        message, created = n.message, n.created
+        template = _render(
+            place,
+            message.text,
+            message.url,
+            message.level,
+            n.read_at is not None,
+            created,
+            age_bucket(created, now),
+            env,
+        )
+        if template is None:  # the rare message that cannot be cached: render it as it is
+            out.append(render_item(n, place, csrf_token))
+        else:
+            out.append(template.pattern.format(int(n.pk), token))
+    return mark_safe("".join(out))
 
 
 def message_item(
@@ -96,17 +118,20 @@ def message_item(
     None for the rare message whose text or link contains a placeholder: then render that item
     with ``item_html`` (it falls back to a plain render by itself).
     """
+    check_place(place)
+    created = message.created if created is None else created
+    bucket = age_bucket(created)
+    return _render(place, message.text, message.url, message.level, read, created, bucket, environment())
+
+
+def check_place(place: str) -> None:
     if place not in TEMPLATES:
         raise ValueError(f"Unknown place {place!r}: use one of {', '.join(PLACES)}.")
-    created = message.created if created is None else created
-    return _render(
-        place,
-        message.text,
-        message.url,
-        message.level,
-        read,
-        created,
-        age_bucket(created),
+
+
+def environment() -> tuple:
+    """What else shapes a render: the active time zone and language, the URL prefix and URLconf."""
+    return (
         timezone.get_current_timezone_name(),
         translation.get_language(),
         get_script_prefix(),
@@ -136,17 +161,10 @@ def age_bucket(created: datetime, now: datetime | None = None) -> tuple[int, int
 
 
 @lru_cache(maxsize=CACHE_SIZE)
-def _render(
-    place, text, url, level, read, created, bucket, tz, language, prefix, urlconf
-) -> ItemTemplate | None:
+def _render(place, text, url, level, read, created, bucket, env) -> ItemTemplate | None:
     """Render an item with the placeholders (the arguments are the cache key: everything that
-    shapes the HTML; the active time zone, language and URLconf are already in force)."""
-    if (
-        ID_PLACEHOLDER in text
-        or ID_PLACEHOLDER in url
-        or TOKEN_PLACEHOLDER in text
-        or TOKEN_PLACEHOLDER in url
-    ):
+    shapes the HTML; `env` is what environment() says is in force)."""
+    if any(placeholder in value for placeholder in PLACEHOLDERS for value in (text, url)):
         return None
     from inbox.models import Message, Notification
 
@@ -159,21 +177,8 @@ def _render(
     html = render_item(stand_in, place, TOKEN_PLACEHOLDER)
     if ID_PLACEHOLDER not in html:  # e.g. USE_THOUSAND_SEPARATOR printed the id as 1,234,...
         return None
-    return _split(html)
-
-
-def _split(html: str) -> ItemTemplate:
-    parts, slots, rest = [], [], html
-    while True:
-        at_id, at_token = rest.find(ID_PLACEHOLDER), rest.find(_TOKEN_INPUT)
-        if at_id < 0 and at_token < 0:
-            parts.append(rest)
-            return ItemTemplate(tuple(parts), tuple(slots))
-        is_id = at_token < 0 or 0 <= at_id < at_token
-        at, size = (at_id, len(ID_PLACEHOLDER)) if is_id else (at_token, len(_TOKEN_INPUT))
-        parts.append(rest[:at])
-        slots.append(is_id)
-        rest = rest[at + size :]
+    pattern = html.replace("{", "{{").replace("}", "}}")
+    return ItemTemplate(pattern.replace(ID_PLACEHOLDER, "{0}").replace(_TOKEN_INPUT, "{1}"))
 
 
 def render_item(notification, place: str, csrf_token) -> SafeString:

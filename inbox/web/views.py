@@ -3,18 +3,20 @@ that page that changed."""
 
 from __future__ import annotations
 
-from django.http import HttpResponseBadRequest
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from inbox.badge import badge_for
 from inbox.conf import inbox_setting
-from inbox.models import Notification, parse_cursor
+from inbox.models import parse_cursor
 from inbox.push.keys import vapid_public_key
 
+from . import fragments
 from .decorators import login_required
 from .items import back_url
+from .rows import newest_rows
 
 FILTER_CHOICES = [("unread", "Unread"), ("all", "All")]
 
@@ -53,12 +55,7 @@ def index(request):
 
 def inbox_page(user, show: str, cursor=None) -> dict:
     size = inbox_setting("PAGE_SIZE")
-    rows = Notification.objects.for_user(user).visible().select_related("message").newest_first()
-    if show == "unread":
-        rows = rows.unread()
-    if cursor:
-        rows = rows.before(cursor)
-    items = list(rows[: size + 1])
+    items = newest_rows(user, size + 1, unread=show == "unread", cursor=cursor)
     return {
         "filter_choices": FILTER_CHOICES,
         "back_url": back_url(show),
@@ -70,7 +67,14 @@ def inbox_page(user, show: str, cursor=None) -> dict:
 @require_GET
 @login_required
 def badge(request):
-    return render(request, "inbox/bell.html#badge", badge_context(request.user))
+    return HttpResponse(badge_html(request.user))
+
+
+def badge_html(user, *, oob: bool = False) -> str:
+    """The badge partial for `user`: one count query; the HTML is rendered once per count."""
+    badge, poll_seconds = badge_for(user), inbox_setting("BADGE_POLL_SECONDS")
+    context = {"inbox_badge": badge, "inbox_poll_seconds": poll_seconds, "oob": oob}
+    return fragments.partial("inbox/bell.html#badge", (badge, poll_seconds, oob), lambda: context)
 
 
 def badge_context(user, **extra) -> dict:
@@ -89,8 +93,7 @@ def dropdown(request):
 
 
 def dropdown_context(user) -> dict:
-    rows = Notification.objects.for_user(user).visible().unread().select_related("message")
     return {
-        "items": rows.newest_first()[: inbox_setting("DROPDOWN_SIZE")],
+        "items": newest_rows(user, inbox_setting("DROPDOWN_SIZE"), unread=True),
         "inbox_vapid_public_key": vapid_public_key(),  # for the push switch at its foot
     }

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from inbox.models import Message, Notification
+from inbox.web.rows import newest_rows
+
+
+def orm(user, limit, *, unread=False, cursor=None):
+    rows = Notification.objects.for_user(user).visible().select_related("message").newest_first()
+    if unread:
+        rows = rows.unread()
+    if cursor:
+        rows = rows.before(cursor)
+    return list(rows[:limit])
+
+
+def as_tuples(rows):
+    return [
+        (n.pk, n.recipient_id, n.created, n.read_at, n.message.pk, n.message.text, n.message.url,
+         n.message.level, n.message.created, n.message.expires_at, n.message.actor_id)
+        for n in rows
+    ]  # fmt: skip
+
+
+@pytest.fixture
+def mixed(alice, bob, staff, make_notifications):
+    make_notifications(alice, 12, text="Old {i}")
+    make_notifications(alice, 5, read=True, text="Read {i}")
+    make_notifications(alice, 3, expired=True, text="Expired {i}")
+    make_notifications(bob, 4, text="Bob {i}")
+    later = Message.objects.create(
+        text="Soon gone",
+        url="/x/",
+        level="error",
+        actor=staff,
+        expires_at=timezone.now() + timedelta(hours=1),
+    )
+    Notification.objects.create(recipient=alice, message=later, created=later.created)
+    # Rows at the same instant: the id breaks the tie.
+    instant = timezone.now() - timedelta(days=3)
+    for i in range(3):
+        twin = Message.objects.create(text=f"Twin {i}", created=instant)
+        Notification.objects.create(recipient=alice, message=twin, created=instant)
+    return alice
+
+
+@pytest.mark.parametrize("unread", [False, True])
+@pytest.mark.parametrize("limit", [1, 7, 100])
+def test_the_rows_are_the_orm_query(mixed, unread, limit):
+    assert as_tuples(newest_rows(mixed, limit, unread=unread)) == as_tuples(orm(mixed, limit, unread=unread))
+
+
+@pytest.mark.parametrize("unread", [False, True])
+def test_keyset_pages_are_the_orm_query(mixed, unread):
+    everything = orm(mixed, 100, unread=unread)
+    for row in everything:
+        cursor = (row.created, row.pk)
+        got = newest_rows(mixed, 5, unread=unread, cursor=cursor)
+        assert as_tuples(got) == as_tuples(orm(mixed, 5, unread=unread, cursor=cursor))
+
+
+def test_rows_are_ordinary_instances_with_their_message(mixed, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        rows = newest_rows(mixed, 3)
+        assert rows[0].message.text == "Soon gone" and rows[0].message.get_level_display() == "Error"
+    rows[0].mark_read()
+    assert Notification.objects.get(pk=rows[0].pk).is_read
+    assert timezone.is_aware(rows[0].created)
+
+
+def test_no_rows(alice):
+    assert (
+        newest_rows(alice, 20) == [] and newest_rows(alice, 20, unread=True, cursor=(timezone.now(), 1)) == []
+    )
