@@ -13,7 +13,10 @@ from django.conf import settings
 from django.core.signals import request_finished, request_started
 from playwright.sync_api import BrowserContext, ConsoleMessage, Locator, Page, expect
 
+from inbox.conf import inbox_setting
 from inbox.push import endpoints
+
+from .asgi_server import AsgiServer
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -103,6 +106,46 @@ def base_url(live_server):
 def fast_poll(settings):
     """The badge polls every second, so "within one poll" is quick to wait for."""
     settings.INBOX_BADGE_POLL_SECONDS = 1
+
+
+@pytest.fixture(autouse=True)
+def no_socket_on_wsgi_server(settings):
+    """live_server speaks WSGI only, so its pages are those of a site without inbox.realtime:
+    they offer no socket and poll. The real-time tests use asgi_server instead."""
+    settings.INBOX_CHANNELS = tuple(path for path in inbox_setting("CHANNELS") if path != "inbox.realtime")
+
+
+@pytest.fixture(scope="session")
+def asgi_server(django_db_setup, tmp_path_factory):
+    """uvicorn serving config.asgi (HTTP and WebSockets) in a child process on the test
+    database, for the session; a test may stop and start it (see the `asgi` fixture)."""
+    server = AsgiServer(tmp_path_factory.mktemp("asgi") / "server.log")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def asgi(asgi_server, live_server):
+    """The ASGI server, running (a test before may have stopped it); asking for live_server
+    gives the test transactional database access, so what it writes the server sees."""
+    if not asgi_server.running:
+        asgi_server.start()
+    return asgi_server
+
+
+@pytest.fixture
+def browser_context_args(browser_context_args, request):
+    """A test that uses the ASGI server gets contexts whose relative URLs go to it."""
+    if "asgi" in request.fixturenames:
+        return {**browser_context_args, "base_url": request.getfixturevalue("asgi").url}
+    return browser_context_args
+
+
+@pytest.fixture
+def asgi_context(asgi, new_context):
+    """asgi_context() is a new browser context (watched for errors) on the ASGI server."""
+    return new_context
 
 
 class BrowserErrors:

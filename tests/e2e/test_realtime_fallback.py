@@ -1,0 +1,106 @@
+"""When the socket cannot carry the updates, the page polls: a blocked socket, a server that
+restarts. While the socket is up, the badge does not poll. After a restart the page reconnects
+and catches up on what it missed."""
+
+from __future__ import annotations
+
+import time
+
+from django.utils import timezone
+from playwright.sync_api import Request, expect
+
+from inbox.api import notify
+from inbox.models import Notification
+
+from .asgi_server import manage
+from .conftest import log_in, shows, unread_name
+from .realtime_helpers import BADGE, SOCKET_UP, frames, tab
+from .test_realtime import bell_of, dashboard_items
+
+# As if a proxy refused the upgrade: the page's socket goes to an address the server answers with
+# an error instead of a WebSocket (the handshake fails: code 1006, and hx-ws retries with backoff).
+BLOCKED = """(() => {
+  document.addEventListener("htmx:ws:before:connection", (event) => {
+    event.detail.connection.url = event.detail.connection.url.replace(/\\/ws\\/$/, "/not-a-socket/");
+  });
+})();"""
+# The close codes of the page's socket.
+CLOSES = """(() => {
+  window.__closes = [];
+  document.addEventListener("htmx:ws:close", (event) => window.__closes.push(event.detail.code));
+})();"""
+
+FAILED_SOCKET = [r"WebSocket connection to .* failed", r"htmx:ws:error"]
+NO_SERVER = [r"Failed to load resource: net::ERR_CONNECTION_REFUSED", r"htmx:error: Failed to fetch"]
+
+
+def badge_requests(page) -> list[Request]:
+    requests: list[Request] = []
+    page.on("request", lambda request: requests.append(request) if request.url.endswith(BADGE) else None)
+    return requests
+
+
+def test_a_blocked_socket_falls_back_to_polling(asgi_context, alice, browser_errors):
+    for pattern in FAILED_SOCKET:
+        browser_errors.allow(pattern)
+    context = asgi_context()
+    context.add_init_script(BLOCKED)
+    page = context.new_page()
+    page.add_init_script(CLOSES)
+    log_in(page, "alice", "pw-alice")
+    polls = badge_requests(page)
+    expect(page.locator("[data-live]")).to_have_count(1)  # the page has a socket to try
+    expect(bell_of(page)).to_have_accessible_name(unread_name(0))
+
+    notify([alice], "Sent while the socket is blocked")
+    expect(bell_of(page)).to_have_accessible_name(unread_name(1))  # within one poll (1 s)
+    assert polls, "the badge did not poll"
+    expect(page.locator(SOCKET_UP)).to_have_count(0)
+    assert page.evaluate("window.__closes").count(1006) >= 1, "the page did not try its socket"
+
+
+def test_polling_rests_while_the_socket_is_up(asgi_context, alice):
+    page = tab(asgi_context(), login=("alice", "pw-alice"))
+    polls = badge_requests(page)
+    time.sleep(3.5)  # three and a half poll intervals
+    assert polls == [], f"the badge polled {len(polls)} times while the socket was up"
+
+    notify([alice], "Through the socket")
+    expect(bell_of(page)).to_have_accessible_name(unread_name(1))
+    assert polls == []
+
+
+def test_after_a_restart_the_page_reconnects_and_catches_up(
+    asgi_context, asgi, alice, make_notifications, browser_errors
+):
+    for pattern in [*FAILED_SOCKET, *NO_SERVER]:
+        browser_errors.allow(pattern)
+    for text in ("Stays unread", "Read elsewhere", "Deleted elsewhere"):
+        make_notifications(alice, 1, text=text)
+    page = tab(asgi_context(), login=("alice", "pw-alice"))
+    items = dashboard_items(page)
+    expect(items).to_have_count(3)
+    polls = badge_requests(page)
+
+    asgi.stop()
+    expect(page.locator(SOCKET_UP)).to_have_count(0)
+    # While the socket is down, the badge polls again (and finds no server).
+    page.wait_for_timeout(2500)
+    assert polls, "the badge did not poll while the socket was down"
+
+    manage("send_notification", "Sent while the server was down", "--user", "alice")
+    Notification.objects.filter(message__text="Read elsewhere").update(read_at=timezone.now())
+    Notification.objects.filter(message__text="Deleted elsewhere").delete()
+    seen = frames(page)
+    asgi.start()
+
+    expect(page.locator(SOCKET_UP)).to_have_count(1, timeout=20_000)  # backoff: 0.5 s, 1 s, 2 s, ...
+    page.wait_for_function(f"() => window.__frames > {seen}")
+    expect(items.first).to_have_text(shows("Sent while the server was down"))
+    expect(
+        items.filter(has_text="Read elsewhere").get_by_role("button", name="Mark as unread")
+    ).to_be_visible()
+    expect(items.filter(has_text="Deleted elsewhere")).to_have_count(0)
+    expect(items).to_have_count(3)
+    expect(bell_of(page)).to_have_accessible_name(unread_name(2))
+    page.screenshot(path="/tmp/shots/realtime-after-restart.png")
