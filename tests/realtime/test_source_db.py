@@ -1,0 +1,97 @@
+"""The "database" transport: nothing skipped, nothing twice, old events pruned."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection, transaction
+from django.utils import timezone
+
+from inbox.realtime import events, source_db
+from inbox.realtime.models import RealtimeEvent
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def event(name: str) -> RealtimeEvent:
+    return RealtimeEvent.objects.create(payload={"type": "test", "name": name})
+
+
+def names(payloads) -> list[str]:
+    return [p["name"] for p in payloads]
+
+
+def test_a_new_hub_starts_at_now_then_reads_each_event_once_in_order():
+    event("before")
+    source = source_db.DatabaseSource(hub=None)
+    source.start()
+    assert source.poll() == []  # what came before is the hello's catch-up, not the hub's
+    event("one"), event("two")
+    assert names(source.poll()) == ["one", "two"]
+    assert source.poll() == []
+    event("three")
+    assert names(source.poll()) == ["three"]
+
+
+def test_the_seen_ids_are_only_those_inside_the_window():
+    source = source_db.DatabaseSource(hub=None)
+    source.start()
+    old = event("old")
+    RealtimeEvent.objects.filter(pk=old.pk).update(created=timezone.now() - timedelta(minutes=1))
+    event("new")
+    assert names(source.poll()) == ["old", "new"]  # the first read has no window yet
+    assert list(source.seen) == [RealtimeEvent.objects.get(payload__name="new").pk]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(source_db, "BATCH", 2)
+        for i in range(5):
+            event(f"burst {i}")
+        assert names(source.poll()) == ["burst 0", "burst 1"]  # a batch at a time, the rest next
+        assert names(source.poll()) == ["burst 2", "burst 3"]
+        assert names(source.poll()) == ["burst 4"]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="only PostgreSQL commits out of id order")
+def test_an_event_committed_after_a_higher_id_is_not_skipped():
+    source = source_db.DatabaseSource(hub=None)
+    source.start()
+    inserted, release, done = threading.Event(), threading.Event(), threading.Event()
+
+    def slow_writer():
+        try:
+            with transaction.atomic():
+                event("took the lower id, commits last")
+                inserted.set()
+                release.wait(10)
+        finally:
+            connection.close()
+            done.set()
+
+    writer = threading.Thread(target=slow_writer)
+    writer.start()
+    assert inserted.wait(10)
+    event("took the higher id, commits first")
+    assert names(source.poll()) == ["took the higher id, commits first"]
+    release.set()
+    assert done.wait(10)
+    writer.join()
+    assert names(source.poll()) == ["took the lower id, commits last"]
+    assert source.poll() == []
+
+
+def test_old_events_are_pruned(settings):
+    settings.INBOX_REALTIME_EVENT_MINUTES = 5
+    stale, fresh = event("stale"), event("fresh")
+    RealtimeEvent.objects.filter(pk=stale.pk).update(created=timezone.now() - timedelta(minutes=6))
+    assert events.prune() == 1
+    assert list(RealtimeEvent.objects.values_list("pk", flat=True)) == [fresh.pk]
+
+
+def test_publishing_never_raises(monkeypatch, caplog):
+    def broken(**kwargs):
+        raise RuntimeError("database down")
+
+    monkeypatch.setattr(RealtimeEvent.objects, "create", broken)
+    events.sent(1)  # logged, not raised: the notification is committed already
+    assert "Could not publish the real-time event sent" in caplog.text
