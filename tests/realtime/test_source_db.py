@@ -95,3 +95,16 @@ def test_publishing_never_raises(monkeypatch, caplog):
     monkeypatch.setattr(RealtimeEvent.objects, "create", broken)
     events.sent(1)  # logged, not raised: the notification is committed already
     assert "Could not publish the real-time event sent" in caplog.text
+
+
+def test_purge_notifications_deletes_old_events_too(settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    stale, fresh = event("stale"), event("fresh")
+    RealtimeEvent.objects.filter(pk=stale.pk).update(created=timezone.now() - timedelta(minutes=6))
+    call_command("purge_notifications", "--dry-run", stdout=StringIO())
+    assert RealtimeEvent.objects.count() == 2  # a dry run deletes nothing
+    call_command("purge_notifications", stdout=StringIO())
+    assert list(RealtimeEvent.objects.values_list("pk", flat=True)) == [fresh.pk]

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from inbox.conf import inbox_setting
-from inbox.models import Message, Notification, PushReceipt
+from inbox.models import Message, Notification, PushReceipt, RealtimeEvent
 
 MAX_DAYS = 36500  # a hundred years; the bound keeps "now - DAYS" a date Python can hold
 
@@ -59,6 +59,9 @@ class Command(BaseCommand):
                 "receipts": old_receipts.count(),
             }
             if not dry_run:
+                # Real-time events every web process has long read (they also prune as they go).
+                minutes = inbox_setting("REALTIME_EVENT_MINUTES")
+                RealtimeEvent.objects.filter(created__lt=now - timedelta(minutes=minutes)).delete()
                 old_receipts.delete()
                 old_read.delete()
                 expired.delete()
