@@ -27,6 +27,8 @@ __all__ = ["RealtimeConsumer"]
 logger = logging.getLogger(__name__)
 LOGGED_OUT = 4401  # not logged in, logged out or session expired: the page polls (and meets the login)
 UNSUPPORTED = 1003  # too many malformed frames
+TRY_AGAIN_LATER = 1013  # a client that stopped reading (hx-ws reconnects on it)
+SEND_SECONDS = 5
 MAX_STRIKES = 10  # malformed frames tolerated per socket
 HELLO_BURST, HELLO_PER_SECOND = 5, 0.5  # catch-ups a page may ask for: a burst, then one per 2 s
 MAX_TIMER_SECONDS = 24 * 3600  # a far expiry is checked again daily
@@ -166,11 +168,17 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             await self.close(code=UNSUPPORTED)
 
     async def send_frames(self, html: str, data: str | None = None) -> None:
-        """Send the hub's frames; a socket that went away meanwhile is skipped."""
+        """Send the hub's frames; a socket that went away meanwhile is skipped, and one that
+        does not take them within SEND_SECONDS (a client that stopped reading) is closed, so it
+        never holds up the others: its page reconnects and catches up."""
         try:
-            if html:
-                await self.send(text_data=html)
-            if data:
-                await self.send(text_data=data)
+            async with asyncio.timeout(SEND_SECONDS):
+                if html:
+                    await self.send(text_data=html)
+                if data:
+                    await self.send(text_data=data)
+        except TimeoutError:
+            logger.info("Closing user %s's socket: it takes no frames", self.user_id)
+            await self.close(code=TRY_AGAIN_LATER)
         except Exception:  # closed under our feet: its disconnect() unregisters it
             logger.debug("Could not send to a closing socket", exc_info=True)

@@ -1,5 +1,5 @@
-"""A real server in another process: `manage.py migrate` on a fresh database, then uvicorn
-serving config.asgi as `make run` does, for the cross-process tests (a command in a third process
+"""A real server in another process: uvicorn serving config.asgi as `make run` does, on a
+migrated database file, for the cross-process tests (a command in a third process
 sends; the socket, a real WebSocket client, receives)."""
 
 from __future__ import annotations
@@ -56,8 +56,7 @@ class Site:
         return manage(self.env, *args)
 
     def start(self) -> str:
-        """Migrate, make alice, serve; alice's session cookie."""
-        self.manage("migrate", "--noinput", "-v", "0")
+        """Make alice on the (migrated) database, serve; alice's session cookie."""
         cookie = self.manage("shell", "-c", SHELL_LOGIN).strip().splitlines()[-1]
         self.process = subprocess.Popen(
             [UVICORN, "config.asgi:application", "--port", str(self.port), "--no-access-log"],

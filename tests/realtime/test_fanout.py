@@ -34,7 +34,12 @@ def browser(user, tab: str) -> Client:
     return client
 
 
-def test_a_notification_reaches_the_dashboard_with_item_badge_and_announcement(users):
+TRANSPORTS = pytest.mark.parametrize("transport", ["database", "layer"])  # layer: in-memory here
+
+
+@TRANSPORTS
+def test_a_notification_reaches_the_dashboard_with_item_badge_and_announcement(users, settings, transport):
+    settings.INBOX_REALTIME_TRANSPORT = transport
     cookie = login_cookie(users["alice"])
 
     async def scenario():
@@ -100,7 +105,9 @@ def test_only_what_the_page_shows_is_updated(users):
     run(scenario)
 
 
-def test_read_in_one_tab_updates_the_other_tabs_but_not_its_own_item(users):
+@TRANSPORTS
+def test_read_in_one_tab_updates_the_other_tabs_but_not_its_own_item(users, settings, transport):
+    settings.INBOX_REALTIME_TRANSPORT = transport
     alice = users["alice"]
     notify(alice, "Quarterly report")
     n = notification_of(alice, "Quarterly report")
