@@ -136,6 +136,25 @@ def badge_breakdown() -> dict:
     return out
 
 
+def item_render() -> dict:
+    """One dashboard item: rendered through its template partial, and from inbox.web.items's cache
+    (per item of a page, the cache warm: what a page view pays)."""
+    from django.contrib.auth import get_user_model
+
+    from inbox.web import items
+    from inbox.web.views import inbox_page
+
+    page = inbox_page(get_user_model().objects.get(username="small"), "all")["items"]
+    token = "t" * 64
+    out = {
+        "page": len(page),
+        "render_ms": median_ms(lambda: items.render_item(page[0], "all", token), calls=50),
+        "cached_ms": median_ms(lambda: items.items_html(page, "all", token), calls=50) / len(page),
+    }
+    print(f"  item: rendered {out['render_ms']:.3f} ms, from the cache {1000 * out['cached_ms']:.1f} us")
+    return out
+
+
 def explain(plans: dict) -> str:
     from django.db import connection
 
@@ -156,6 +175,7 @@ def main() -> None:
         "endpoints": endpoint_figures(sql_log, plans),
         "paging": paging_figures(plans),
         "badge_breakdown": badge_breakdown(),
+        "item_render": item_render(),
     }
     (RESULTS / "queries.sql.txt").write_text("\n".join(sql_log))
     (RESULTS / "explain.txt").write_text(explain(plans))

@@ -11,6 +11,11 @@
 # BENCH_SKIP_ANCHOR=1 leaves the baseline out (the table then has no speed-up targets).
 # BENCH_ONLY=push runs only section 4, Web Push delivery (about 90 s; no seed, no wrk; its table goes
 # to bench/results/push/summary.txt and the other results are left as they were).
+# BENCH_ONLY=http runs only the seed, the in-process figures and the HTTP load (sections 2 and 3, about
+# 6 minutes); the push results are kept.
+# HTTP is served as `make run` serves it (uvicorn config.asgi:application, here with 2 workers) and, in
+# the same run, by gunicorn (config.wsgi:application, 2 sync workers, port BENCH_PORT + 1): the
+# goals compare the served badge and dashboard with gunicorn's trivial view.
 set -euo pipefail
 
 BENCH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -19,6 +24,8 @@ RES="$BENCH/results"
 PY="$ROOT/.venv/bin/python"
 PORT="${BENCH_PORT:-18766}"
 BASE="http://127.0.0.1:$PORT"
+GUNICORN_PORT=$((PORT + 1))
+GUNICORN_BASE="http://127.0.0.1:$GUNICORN_PORT"
 WRK_SECONDS=10   # per timed wrk run
 WRK_REPS=3       # timed runs per endpoint, in rounds (the median is reported)
 WARMUP_SECONDS=2 # one discarded wrk run per endpoint
@@ -37,9 +44,10 @@ export BENCH_WRK_FLAGS="wrk -t2 -c16 -d${WRK_SECONDS}s --latency --timeout 10s -
 cd "$ROOT"
 
 ONLY="${BENCH_ONLY:-}"
-case "$ONLY" in "" | push) ;; *) echo "BENCH_ONLY must be empty or push, not '$ONLY'" >&2; exit 1 ;; esac
+case "$ONLY" in "" | push | http) ;; *) echo "BENCH_ONLY must be empty, push or http, not '$ONLY'" >&2; exit 1 ;; esac
 BUSY_FILE="$RES/busy.txt"
 SERVER_PID=""
+GUNICORN_PID=""
 ANCHOR_TMP=""
 # Other work on this machine moves every figure. Before each phase, wait (at most QUIET_WAIT s)
 # until the cores are at least 80% idle over 2 s, and record how busy they were.
@@ -59,7 +67,9 @@ wait_quiet() {  # $1 = phase name
     if [ "$busy" -gt 20 ]; then echo "  note: the machine is $busy% busy with other work before $1" >&2; fi
 }
 cleanup() {
-    if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
+    for pid in "$SERVER_PID" "$GUNICORN_PID"; do
+        if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+    done
     if [ -n "$ANCHOR_TMP" ]; then rm -rf "$ANCHOR_TMP"; fi
 }
 trap cleanup EXIT
@@ -84,7 +94,12 @@ if [ "$ONLY" = push ]; then  # section 4 alone; the other results stay as they a
     exit 0
 fi
 if ! command -v wrk >/dev/null; then apt-get update -qq && apt-get install -y -qq wrk >/dev/null; fi
-rm -rf "$RES" && mkdir -p "$RES/wrk"
+if [ "$ONLY" = http ]; then  # keep section 4's results
+    find "$RES" -mindepth 1 -maxdepth 1 ! -name push -exec rm -rf {} + 2>/dev/null || true
+    mkdir -p "$RES/wrk"
+else
+    rm -rf "$RES" && mkdir -p "$RES/wrk"
+fi
 "$PY" manage.py migrate --noinput -v0
 echo "== seed (users, 210,100 notifications, logins)"
 "$PY" -m bench.seed
@@ -94,6 +109,7 @@ wait_quiet in-process
 echo "== SQL per request and in-process ms (django.test.Client); paging: keyset vs OFFSET"
 "$PY" -m bench.inproc
 
+if [ "$ONLY" != http ]; then
 wait_quiet fan-out
 echo "== fan-out: inbox.api.notify() for 1,000 / 10,000 / 100,000 recipients"
 "$PY" -m bench.fanout
@@ -125,21 +141,30 @@ if [ -z "${BENCH_SKIP_ANCHOR:-}" ]; then
     cp "$ANCHOR_TMP/results/fanout.json" "$RES/anchor_fanout.json"
     rm -rf "$ANCHOR_TMP"; ANCHOR_TMP=""
 fi
+fi  # not BENCH_ONLY=http
 
 # ---------------------------------------------------------------- HTTP load
 wait_quiet HTTP
-echo "== HTTP: uvicorn --workers 2, $BENCH_WRK_FLAGS, x$WRK_REPS per endpoint"
-if curl -s -o /dev/null --max-time 2 "$BASE/"; then echo "port $PORT is already in use (set BENCH_PORT)" >&2; exit 1; fi
-start_server() {
+echo "== HTTP: uvicorn config.asgi --workers 2 and gunicorn config.wsgi -w 2, $BENCH_WRK_FLAGS, x$WRK_REPS per endpoint"
+for base in "$BASE" "$GUNICORN_BASE"; do
+    if curl -s -o /dev/null --max-time 2 "$base/"; then echo "$base is already in use (set BENCH_PORT)" >&2; exit 1; fi
+done
+wait_answer() {  # $1 = base URL
+    for _ in $(seq 150); do curl -s -o /dev/null --max-time 2 "$1/bench/trivial/" && return 0; sleep 0.2; done
+    echo "the server did not answer at $1" >&2; exit 1
+}
+start_server() {  # both servers, the same settings, database and views
     "$ROOT/.venv/bin/uvicorn" config.asgi:application --host 127.0.0.1 --port "$PORT" --workers 2 \
         --no-access-log --log-level warning 2>> "$RES/server.log" &
     SERVER_PID=$!
-    for _ in $(seq 150); do curl -s -o /dev/null --max-time 2 "$BASE/bench/trivial/" && return 0; sleep 0.2; done
-    echo "the server did not answer at $BASE" >&2; exit 1
+    "$ROOT/.venv/bin/gunicorn" config.wsgi:application --workers 2 --bind "127.0.0.1:$GUNICORN_PORT" \
+        --log-level warning 2>> "$RES/gunicorn.log" &
+    GUNICORN_PID=$!
+    wait_answer "$BASE"; wait_answer "$GUNICORN_BASE"
 }
-server_cpu_ticks() {  # user + system CPU of the server and its worker processes, in clock ticks
+server_cpu_ticks() {  # $1 = a server's pid: user + system CPU of it and its workers, in clock ticks
     local total=0 pid
-    for pid in "$SERVER_PID" $(pgrep -P "$SERVER_PID" || true); do
+    for pid in "$1" $(pgrep -P "$1" || true); do
         [ -r "/proc/$pid/stat" ] && total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat")))
     done
     echo "$total"
@@ -149,14 +174,18 @@ stat_ticks() {  # "busy total" CPU ticks of the whole machine, from /proc/stat
     echo "$(( a[1] + a[2] + a[3] + a[6] + a[7] + a[8] )) $(( a[1] + a[2] + a[3] + a[4] + a[5] + a[6] + a[7] + a[8] ))"
 }
 own_children_ticks() { awk '{print $16 + $17}' /proc/$$/stat; }  # CPU of this shell's finished children (wrk)
-stop_server() { kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""; }
+stop_server() {
+    kill "$SERVER_PID" "$GUNICORN_PID" 2>/dev/null || true
+    wait "$SERVER_PID" "$GUNICORN_PID" 2>/dev/null || true
+    SERVER_PID=""; GUNICORN_PID=""
+}
 # A run is redone (at most MAX_REDOS times in all) when the server died during it (wrk then sees
 # connect/read/write errors): on a shared machine another process may stop servers. The table
 # says how often. Slow answers are not errors: wrk waits up to 10 s for each (--timeout).
 MAX_REDOS=3
 REDOS=0
-run_clean() {  # $1 = wrk output file
-    kill -0 "$SERVER_PID" 2>/dev/null && ! grep -qE 'Socket errors: connect [1-9]|read [1-9]|write [1-9]' "$1"
+run_clean() {  # $1 = wrk output file, $2 = the server's pid
+    kill -0 "$2" 2>/dev/null && ! grep -qE 'Socket errors: connect [1-9]|read [1-9]|write [1-9]' "$1"
 }
 start_server
 # Every cookie must give the logged-in, populated page, or the numbers below mean nothing.
@@ -169,13 +198,22 @@ while IFS=$'\t' read -r -u 3 NAME SESSIONID URLPATH EXPECT; do
 done 3< "$RES/endpoints.tsv"
 echo "  login check passed for every endpoint"
 
-NAMES=(); COOKIES=(); PATHS=()
+# Every endpoint on uvicorn; the trivial view also on gunicorn (the goals' floor: "gunicorn_trivial").
+NAMES=(); COOKIES=(); PATHS=(); SERVERS=()
 while IFS=$'\t' read -r -u 3 NAME SESSIONID URLPATH EXPECT; do
-    NAMES+=("$NAME"); COOKIES+=("sessionid=$SESSIONID"); PATHS+=("$URLPATH")
+    NAMES+=("$NAME"); COOKIES+=("sessionid=$SESSIONID"); PATHS+=("$URLPATH"); SERVERS+=(uvicorn)
+    if [ "$NAME" = trivial ]; then
+        NAMES+=(gunicorn_trivial); COOKIES+=("sessionid=$SESSIONID"); PATHS+=("$URLPATH"); SERVERS+=(gunicorn)
+        if [ "$(curl -s --max-time 10 -H "Cookie: sessionid=$SESSIONID" "$GUNICORN_BASE$URLPATH")" != "$EXPECT" ]; then
+            echo "login check failed on gunicorn ($URLPATH)" >&2; exit 1
+        fi
+    fi
 done 3< "$RES/endpoints.tsv"
+base_of() { if [ "${SERVERS[$1]}" = gunicorn ]; then echo "$GUNICORN_BASE"; else echo "$BASE"; fi; }
+pid_of() { if [ "${SERVERS[$1]}" = gunicorn ]; then echo "$GUNICORN_PID"; else echo "$SERVER_PID"; fi; }
 for I in "${!NAMES[@]}"; do  # warm every endpoint once (thrown away)
     timeout $((WARMUP_SECONDS + 15)) wrk "${WRK_FLAGS[@]}" -d"${WARMUP_SECONDS}s" \
-        -H "Cookie: ${COOKIES[$I]}" "$BASE${PATHS[$I]}" > /dev/null || true
+        -H "Cookie: ${COOKIES[$I]}" "$(base_of "$I")${PATHS[$I]}" > /dev/null || true
 done
 # Rounds: every endpoint once per round, so a drift in the machine's load hits all of them alike
 # (the badge/trivial ratio compares runs a few seconds apart, not minutes).
@@ -183,22 +221,24 @@ for REP in $(seq "$WRK_REPS"); do
     I=0
     while [ "$I" -lt "${#NAMES[@]}" ]; do
         NAME="${NAMES[$I]}"; OUT="$RES/wrk/${NAME}_$REP.txt"
-        CPU_BEFORE="$(server_cpu_ticks)"; WRK_BEFORE="$(own_children_ticks)"; read -r BUSY0 TOTAL0 < <(stat_ticks)
+        CPU_BEFORE="$(server_cpu_ticks "$(pid_of "$I")")"; WRK_BEFORE="$(own_children_ticks)"; read -r BUSY0 TOTAL0 < <(stat_ticks)
         timeout $((WRK_SECONDS + 15)) wrk "${WRK_FLAGS[@]}" -d"${WRK_SECONDS}s" --latency \
-            -H "Cookie: ${COOKIES[$I]}" "$BASE${PATHS[$I]}" > "$OUT" || true
+            -H "Cookie: ${COOKIES[$I]}" "$(base_of "$I")${PATHS[$I]}" > "$OUT" || true
         read -r BUSY1 TOTAL1 < <(stat_ticks)
-        SERVER_TICKS=$(($(server_cpu_ticks) - CPU_BEFORE)); WRK_TICKS=$(($(own_children_ticks) - WRK_BEFORE))
+        SERVER_TICKS=$(($(server_cpu_ticks "$(pid_of "$I")") - CPU_BEFORE)); WRK_TICKS=$(($(own_children_ticks) - WRK_BEFORE))
         OTHER=$(( BUSY1 - BUSY0 - SERVER_TICKS - WRK_TICKS ))
         # The server's CPU time per request moves much less than req/s when other work shares the
         # cores; "other CPU" is what processes other than the server and wrk took meanwhile.
         echo "server CPU ticks: $SERVER_TICKS at $(getconf CLK_TCK)/s" >> "$OUT"
         echo "other CPU: $(( OTHER > 0 ? 100 * OTHER / (TOTAL1 - TOTAL0) : 0 ))% of the machine" >> "$OUT"
         echo "  round $REP $NAME: $(grep 'Requests/sec' "$OUT" || echo 'no result')"
-        if ! run_clean "$OUT" && [ "$REDOS" -lt "$MAX_REDOS" ]; then
+        if ! run_clean "$OUT" "$(pid_of "$I")" && [ "$REDOS" -lt "$MAX_REDOS" ]; then
             REDOS=$((REDOS + 1))
             echo "  round $REP $NAME: the server died during the run; redo $REDOS of at most $MAX_REDOS" >&2
             mv "$OUT" "$RES/wrk/redo${REDOS}_${NAME}_$REP.log"
-            kill -0 "$SERVER_PID" 2>/dev/null || { stop_server; start_server; }
+            if ! kill -0 "$SERVER_PID" 2>/dev/null || ! kill -0 "$GUNICORN_PID" 2>/dev/null; then
+                stop_server; start_server
+            fi
             continue
         fi
         grep -q 'Requests/sec' "$OUT" || { echo "wrk gave no result for $NAME" >&2; exit 1; }
@@ -209,8 +249,8 @@ stop_server
 echo "$REDOS" > "$RES/redos.txt"
 
 # ---------------------------------------------------------------- Web Push delivery
-push_section
+if [ "$ONLY" != http ]; then push_section; fi
 
 # ---------------------------------------------------------------- report
 echo
-"$PY" -m bench.report | tee "$RES/summary.txt"
+BENCH_ONLY="$ONLY" "$PY" -m bench.report | tee "$RES/summary.txt"
