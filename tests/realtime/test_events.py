@@ -1,0 +1,90 @@
+"""What the web actions, the push "read" endpoint and logging out publish (the "database"
+transport's table shows it), and which tab is named as the one that acted."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from inbox.api import notify
+from inbox.models import Notification
+from inbox.realtime.events import session_hash
+from inbox.realtime.models import RealtimeEvent
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def published() -> list[dict]:
+    return list(RealtimeEvent.objects.order_by("id").values_list("payload", flat=True))
+
+
+@pytest.fixture
+def note(users):
+    notify(users["alice"], "Hello")
+    RealtimeEvent.objects.all().delete()
+    return Notification.objects.get(recipient=users["alice"])
+
+
+def client_for(user, **headers) -> Client:
+    client = Client(headers=headers)
+    client.force_login(user)
+    return client
+
+
+def test_notify_publishes_one_sent_event_whatever_the_number_of_recipients(users):
+    sent = notify(list(users.values()), "To everyone")
+    assert published() == [{"type": "sent", "message": sent.message.pk}]
+
+
+@pytest.mark.parametrize(
+    ("action", "expected"),
+    [
+        ("read", {"read": "id"}),
+        ("delete", {"deleted": "id"}),
+    ],
+)
+def test_each_action_publishes_what_changed_and_the_acting_tab(users, note, action, expected):
+    client = client_for(users["alice"], **{"X-Inbox-Tab": "tab_A-1"})
+    client.post(f"/inbox/{note.pk}/{action}/", {"place": "all"})
+    event = {"type": "changed", "user": users["alice"].pk, "read": [], "unread": [], "deleted": []}
+    event.update({key: [note.pk] for key in expected})
+    assert published() == [{**event, "all_read": False, "tab": "tab_A-1"}]
+
+
+def test_unread_and_mark_all_read_publish_too(users, note):
+    client = client_for(users["alice"], **{"X-Inbox-Tab": "t"})
+    client.post(f"/inbox/{note.pk}/read/", {"place": "all"})
+    client.post(f"/inbox/{note.pk}/unread/", {"place": "all"})
+    client.post("/inbox/read-all/", {"place": "all"})
+    events = published()
+    assert [e["read"] for e in events] == [[note.pk], [], []]
+    assert [e["unread"] for e in events] == [[], [note.pk], []]
+    assert [e["all_read"] for e in events] == [False, False, True]
+
+
+def test_an_action_that_changes_nothing_publishes_nothing(users, note):
+    client = client_for(users["alice"])
+    client.post(f"/inbox/{note.pk}/unread/", {"place": "all"})  # it is unread already
+    client.post("/inbox/read-all/", {"place": "all"})
+    client.post("/inbox/read-all/", {"place": "all"})  # nothing left to read
+    assert [e["all_read"] for e in published()] == [True]
+
+
+@pytest.mark.parametrize("tab", ["", "x" * 65, "a\x00b", "<script>", "tab é"])
+def test_a_bad_tab_header_names_no_tab(users, note, tab):
+    client = client_for(users["alice"], **{"X-Inbox-Tab": tab})
+    assert client.post(f"/inbox/{note.pk}/read/", {"place": "all"}).status_code == 302
+    assert published()[0]["tab"] == ""  # every tab gets the update
+
+
+def test_logging_out_publishes_the_sessions_hash_not_its_key(users):
+    client = client_for(users["alice"])
+    key = client.session.session_key
+    client.post("/accounts/logout/")
+    assert published() == [{"type": "logout", "session": session_hash(key)}]
+    assert key not in str(published())
+
+
+def test_logging_out_anonymously_publishes_nothing(client):
+    client.post("/accounts/logout/")
+    assert published() == []
