@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Serve the site with uvicorn (ASGI: HTTP through a2wsgi, and the real-time WebSockets) and run
-# the task worker (push delivery) beside it;
-# Ctrl-C stops both. Called by `make run` after setup. The worker, inbox_worker, is
-# django-tasks-db's db_worker that also queues again the deliveries of a worker that died.
+# the task worker (push delivery) beside it; Ctrl-C stops both. Called by `make run` after setup.
+# The worker, inbox_worker, is django-tasks-db's db_worker that also queues again the deliveries
+# of a worker that died.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
