@@ -1,14 +1,18 @@
 """Inbox in someone else's project: build the app's wheel and sdist, make a new site with
 `django-admin startproject` in a fresh virtualenv, install the wheel (pip pulls its dependencies),
 add the lines of the README's "Add Inbox to your project" section (read from there, so the
-README cannot drift from what is tested), and use the bell, the dashboard and an action in Chromium.
+README cannot drift from what is tested: its `pip install`, settings, urls, asgi.py and base.html),
+and use the bell, the dashboard and an action in Chromium, served by `manage.py runserver` (daphne's,
+ASGI, as the README sets it up); a notification sent by `manage.py send_notification` in another
+process then shows in the open page without a reload, over the page's socket.
 
-Slow-ish (about half a minute with a warm pip cache) and bounded: every step has a timeout."""
+Slow-ish (about 40 s with a warm pip cache) and bounded: every step has a timeout."""
 
 from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import socket
 import subprocess
@@ -24,11 +28,13 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from .conftest import shows, unread_name
+from .realtime_helpers import FRAMES, SOCKET_UP, wait_for_socket
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 SECTION = "## Add Inbox to your project"
-# A README block: an HTML comment naming the file it goes into, then a fenced code block.
+# A README block: an HTML comment naming the file it goes into (or "install": a pip command), then
+# a fenced code block. Blocks for the same file are added in the README's order.
 BLOCK = re.compile(r"<!-- host-project: (?P<file>\S+) -->\n```[a-z]*\n(?P<code>.*?)\n```", re.DOTALL)
 APP_SOURCES = ["inbox", "pyproject.toml", "MANIFEST.in", "README.md"]
 PROJECT = "mysite"
@@ -49,9 +55,20 @@ def readme_blocks() -> dict[str, str]:
     text = README.read_text()
     assert SECTION in text, f"README.md has no {SECTION!r} section"
     section = text.split(SECTION, 1)[1].split("\n## ", 1)[0]
-    blocks = {m["file"]: m["code"] + "\n" for m in BLOCK.finditer(section)}
-    assert set(blocks) == {"settings.py", "urls.py", "templates/base.html"}, blocks.keys()
+    blocks: dict[str, str] = {}
+    for match in BLOCK.finditer(section):
+        blocks[match["file"]] = blocks.get(match["file"], "") + match["code"] + "\n"
+    expected = {"install", "settings.py", "urls.py", "asgi.py", "templates/base.html"}
+    assert set(blocks) == expected, blocks.keys()
     return blocks
+
+
+def pip_installs(block: str) -> list[list[str]]:
+    """The arguments of each `pip install ...` line of the README's install block."""
+    commands = [shlex.split(line) for line in block.splitlines() if line.strip()]
+    for command in commands:
+        assert command[:2] == ["pip", "install"] and len(command) > 2, f"not a pip install: {command}"
+    return [command[2:] for command in commands]
 
 
 def run(args: list, step: str, timeout: float, **kwargs) -> str:
@@ -108,8 +125,9 @@ def wait_until_serving(url: str, server: subprocess.Popen, log: Path, timeout: f
 
 @pytest.fixture(scope="module")
 def host(dist, tmp_path_factory):
-    """A new project with Inbox added as the README says, served by runserver (DEBUG, so it
-    serves the static files) on a free port, with a staff user and one notification for them."""
+    """A new project with Inbox added as the README says, served by runserver (daphne's, ASGI;
+    DEBUG, so it serves the static files) on a free port, with a staff user and one notification
+    for them. `manage(...)` runs the host's manage.py."""
     tmp = tmp_path_factory.mktemp("host")
     venv, site = tmp / "venv", tmp / "site"
     bin_dir = venv / "bin"
@@ -123,13 +141,16 @@ def host(dist, tmp_path_factory):
     run([sys.executable, "-m", "venv", venv], "python -m venv", 120)
     pip = [bin_dir / "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
     run([*pip, dist["wheel"]], "pip install of the wheel (and its dependencies)", 300, env=env)
+    blocks = readme_blocks()
+    for packages in pip_installs(blocks.pop("install")):
+        run([*pip, *packages], f"the README's pip install {' '.join(packages)}", 300, env=env)
     site.mkdir()
     run([bin_dir / "django-admin", "startproject", PROJECT, site], "django-admin startproject", 60, env=env)
 
-    for name, code in readme_blocks().items():
+    for name, code in blocks.items():
         path = site / PROJECT / name if name.endswith(".py") else site / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a") as file:  # settings and urls: appended, as the README says
+        with path.open("a") as file:  # settings, urls, asgi: appended, as the README says
             file.write("\n" + code if name.endswith(".py") else code)
     with (site / PROJECT / "urls.py").open("a") as file:
         file.write(HOST_URLS)
@@ -168,7 +189,7 @@ def host(dist, tmp_path_factory):
         )
     try:
         wait_until_serving(url, server, log)
-        yield {"url": url, "site": site, "log": log}
+        yield {"url": url, "site": site, "log": log, "manage": manage}
     finally:
         server.terminate()
         try:
@@ -203,8 +224,10 @@ def server_error(log: Path) -> str:
 def test_bell_dashboard_and_an_action_in_a_new_project(host, new_context, browser_errors):
     browser_errors.allow(r"/favicon\.ico\)$")  # the admin's login page names no icon: the host's 404
     page = new_context().new_page()  # its base_url is the live server's: URLs here are absolute
+    page.add_init_script(FRAMES)
     try:
         use_inbox(page, host["url"])
+        live_update(page, host["manage"])
     except (AssertionError, PlaywrightError):
         if error := server_error(host["log"]):
             pytest.fail(f"The host project failed (check the README's lines):\n{error}", pytrace=False)
@@ -241,3 +264,22 @@ def use_inbox(page, url: str) -> None:
     # The app's service worker controls the host's pages (scope "/").
     scope = page.evaluate("navigator.serviceWorker.ready.then((registration) => registration.scope)")
     assert scope == url
+
+
+def live_update(page, manage) -> None:
+    """The dashboard's socket is up (the host's runserver serves ASGI and its asgi.py routes the
+    socket), so a notification sent by another process shows at once: badge, list, live region."""
+    expect(page.locator(SOCKET_UP), "no socket: is the host served by ASGI?").to_have_count(1)
+    wait_for_socket(page)
+
+    manage("send_notification", "Live from the host", "--user", USERNAME, timeout=60)
+
+    bell = page.get_by_role("button", name=re.compile("^Notifications"))
+    expect(bell).to_have_accessible_name(unread_name(1))
+    items = page.get_by_role("listitem").filter(has_text=re.compile("from the host"))
+    expect(items.first).to_have_text(shows("Live from the host"))
+    expect(items).to_have_count(2)
+    expect(page.get_by_role("status").filter(has_text="New notification")).to_have_text(
+        "New notification: Live from the host"
+    )
+    assert page.evaluate("window.__marker") == 1, "the page was loaded again"
