@@ -15,6 +15,7 @@ import subprocess
 import time
 from pathlib import Path
 
+from . import sockets_report
 from .common import RESULTS, load
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -451,6 +452,9 @@ def main() -> None:
         )
     if (RESULTS / "push" / "push.json").exists():
         push_section(lines)
+    sockets = sockets_report.load()  # section 5 (bench/sockets.py), when it ran
+    if sockets is not None:
+        lines += ["", *sockets_report.table(sockets)]
     start = os.environ.get("BENCH_START")
     lines.append("")
     if start:

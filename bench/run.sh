@@ -11,6 +11,8 @@
 # BENCH_SKIP_ANCHOR=1 leaves the baseline out (the table then has no speed-up targets).
 # BENCH_ONLY=push runs only section 4, Web Push delivery (about 90 s; no seed, no wrk; its table goes
 # to bench/results/push/summary.txt and the other results are left as they were).
+# BENCH_ONLY=sockets runs only section 5, WebSockets beside badge polling (bench/sockets.py, about 7
+# minutes; its own seed and SQLite file; its table goes to bench/results/sockets/summary.txt).
 # BENCH_ONLY=http runs only the seed, the in-process figures and the HTTP load (sections 2 and 3, about
 # 6 minutes); the push results are kept.
 # HTTP is served as `make run` serves it (uvicorn config.asgi:application, here with 2 workers) and, in
@@ -44,7 +46,7 @@ export BENCH_WRK_FLAGS="wrk -t2 -c16 -d${WRK_SECONDS}s --latency --timeout 10s -
 cd "$ROOT"
 
 ONLY="${BENCH_ONLY:-}"
-case "$ONLY" in "" | push | http) ;; *) echo "BENCH_ONLY must be empty, push or http, not '$ONLY'" >&2; exit 1 ;; esac
+case "$ONLY" in "" | push | http | sockets) ;; *) echo "BENCH_ONLY must be empty, push, http or sockets, not '$ONLY'" >&2; exit 1 ;; esac
 BUSY_FILE="$RES/busy.txt"
 SERVER_PID=""
 GUNICORN_PID=""
@@ -73,6 +75,13 @@ cleanup() {
     if [ -n "$ANCHOR_TMP" ]; then rm -rf "$ANCHOR_TMP"; fi
 }
 trap cleanup EXIT
+sockets_section() {  # section 5: its own SQLite file, servers and load client (see bench/sockets.py)
+    rm -rf "$RES/sockets" && mkdir -p "$RES/sockets"
+    wait_quiet sockets
+    echo "== sockets: 1,000 and 10,000 WebSockets beside as many tabs polling the badge; notify() -> frame"
+    # 10,000 sockets: the client holds 10,000 descriptors, the server's workers as many between them.
+    ( ulimit -n "$(ulimit -Hn)" && "$PY" -m bench.sockets ) | tee "$RES/sockets/summary.txt"
+}
 push_section() {  # section 4: its own SQLite file and push service process (see bench/push.py)
     wait_quiet push
     echo "== push: 1,000 pushes to a local push service: django-webpush, send_pushes, deliver_push"
@@ -85,6 +94,11 @@ if [ ! -x "$PY" ]; then
     echo "No virtualenv at $ROOT/.venv: run 'make bench' (or 'make .venv/.requirements-test') first." >&2
     exit 1
 fi
+if [ "$ONLY" = sockets ]; then  # section 5 alone; the other results stay as they are
+    BUSY_FILE="$RES/sockets/busy.txt"
+    sockets_section
+    exit 0
+fi
 if [ "$ONLY" = push ]; then  # section 4 alone; the other results stay as they are
     rm -rf "$RES/push" && mkdir -p "$RES/push"
     BUSY_FILE="$RES/push/busy.txt"
@@ -95,7 +109,7 @@ if [ "$ONLY" = push ]; then  # section 4 alone; the other results stay as they a
 fi
 if ! command -v wrk >/dev/null; then apt-get update -qq && apt-get install -y -qq wrk >/dev/null; fi
 if [ "$ONLY" = http ]; then  # keep section 4's results
-    find "$RES" -mindepth 1 -maxdepth 1 ! -name push -exec rm -rf {} + 2>/dev/null || true
+    find "$RES" -mindepth 1 -maxdepth 1 ! -name push ! -name sockets -exec rm -rf {} + 2>/dev/null || true
     mkdir -p "$RES/wrk"
 else
     rm -rf "$RES" && mkdir -p "$RES/wrk"
@@ -250,6 +264,9 @@ echo "$REDOS" > "$RES/redos.txt"
 
 # ---------------------------------------------------------------- Web Push delivery
 if [ "$ONLY" != http ]; then push_section; fi
+
+# ---------------------------------------------------------------- WebSockets
+if [ "$ONLY" != http ]; then sockets_section; fi
 
 # ---------------------------------------------------------------- report
 echo
