@@ -63,7 +63,7 @@ POLL_EVERY = 15.0  # the badge's poll interval (INBOX_BADGE_POLL_SECONDS)
 POLL_WARM = 5.0  # polling runs this long before the measured window
 LATENCY_SENDS = int(os.environ.get("BENCH_SOCKETS_SENDS", "100"))
 BROADCASTS = int(os.environ.get("BENCH_SOCKETS_BROADCASTS", "5"))
-PROFILE = os.environ.get("BENCH_SOCKETS_PROFILE") == "1"  # cProfile the workers during broadcasts
+PROFILE = os.environ.get("BENCH_SOCKETS_PROFILE") == "1"  # cProfile the workers: connects, broadcasts
 QUICK = PROFILE or os.environ.get("BENCH_SOCKETS_QUICK") == "1"  # only the timed phase, one transport
 CONNECTING = 100  # sockets being opened at once
 MAX_POLLS_IN_FLIGHT = 2000  # a poll due while this many wait is counted as skipped
@@ -425,8 +425,12 @@ async def sockets_phase(users: list[tuple], n: int, redis: bool, timed: bool) ->
         await asyncio.sleep(2)
         rss0 = server.rss()
         meter = Meter(server)
+        if PROFILE:  # window 1: opening the sockets (handshake, session, hello and its catch-up)
+            server.signal(signal.SIGUSR1)
         result["connect_seconds"] = await fleet.open_all(range(n))
         result["connect_cpu"] = meter.stop()
+        if PROFILE:
+            server.signal(signal.SIGUSR2)
         await asyncio.sleep(3)
         result["rss"] = server.rss()
         result["rss_growth"] = result["rss"] - rss0

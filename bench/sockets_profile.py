@@ -1,9 +1,10 @@
 """config.asgi's application with a switchable profiler, for finding what a broadcast costs the
 server (BENCH_SOCKETS_PROFILE=1 python -m bench.sockets serves this instead of config.asgi).
 
-SIGUSR1 starts cProfile on the worker's event-loop thread (where the hub fans out), SIGUSR2 stops
-it and writes results/sockets/profile-<pid>.prof (python -m pstats, or bench/sockets.py prints
-the top entries). The database reads run in a worker thread and are not in it.
+SIGUSR1 starts cProfile in the worker, SIGUSR2 stops it and writes
+results/sockets/profile-<pid>-<k>.prof (k counts the windows: 1 = opening the sockets, then one
+per broadcast); read them with pstats. On Python 3.12+ cProfile sees every thread of the process,
+so the database reads that database_sync_to_async runs in its thread are in it too.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from .sockets_common import SOCKETS_RESULTS
 __all__ = ["application"]
 
 _profiler: cProfile.Profile | None = None
+_windows = 0
 
 
 def _start(signum, frame) -> None:
@@ -28,10 +30,11 @@ def _start(signum, frame) -> None:
 
 
 def _stop(signum, frame) -> None:
-    global _profiler
+    global _profiler, _windows
     if _profiler is not None:
         _profiler.disable()
-        _profiler.dump_stats(SOCKETS_RESULTS / f"profile-{os.getpid()}.prof")
+        _windows += 1
+        _profiler.dump_stats(SOCKETS_RESULTS / f"profile-{os.getpid()}-{_windows}.prof")
         _profiler = None
 
 
