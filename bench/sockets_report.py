@@ -97,7 +97,8 @@ def table(data: dict) -> list[str]:
             lines.append(
                 f"      {r['received']:>6,}/{r['sockets']:,} sockets: p50 {ms(arr.get('p50', 0))},"
                 f" p99 {ms(arr.get('p99', 0))}, max {ms(arr.get('max', 0))}; notify() {ms(r['notify'])};"
-                f" server {r['server_cpu']:.1f} CPU s, client {r['client_cpu']:.1f} CPU s"
+                f" server {r['server_cpu']:.1f} CPU s, client {r['client_cpu']:.1f} CPU s,"
+                f" other load {r['other_pct']:.0f}%"
             )
         if p99s:
             lines.append(
