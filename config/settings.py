@@ -235,3 +235,4 @@ INBOX_BADGE_POLL_SECONDS = int(os.environ.get("INBOX_BADGE_POLL_SECONDS", "15"))
 # The page registers the site's own worker (config/urls.py), which imports the app's handlers.
 INBOX_SERVICE_WORKER = "service_worker"
 INBOX_OFFLINE_ASSETS = ["site.css"]  # the offline inbox keeps the site's look
+INBOX_KINDS_MODULE = "config.kinds"  # the demo's kinds of notification (mentions, builds, ...)

@@ -4,6 +4,7 @@ from inbox.api import notify
 notify(user, "Your export is ready", url="/exports/42/")
 notify(Group.objects.get(name="staff"), "Deploy at 17:00", level="warning",
        expires_at=timezone.now() + timedelta(hours=6))
+notify(user, "Build #12 passed", kind="build.finished")   # a kind the site registered
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from functools import partial
 from django.contrib.auth import get_user_model
 from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connections, router, transaction
-from django.db.models import Model, QuerySet
+from django.db.models import DateTimeField, Model, QuerySet, Value
 
-from . import delivery
+from . import delivery, kinds, preferences
 from .conf import inbox_setting
 from .models import Level, Message, Notification
 from .recipients import resolve
@@ -48,14 +49,17 @@ def notify(
     level: str = Level.INFO,
     expires_at: datetime | None = None,
     actor: Model | None = None,
+    kind: str = kinds.GENERAL,
 ) -> Sent:
     """Send `message` to `recipients`: a user, an iterable or queryset of users, or a Group
-    (its active members).
+    (its active members). `kind` is a key registered in inbox.kinds; recipients who turned that
+    kind's "inbox" channel off get no row (and so nothing of it), and `count` leaves them out.
 
     Every argument is checked before anything is written; a bad one raises ValidationError.
     The message and every recipient row are written in one transaction, so a failure leaves
     nothing behind, and sending to nobody is an error too.
     """
+    kind = kinds.get(kind)
     text = clean_text(message)
     link = clean_link(url)
     level = clean_level(level)
@@ -67,12 +71,12 @@ def notify(
     using = router.db_for_write(Notification)
     with transaction.atomic(using=using):
         stored = Message.objects.using(using).create(
-            text=text, url=link, level=level, expires_at=expires_at, actor=actor
+            text=text, url=link, level=level, expires_at=expires_at, actor=actor, kind=kind.key
         )
         if isinstance(targets, QuerySet):
-            count = _insert_select(stored, targets, using)
+            count = _insert_select(stored, kind, targets, using)
         else:
-            count = _bulk_insert(stored, targets, using)
+            count = _bulk_insert(stored, kind, targets, using)
         if count == 0:
             raise ValidationError("There are no recipients: nothing was sent.", code="empty")
         # Integrators hear of it, and every delivery channel (push, ...) gets it, only once the
@@ -86,35 +90,38 @@ def announce(message: Message, count: int) -> None:
     notification_sent.send(sender=Message, message=message, count=count)
 
 
-def _bulk_insert(message: Message, user_ids: list[int], using: str) -> int:
+def _bulk_insert(message: Message, kind: kinds.Kind, user_ids: list[int], using: str) -> int:
     """A list of users fans out like a queryset, a batch of ids at a time (bound parameters
     are limited), so no model instance is built per recipient."""
     users = get_user_model()._default_manager.order_by()
     size = inbox_setting("FANOUT_BATCH_SIZE")
     return sum(
-        _insert_select(message, users.filter(pk__in=user_ids[start : start + size]), using)
+        _insert_select(message, kind, users.filter(pk__in=user_ids[start : start + size]), using)
         for start in range(0, len(user_ids), size)
     )
 
 
-def _insert_select(message: Message, users: QuerySet, using: str) -> int:
-    """INSERT ... SELECT: the database copies the recipients itself, no user enters Python."""
+def _insert_select(message: Message, kind: kinds.Kind, users: QuerySet, using: str) -> int:
+    """INSERT ... SELECT: the database copies the recipients itself, no user enters Python. The
+    users who turned this kind's in-app row off are left out by one NOT EXISTS in the same SELECT."""
     connection = connections[using]
     qn = connection.ops.quote_name
-    user_meta = users.model._meta
+    model = users.model
+    chosen = model._default_manager.using(using).filter(
+        pk__in=users.order_by().values("pk")
+    )  # IN also drops duplicates
+    rows = preferences.route(chosen, kind, "inbox", user_ref="pk").order_by()
+    rows = rows.annotate(
+        inbox_message=Value(message.pk), inbox_created=Value(message.created, output_field=DateTimeField())
+    ).values_list("pk", "inbox_message", "inbox_created")
     try:
-        ids_sql, ids_params = users.using(using).order_by().values("pk").query.sql_with_params()
+        select_sql, params = rows.query.sql_with_params()
     except EmptyResultSet:  # queryset.none(), or a filter that can match nobody
         return 0
     columns = ", ".join(
         qn(Notification._meta.get_field(name).column) for name in ("recipient", "message", "created")
     )
-    sql = (
-        f"INSERT INTO {qn(Notification._meta.db_table)} ({columns}) "
-        f"SELECT {qn(user_meta.pk.column)}, %s, %s FROM {qn(user_meta.db_table)} "
-        f"WHERE {qn(user_meta.pk.column)} IN ({ids_sql})"  # IN also drops duplicate rows
-    )
-    created = connection.ops.adapt_datetimefield_value(message.created)
+    sql = f"INSERT INTO {qn(Notification._meta.db_table)} ({columns}) {select_sql}"
     with connection.cursor() as cursor:
-        cursor.execute(sql, [message.pk, created, *ids_params])
+        cursor.execute(sql, params)
         return cursor.rowcount

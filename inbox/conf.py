@@ -9,6 +9,9 @@ __all__ = ["inbox_setting"]
 DEFAULTS = {
     # The delivery channels: packages whose ready() registers them with inbox.delivery.
     "CHANNELS": ("inbox.push",),
+    # A module the site's kinds of notification are registered in (inbox.kinds.register(...)),
+    # imported once the app is ready; None: only the app's own "general" kind.
+    "KINDS_MODULE": None,
     # The URL name of the service worker the page registers: the app's own handlers by default; a
     # site with a worker of its own names that one, which importScripts() the app's handlers.
     "SERVICE_WORKER": "inbox:sw",

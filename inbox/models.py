@@ -43,6 +43,8 @@ class Message(models.Model):
         "link", max_length=URL_MAX_LENGTH, blank=True, help_text="An http(s) URL or a site path."
     )
     level = models.CharField(max_length=10, choices=Level, default=Level.INFO)
+    # A key of inbox.kinds (checked by notify(), not by a choices list: kinds live in code).
+    kind = models.CharField(max_length=64, default="general", db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -160,4 +162,5 @@ class Notification(models.Model):
 
 
 # Models of the sub-packages belong to this app; importing them here registers them.
+from .preferences import DigestSetting, Preference  # noqa: E402, F401
 from .push.models import PushReceipt  # noqa: E402, F401
