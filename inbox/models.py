@@ -162,5 +162,6 @@ class Notification(models.Model):
 
 
 # Models of the sub-packages belong to this app; importing them here registers them.
+from .mail.models import EmailBounce, EmailReceipt  # noqa: E402, F401
 from .preferences import DigestSetting, Preference  # noqa: E402, F401
 from .push.models import PushReceipt  # noqa: E402, F401
