@@ -99,8 +99,10 @@ class PreferencesForm(forms.Form):
     """The preferences grid (one checkbox per kind and channel; locked cells disabled, so a POSTed
     value for them is ignored) and the digest's schedule."""
 
-    frequency = forms.ChoiceField(label="Email digest", choices=DigestSetting.Frequency.choices)
-    hour = forms.TypedChoiceField(label="At", coerce=int, choices=[(h, f"{h:02d}:00") for h in range(24)])
+    frequency = forms.ChoiceField(label="How often", choices=DigestSetting.Frequency.choices)
+    hour = forms.TypedChoiceField(
+        label="Time of day", coerce=int, choices=[(h, f"{h:02d}:00") for h in range(24)]
+    )
     weekday = forms.TypedChoiceField(
         label="On (weekly)", coerce=int, choices=list(enumerate(calendar.day_name))
     )
