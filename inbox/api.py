@@ -16,7 +16,7 @@ from functools import partial
 from django.contrib.auth import get_user_model
 from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connections, router, transaction
-from django.db.models import DateTimeField, Model, QuerySet, Value
+from django.db.models import DateTimeField, Model, Q, QuerySet, Value
 
 from . import delivery, kinds, preferences
 from .conf import inbox_setting
@@ -34,11 +34,18 @@ class Sent:
 
     message: Message
     count: int
+    # Recipients who would get this kind by email but have no address (0 when the kind does not
+    # email by default, or no email channel is installed).
+    no_email: int = 0
 
     @property
     def summary(self) -> str:
-        """What the form, the command and their tests say: "Sent to 3 recipients."."""
-        return f"Sent to {self.count} recipient{'' if self.count == 1 else 's'}."
+        """What the form, the command and their tests say: "Sent to 3 recipients.", or
+        "Sent to 3 recipients (1 has no email address)." when the kind is emailed."""
+        said = f"Sent to {self.count} recipient{'' if self.count == 1 else 's'}"
+        if self.no_email:
+            said += f" ({self.no_email} {'has' if self.no_email == 1 else 'have'} no email address)"
+        return f"{said}."
 
 
 def notify(
@@ -79,15 +86,31 @@ def notify(
             count = _bulk_insert(stored, kind, targets, using)
         if count == 0:
             raise ValidationError("There are no recipients: nothing was sent.", code="empty")
+        no_email = _without_address(stored, kind, using) if "email" in delivery.channels() else 0
         # Integrators hear of it, and every delivery channel (push, ...) gets it, only once the
         # rows are committed; a failure there never undoes the in-app notification.
         transaction.on_commit(partial(announce, stored, count), using=using, robust=True)
         transaction.on_commit(partial(delivery.deliver, stored.pk), using=using, robust=True)
-    return Sent(message=stored, count=count)
+    return Sent(message=stored, count=count, no_email=no_email)
 
 
 def announce(message: Message, count: int) -> None:
     notification_sent.send(sender=Message, message=message, count=count)
+
+
+def _without_address(message: Message, kind: kinds.Kind, using: str) -> int:
+    """How many of the message's recipients want it by email but have no address: one COUNT over
+    the rows just written, with the same routing clause as the email task. Only for a kind that
+    emails by default (a kind users opt in to by email costs no query here, and reports 0)."""
+    if not kind.default("email"):
+        return 0
+    address = f"recipient__{get_user_model().get_email_field_name()}"
+    rows = Notification.objects.using(using).filter(message=message).order_by()
+    return (
+        preferences.route(rows, kind, "email")
+        .filter(Q(**{address: ""}) | Q(**{f"{address}__isnull": True}))
+        .count()
+    )
 
 
 def _bulk_insert(message: Message, kind: kinds.Kind, user_ids: list[int], using: str) -> int:
