@@ -231,3 +231,22 @@ def test_send_digests_command_fails_when_the_server_does_not_take_them(alice, ad
     with pytest.raises(CommandError, match="The mail server did not take them all"):
         call_command("send_digests")
     assert DigestSetting.objects.get().last_cursor_id is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_runs_the_digests_without_cron(settings, smtp):
+    """`manage.py inbox_worker` queues the digest run when it starts (then every
+    INBOX_DIGEST_INTERVAL seconds); --batch runs what is queued and exits."""
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    alice = User.objects.create_user("alice", email="alice@example.com")
+    due(alice)
+    notify(alice, "Waiting for the digest", kind="build.finished")
+
+    call_command("inbox_worker", "--batch", "--no-startup-delay", verbosity=0)
+
+    (mail,) = smtp.received
+    assert "Waiting for the digest" in mail.text
+    run = DBTaskResult.objects.get(task_path="inbox.mail.tasks.send_due_digests")
+    assert run.status == "SUCCESSFUL"
