@@ -11,6 +11,9 @@
 # BENCH_SKIP_ANCHOR=1 leaves the baseline out (the table then has no speed-up targets).
 # BENCH_ONLY=push runs only section 4, Web Push delivery (about 90 s; no seed, no wrk; its table goes
 # to bench/results/push/summary.txt and the other results are left as they were).
+# BENCH_ONLY=mail runs only section 5, email (10,000 immediate emails three ways, digests for 10,000
+# users x 20 unread; its own SQLite file and SMTP server process; a few minutes; its table goes to
+# bench/results/mail/summary.txt and the other results are left as they were).
 set -euo pipefail
 
 BENCH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -37,7 +40,7 @@ export BENCH_WRK_FLAGS="wrk -t2 -c16 -d${WRK_SECONDS}s --latency --timeout 10s -
 cd "$ROOT"
 
 ONLY="${BENCH_ONLY:-}"
-case "$ONLY" in "" | push) ;; *) echo "BENCH_ONLY must be empty or push, not '$ONLY'" >&2; exit 1 ;; esac
+case "$ONLY" in "" | push | mail) ;; *) echo "BENCH_ONLY must be empty, push or mail, not '$ONLY'" >&2; exit 1 ;; esac
 BUSY_FILE="$RES/busy.txt"
 SERVER_PID=""
 ANCHOR_TMP=""
@@ -68,6 +71,11 @@ push_section() {  # section 4: its own SQLite file and push service process (see
     echo "== push: 1,000 pushes to a local push service: django-webpush, send_pushes, deliver_push"
     "$PY" -m bench.push
 }
+mail_section() {  # section 5: its own SQLite file and SMTP server process (see bench/mail.py)
+    wait_quiet mail
+    echo "== mail: 10,000 emails (send_mail per user, send_batch, deliver_email); digests 10,000 x 20"
+    "$PY" -m bench.mail
+}
 
 # ---------------------------------------------------------------- setup
 echo "== setup"
@@ -81,6 +89,12 @@ if [ "$ONLY" = push ]; then  # section 4 alone; the other results stay as they a
     push_section
     echo
     BENCH_ONLY=push "$PY" -m bench.report | tee "$RES/push/summary.txt"
+    exit 0
+fi
+if [ "$ONLY" = mail ]; then  # section 5 alone; it writes its own table (results/mail/summary.txt)
+    rm -rf "$RES/mail" && mkdir -p "$RES/mail"
+    BUSY_FILE="$RES/mail/busy.txt"
+    mail_section
     exit 0
 fi
 if ! command -v wrk >/dev/null; then apt-get update -qq && apt-get install -y -qq wrk >/dev/null; fi
@@ -210,6 +224,9 @@ echo "$REDOS" > "$RES/redos.txt"
 
 # ---------------------------------------------------------------- Web Push delivery
 push_section
+
+# ---------------------------------------------------------------- email (its table: results/mail/summary.txt)
+mail_section
 
 # ---------------------------------------------------------------- report
 echo
