@@ -36,8 +36,8 @@ def test_the_grid_saves_in_place(grid_page, alice):
         page.get_by_label("Time of day").select_option(label="07:00")
         page.get_by_label("Time zone").fill("Europe/Paris")
         page.get_by_role("button", name="Save preferences").click()
-        expect(page.get_by_role("status")).to_have_text("Preferences saved.")
-        expect(page.get_by_role("status")).to_be_focused()
+        expect(page.get_by_role("main").get_by_role("status")).to_have_text("Preferences saved.")
+        expect(page.get_by_role("main").get_by_role("status")).to_be_focused()
 
     assert set(Preference.objects.filter(user=alice).values_list("kind", "channel", "enabled")) == {
         ("mention", "email", False),
