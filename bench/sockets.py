@@ -26,6 +26,7 @@ import os
 import random
 import resource
 import secrets
+import signal
 import socket
 import statistics
 import subprocess
@@ -62,6 +63,8 @@ POLL_EVERY = 15.0  # the badge's poll interval (INBOX_BADGE_POLL_SECONDS)
 POLL_WARM = 5.0  # polling runs this long before the measured window
 LATENCY_SENDS = int(os.environ.get("BENCH_SOCKETS_SENDS", "100"))
 BROADCASTS = int(os.environ.get("BENCH_SOCKETS_BROADCASTS", "5"))
+PROFILE = os.environ.get("BENCH_SOCKETS_PROFILE") == "1"  # cProfile the workers: connects, broadcasts
+QUICK = PROFILE or os.environ.get("BENCH_SOCKETS_QUICK") == "1"  # only the timed phase, one transport
 CONNECTING = 100  # sockets being opened at once
 MAX_POLLS_IN_FLIGHT = 2000  # a poll due while this many wait is counted as skipped
 GOALS = {"layer": 0.050, "database": 1.2, "broadcast": 1.0}  # p99 seconds
@@ -138,7 +141,7 @@ class Server:
         self.process = subprocess.Popen(
             [
                 UVICORN,
-                "config.asgi:application",
+                "bench.sockets_profile:application" if PROFILE else "config.asgi:application",
                 "--host",
                 "127.0.0.1",
                 "--port",
@@ -176,7 +179,9 @@ class Server:
 
     def workers(self) -> list[int]:
         """uvicorn's worker processes (its other child is multiprocessing's resource tracker)."""
-        return [pid for pid in self.pids()[1:] if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+        pids = self.pids()
+        spawned = [pid for pid in pids[1:] if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+        return spawned or pids[:1]  # --workers 1: uvicorn serves in its own process
 
     def cpu(self) -> float:
         return cpu_seconds(self.pids())
@@ -186,6 +191,10 @@ class Server:
 
     def sockets_per_worker(self) -> list[int]:
         return [socket_fds(pid) for pid in self.workers()]
+
+    def signal(self, signum: int) -> None:
+        for pid in self.workers():
+            os.kill(pid, signum)
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -416,8 +425,12 @@ async def sockets_phase(users: list[tuple], n: int, redis: bool, timed: bool) ->
         await asyncio.sleep(2)
         rss0 = server.rss()
         meter = Meter(server)
+        if PROFILE:  # window 1: opening the sockets (handshake, session, hello and its catch-up)
+            server.signal(signal.SIGUSR1)
         result["connect_seconds"] = await fleet.open_all(range(n))
         result["connect_cpu"] = meter.stop()
+        if PROFILE:
+            server.signal(signal.SIGUSR2)
         await asyncio.sleep(3)
         result["rss"] = server.rss()
         result["rss_growth"] = result["rss"] - rss0
@@ -474,11 +487,15 @@ async def broadcasts(fleet: Fleet, sender: Sender, server: Server, n: int) -> li
         await asyncio.sleep(3)
         marker = f"broadcast-{secrets.token_hex(3)}-{k}"
         fleet.watch = watch = Watch(marker, len(fleet.sockets))
+        if PROFILE:
+            server.signal(signal.SIGUSR1)
         meter = Meter(server)
         t0, t1, count = await sender.send(f"all Broadcast {marker} to every user")
         with contextlib.suppress(TimeoutError):  # the table counts what did not arrive
             await asyncio.wait_for(watch.done.wait(), 30)
         cpu = meter.stop()
+        if PROFILE:
+            server.signal(signal.SIGUSR2)
         arrivals = [t - t0 for t in watch.times.values()]
         runs.append(
             {
@@ -540,6 +557,9 @@ async def main() -> dict:
     }
     for n in SIZES:
         timed = n == max(SIZES)
+        if QUICK:  # only the latency and broadcasts (Redis if reachable), e.g. while profiling
+            results["sockets"].append(await sockets_phase(users, n, redis=has_redis, timed=timed))
+            continue
         server = Server(redis=False)
         await server.start()
         try:
