@@ -25,7 +25,7 @@ from inbox.conf import inbox_setting
 from inbox.models import Notification
 from inbox.preferences import DigestSetting, Preference, wanted
 
-from .compose import Item, digest_email
+from .compose import Digests, Item
 from .models import EmailBounce, EmailReceipt
 from .sender import send_batch
 from .tasks import email_field, record_bounces
@@ -135,6 +135,7 @@ def send_digests(settings: list[DigestSetting], now: datetime) -> Counter[str]:
     found = collect([s.user_id for s in settings], now)
     field = email_field()
     emails, addresses, newest = [], {}, {}
+    digests = Digests()
     for setting in settings:
         items, total = found.get(setting.user_id, ([], 0))
         address = getattr(setting.user, field) or ""
@@ -145,7 +146,7 @@ def send_digests(settings: list[DigestSetting], now: datetime) -> Counter[str]:
         elif setting.bounced:
             counts["bounced"] += 1
         else:
-            emails.append((setting.user_id, digest_email(setting.user_id, address, items, total)))
+            emails.append((setting.user_id, digests.email(setting.user_id, address, items, total)))
             addresses[setting.user_id] = address
             newest[setting.user_id] = items[0]
     outcomes = {o.key: o for o in send_batch(emails)}

@@ -10,6 +10,7 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 
 from django.core.mail import EmailMessage, mailers
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 
 __all__ = ["Outcome", "send_batch"]
 
@@ -46,13 +47,14 @@ def send_batch(
         return outcomes
     outcomes: list[Outcome] = []
     reported = 0
+    senders: dict[str, str] = {}  # from_email -> its envelope address
     try:
         for index, (key, email) in enumerate(emails):
             if after_wave and wave and len(outcomes) - reported >= wave:
                 after_wave(outcomes[reported:])
                 reported = len(outcomes)
             try:
-                sent = connection.send_messages([email])
+                sent = send_one(connection, email, senders)
             except smtplib.SMTPServerDisconnected as error:
                 outcomes += [Outcome(k, "retry", None, describe(error)) for k, _ in emails[index:]]
                 break
@@ -77,6 +79,21 @@ def send_batch(
         except Exception:  # the server went away first: nothing left to close
             logger.debug("Closing the SMTP connection failed", exc_info=True)
     return outcomes
+
+
+def send_one(connection, email: EmailMessage, senders: dict[str, str]) -> bool:
+    """One email through the open connection. An email with prepared bytes (compose.Email.raw:
+    what Django's SMTP backend would make of it, built once per message) goes to the backend's
+    smtplib connection as they are, as the backend's own _send() would send them; anything else,
+    or another backend, goes through send_messages()."""
+    raw = getattr(email, "raw", None)
+    smtp = getattr(connection, "connection", None)
+    if raw is None or smtp is None or not isinstance(connection, SMTPBackend):
+        return bool(connection.send_messages([email]))
+    if (sender := senders.get(email.from_email)) is None:
+        sender = senders[email.from_email] = connection.prep_address(email.from_email)
+    smtp.sendmail(sender, email.to, raw)  # compose checked email.to: one plain address
+    return True
 
 
 def permanent(code) -> bool:

@@ -21,7 +21,7 @@ from inbox.conf import inbox_setting
 from inbox.models import Message, Notification
 from inbox.preferences import Preference, kind_of, route, wanted
 
-from .compose import Item, notification_email
+from .compose import Item, notification_emails
 from .models import EmailBounce, EmailReceipt
 from .sender import Outcome, send_batch
 
@@ -91,17 +91,8 @@ def deliver_email(message_id: int, user_ids: list[int] | None = None, attempt: i
     if not targets:
         return {"sent": 0}
     addresses = {t["recipient_id"]: t["address"] for t in targets}
-    emails = [
-        (
-            t["recipient_id"],
-            notification_email(
-                t["recipient_id"],
-                t["address"],
-                Item(t["id"], message.text, message.url, message.level, message.kind, message.created),
-            ),
-        )
-        for t in targets
-    ]
+    item = Item(0, message.text, message.url, message.level, message.kind, message.created)
+    emails = notification_emails(item, [(t["recipient_id"], t["address"], t["id"]) for t in targets])
     outcomes = send_batch(
         emails,
         wave=inbox_setting("MAIL_WAVE_SIZE"),

@@ -10,7 +10,15 @@ from django.core import signing
 
 from inbox.conf import inbox_setting
 
-__all__ = ["BadToken", "ReadToken", "Unsubscribe", "read_token", "unsubscribe_token"]
+__all__ = [
+    "BadToken",
+    "ReadToken",
+    "Unsubscribe",
+    "read_signer",
+    "read_token",
+    "unsubscribe_signer",
+    "unsubscribe_token",
+]
 
 UNSUBSCRIBE_SALT = "inbox.mail.unsubscribe"
 READ_SALT = "inbox.mail.read"
@@ -35,17 +43,28 @@ class ReadToken:
     notification_id: int
 
 
+def unsubscribe_signer() -> signing.Signer:
+    """Made once for a batch of emails: `.sign_object([user_id, channel, kind])`."""
+    return signing.Signer(salt=UNSUBSCRIBE_SALT)
+
+
+def read_signer() -> signing.TimestampSigner:
+    """Made once for a batch of emails: `.sign_object([user_id, notification_id])`."""
+    return signing.TimestampSigner(salt=READ_SALT)
+
+
 def unsubscribe_token(user_id: int, kind: str, channel: str = "email") -> str:
-    """Never expires: RFC 8058 asks that an unsubscribe link keep working."""
-    return signing.Signer(salt=UNSUBSCRIBE_SALT).sign_object([user_id, channel, kind], compress=True)
+    """Never expires: RFC 8058 asks that an unsubscribe link keep working. (Not compressed: a
+    payload this short never gets shorter; tokens made compressed are still read.)"""
+    return unsubscribe_signer().sign_object([user_id, channel, kind])
 
 
 def read_token(user_id: int, notification_id: int) -> str:
-    return signing.TimestampSigner(salt=READ_SALT).sign_object([user_id, notification_id])
+    return read_signer().sign_object([user_id, notification_id])
 
 
 def read_unsubscribe(token: str) -> Unsubscribe:
-    value = _load(signing.Signer(salt=UNSUBSCRIBE_SALT), token)
+    value = _load(unsubscribe_signer(), token)
     match value:
         case [int() as user_id, "email" | "digest" as channel, str() as kind]:
             return Unsubscribe(user_id, channel, kind)
@@ -54,7 +73,7 @@ def read_unsubscribe(token: str) -> Unsubscribe:
 
 def read_read(token: str) -> ReadToken:
     max_age = inbox_setting("MAIL_READ_TOKEN_DAYS") * 24 * 3600
-    value = _load(signing.TimestampSigner(salt=READ_SALT), token, max_age=max_age)
+    value = _load(read_signer(), token, max_age=max_age)
     match value:
         case [int() as user_id, int() as notification_id]:
             return ReadToken(user_id, notification_id)
