@@ -30,6 +30,7 @@ TARGET_SPEEDUP_10K = 100.0  # against django-notifications-hq's notify.send, 10,
 TARGET_BADGE_RATIO = 0.90  # badge req/s (uvicorn, as `make run` serves) over gunicorn's trivial view's
 TARGET_DASHBOARD_RATIO = 0.50  # dashboard req/s (uvicorn, first page) over gunicorn's trivial view's
 FLOOR = "gunicorn_trivial"  # the trivial view served by gunicorn (2 sync workers), in the same run
+TARGET_ROUTING_RATIO = 2.0  # notify() with preference routing, 100,000 recipients, over the fan-out before it
 ANCHOR_BADGE_RATIO = 0.60  # the anchor's published badge/trivial (gunicorn), results-2026-11-24.txt
 PAGES = ("all", "unread", "deep")
 
@@ -181,6 +182,40 @@ def fanout_section(lines: list[str]) -> None:
         lines.append(
             "   anchor: not measured in this run (BENCH_SKIP_ANCHOR set or it failed): no speed-up targets"
         )
+
+
+def routing_section(lines: list[str]) -> None:
+    if not (RESULTS / "routing.json").exists():
+        return
+    routing = load("routing")
+    base = routing["before_kinds"]["median_s"]
+    lines += [
+        "",
+        "1b. Preference routing inside notify(), 100,000 recipients, kind 'build.finished' [median of 3]",
+        f"   {'variant':<44}{'rows':>8}{'wall s':>9}{'vs before':>11}  queries",
+    ]
+    labels = {
+        "before_kinds": "fan-out statement before kinds, alone",
+        "no_clause": "notify(kind=), inbox locked: no clause",
+        "no_overrides": "notify(kind=), no preference rows",
+        "routed": f"notify(kind=), {routing['routed']['preference_rows']:,} preference rows",
+    }
+    for key, label in labels.items():
+        row = routing[key]
+        verbs = ", ".join(f"{v} {c}" for v, c in sorted(row["by_verb"].items()))
+        lines.append(
+            f"   {label:<44}{row['written']:>8,}{row['median_s']:>9.3f}{row['median_s'] / base:>10.2f}x  "
+            f"{row['queries']} ({verbs})"
+        )
+    ratio = routing["routed"]["median_s"] / base
+    clause = routing["routed"]["median_s"] / routing["no_clause"]["median_s"]
+    push = routing["push_select"]
+    lines += [
+        f"   push/email select: recipients_for(message, 'push') over {push['n']:,} rows: "
+        f"{push['median_s']:.3f} s, {push['queries']} query",
+        f"   target routed <= {TARGET_ROUTING_RATIO:g}x the fan-out before kinds: {ratio:.2f}x "
+        f"{verdict(ratio <= TARGET_ROUTING_RATIO)}; over notify() without the clause: {clause:.2f}x",
+    ]
 
 
 def badge_section(lines: list[str], wrk: dict, inproc: dict, wrk_flags: str) -> None:
@@ -401,6 +436,14 @@ def push_section(lines: list[str]) -> None:
     ]
 
 
+def mail_section(lines: list[str]) -> None:
+    """Section 6, email: bench/mail.py writes its own table (results/mail/summary.txt)."""
+    summary = RESULTS / "mail" / "summary.txt"
+    if summary.exists():
+        lines += ["", "6. Email and digests (bench/mail.py; python -m bench.mail runs it alone)"]
+        lines += ["   " + line if line else "" for line in summary.read_text().strip("\n").splitlines()]
+
+
 def push_row(cells) -> str:
     path, pushes, wall, rate, speedup, cpu, core, service = cells
     return (
@@ -427,6 +470,7 @@ def main() -> None:
     wrk_flags = os.environ.get("BENCH_WRK_FLAGS", "wrk -t2 -c16 -d10s --latency, 2 s warm-up discarded")
     if only != "http":
         fanout_section(lines)
+        routing_section(lines)
     badge_section(lines, wrk, inproc, wrk_flags)
     dashboard_section(lines, wrk, inproc, wrk_flags)
     lines += [
@@ -455,13 +499,14 @@ def main() -> None:
     sockets = sockets_report.load()  # section 5 (bench/sockets.py), when it ran
     if sockets is not None:
         lines += ["", *sockets_report.table(sockets)]
+    mail_section(lines)  # section 6 (bench/mail.py), when it ran
     start = os.environ.get("BENCH_START")
     lines.append("")
     if start:
         lines.append(f"total bench/run.sh wall time: {time.time() - int(start):.0f} s")
     lines.append(
         "raw: bench/results/wrk/*.txt, queries.sql.txt (SQL per endpoint), explain.txt (query plans),"
-        " *.json, anchor.log, push/push.json"
+        " *.json, anchor.log, push/push.json, sockets/sockets.json, mail/mail.json"
     )
     print("\n".join(lines))
     (RESULTS / "summary.json").write_text(json.dumps({"wrk": wrk}, indent=2))

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Inbox benchmark: setup + every measurement + one table (printed, and saved to
 # bench/results/summary.txt). Usage, from anywhere: bash bench/run.sh   (or: make bench)
-# About 7 to 9 minutes on 2 cores. Traffic goes only to 127.0.0.1 (port 18766, or BENCH_PORT; the push
-# service of section 4 listens on a free port that the system picks).
+# Sections 1 to 4 take about 7 to 9 minutes on 2 cores, section 5 (sockets) about 7 more, section 6
+# (email) a few. Traffic goes only to 127.0.0.1 (port 18766, or BENCH_PORT; the push service of
+# section 4 and the SMTP server of section 6 listen on free ports that the system picks).
 #
 # Needs the project's virtualenv .venv (make bench creates it: `make .venv/.requirements-test`).
 # Installs wrk with apt when it is missing. The baseline, django-notifications-hq 1.8.3 from
@@ -18,6 +19,10 @@
 # HTTP is served as `make run` serves it (uvicorn config.asgi:application, here with 2 workers) and, in
 # the same run, by gunicorn (config.wsgi:application, 2 sync workers, port BENCH_PORT + 1): the
 # goals compare the served badge and dashboard with gunicorn's trivial view.
+# BENCH_ONLY=mail runs only section 6, email (10,000 immediate emails three ways, digests for 10,000
+# users x 20 unread; its own SQLite file and SMTP server process; a few minutes; its table goes to
+# bench/results/mail/summary.txt and the other results are left as they were).
+# Section 1 also measures preference routing inside notify() (1b, `python -m bench.fanout routing`).
 set -euo pipefail
 
 BENCH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -46,7 +51,7 @@ export BENCH_WRK_FLAGS="wrk -t2 -c16 -d${WRK_SECONDS}s --latency --timeout 10s -
 cd "$ROOT"
 
 ONLY="${BENCH_ONLY:-}"
-case "$ONLY" in "" | push | http | sockets) ;; *) echo "BENCH_ONLY must be empty, push, http or sockets, not '$ONLY'" >&2; exit 1 ;; esac
+case "$ONLY" in "" | push | http | sockets | mail) ;; *) echo "BENCH_ONLY must be empty, push, http, sockets or mail, not '$ONLY'" >&2; exit 1 ;; esac
 BUSY_FILE="$RES/busy.txt"
 SERVER_PID=""
 GUNICORN_PID=""
@@ -87,6 +92,11 @@ push_section() {  # section 4: its own SQLite file and push service process (see
     echo "== push: 1,000 pushes to a local push service: django-webpush, send_pushes, deliver_push"
     "$PY" -m bench.push
 }
+mail_section() {  # section 6: its own SQLite file and SMTP server process (see bench/mail.py)
+    wait_quiet mail
+    echo "== mail: 10,000 emails (send_mail per user, send_batch, deliver_email); digests 10,000 x 20"
+    "$PY" -m bench.mail
+}
 
 # ---------------------------------------------------------------- setup
 echo "== setup"
@@ -107,9 +117,15 @@ if [ "$ONLY" = push ]; then  # section 4 alone; the other results stay as they a
     BENCH_ONLY=push "$PY" -m bench.report | tee "$RES/push/summary.txt"
     exit 0
 fi
+if [ "$ONLY" = mail ]; then  # section 6 alone; it writes its own table (results/mail/summary.txt)
+    rm -rf "$RES/mail" && mkdir -p "$RES/mail"
+    BUSY_FILE="$RES/mail/busy.txt"
+    mail_section
+    exit 0
+fi
 if ! command -v wrk >/dev/null; then apt-get update -qq && apt-get install -y -qq wrk >/dev/null; fi
-if [ "$ONLY" = http ]; then  # keep section 4's results
-    find "$RES" -mindepth 1 -maxdepth 1 ! -name push ! -name sockets -exec rm -rf {} + 2>/dev/null || true
+if [ "$ONLY" = http ]; then  # keep sections 4 to 6's results
+    find "$RES" -mindepth 1 -maxdepth 1 ! -name push ! -name sockets ! -name mail -exec rm -rf {} + 2>/dev/null || true
     mkdir -p "$RES/wrk"
 else
     rm -rf "$RES" && mkdir -p "$RES/wrk"
@@ -267,6 +283,9 @@ if [ "$ONLY" != http ]; then push_section; fi
 
 # ---------------------------------------------------------------- WebSockets
 if [ "$ONLY" != http ]; then sockets_section; fi
+
+# ---------------------------------------------------------------- email (its table: results/mail/summary.txt)
+if [ "$ONLY" != http ]; then rm -rf "$RES/mail" && mkdir -p "$RES/mail" && mail_section; fi
 
 # ---------------------------------------------------------------- report
 echo

@@ -11,6 +11,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -250,3 +251,90 @@ INBOX_BADGE_POLL_SECONDS = int(os.environ.get("INBOX_BADGE_POLL_SECONDS", "15"))
 # The page registers the site's own worker (config/urls.py), which imports the app's handlers.
 INBOX_SERVICE_WORKER = "service_worker"
 INBOX_OFFLINE_ASSETS = ["site.css"]  # the offline inbox keeps the site's look
+INBOX_KINDS_MODULE = "config.kinds"  # the demo's kinds of notification (mentions, builds, ...)
+
+
+# ---------------------------------------------------------------- email
+SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_SCHEMES = {  # EMAIL_URL's scheme -> (backend, TLS mode)
+    "smtp": (SMTP_BACKEND, ""),
+    "smtp+tls": (SMTP_BACKEND, "starttls"),  # port 587, STARTTLS
+    "smtps": (SMTP_BACKEND, "ssl"),  # port 465, TLS from the start
+    "console": ("django.core.mail.backends.console.EmailBackend", ""),
+    "file": ("django.core.mail.backends.filebased.EmailBackend", ""),
+    "memory": ("django.core.mail.backends.locmem.EmailBackend", ""),
+    "dummy": ("django.core.mail.backends.dummy.EmailBackend", ""),
+}
+EMAIL_TIMEOUT_SECONDS = 30  # each SMTP operation: a stuck server must not hold a worker forever
+
+
+def email_config(url: str) -> dict:
+    """Django 6.1's MAILERS["default"] from one URL: smtp+tls://user:password@smtp.example.com:587
+    (user and password percent-encoded), smtps://...:465, smtp://127.0.0.1:1025, console:,
+    file:///var/mail/inbox; `?timeout=10` sets the SMTP timeout. A URL it cannot read stops the start."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in EMAIL_SCHEMES:
+        raise ImproperlyConfigured(
+            f"EMAIL_URL must start with one of {', '.join(s + ':' for s in EMAIL_SCHEMES)}, "
+            f"not {url.split(':', 1)[0][:20]!r}."
+        )
+    backend, tls = EMAIL_SCHEMES[parts.scheme]
+    if parts.scheme == "file":
+        if not parts.path:
+            raise ImproperlyConfigured("EMAIL_URL file:///folder needs a folder.")
+        return {"BACKEND": backend, "OPTIONS": {"file_path": unquote(parts.path)}}
+    if backend != SMTP_BACKEND:
+        return {"BACKEND": backend}
+    timeout = parse_qs(parts.query).get("timeout", [str(EMAIL_TIMEOUT_SECONDS)])[-1]
+    if not timeout.isascii() or not timeout.isdigit() or not 0 < int(timeout) <= 3600:
+        raise ImproperlyConfigured("EMAIL_URL's timeout must be a number of seconds, 1 to 3600.")
+    try:
+        port = parts.port
+    except ValueError:  # not a number, or past 65535
+        raise ImproperlyConfigured("EMAIL_URL's port must be a number from 1 to 65535.") from None
+    if not parts.hostname:
+        raise ImproperlyConfigured(
+            "EMAIL_URL needs a host, e.g. smtp+tls://user:password@smtp.example.com:587."
+        )
+    return smtp_mailer(
+        host=parts.hostname,
+        port=port or {"starttls": 587, "ssl": 465}.get(tls, 25),
+        username=unquote(parts.username or ""),
+        password=unquote(parts.password or ""),
+        use_tls=tls == "starttls",
+        use_ssl=tls == "ssl",
+        timeout=int(timeout),
+    )
+
+
+def smtp_mailer(**options) -> dict:
+    return {"BACKEND": SMTP_BACKEND, "OPTIONS": {"timeout": EMAIL_TIMEOUT_SECONDS} | options}
+
+
+# EMAIL_URL, else the standard EMAIL_* variables, else (a local demo) one file per sending
+# connection in var/mail/, which a newcomer can open: no mail server needed. Django 6.1 reads
+# them as MAILERS (its EMAIL_* settings are deprecated).
+if os.environ.get("EMAIL_URL"):
+    MAILERS = {"default": email_config(os.environ["EMAIL_URL"])}
+elif os.environ.get("EMAIL_HOST"):
+    MAILERS = {
+        "default": smtp_mailer(
+            host=os.environ["EMAIL_HOST"],
+            port=int(os.environ.get("EMAIL_PORT", "25")),
+            username=os.environ.get("EMAIL_HOST_USER", ""),
+            password=os.environ.get("EMAIL_HOST_PASSWORD", ""),
+            use_tls=env_bool("EMAIL_USE_TLS", False),
+            use_ssl=env_bool("EMAIL_USE_SSL", False),
+        )
+    }
+else:
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "OPTIONS": {"file_path": str(VAR_DIR / "mail")},
+        }
+    }
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Inbox <inbox@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Emails link back to the site with absolute URLs: its address as users reach it.
+INBOX_SITE_URL = os.environ.get("INBOX_SITE_URL", "http://127.0.0.1:8000").rstrip("/")

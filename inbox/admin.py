@@ -3,12 +3,16 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 
+from . import kinds
 from .models import Message, Notification
 from .validators import clean_expiry, clean_level, clean_link, clean_text
 
 
 class MessageAdminForm(forms.ModelForm):
-    """The admin checks a message as the API does (no javascript: link, a bounded expiry)."""
+    """The admin checks a message as the API does (no javascript: link, a bounded expiry, a
+    registered kind)."""
+
+    kind = forms.ChoiceField(choices=kinds.choices, required=False, initial=kinds.GENERAL)
 
     class Meta:
         model = Message
@@ -19,6 +23,9 @@ class MessageAdminForm(forms.ModelForm):
 
     def clean_url(self):
         return clean_link(self.cleaned_data["url"])
+
+    def clean_kind(self):
+        return kinds.get(self.cleaned_data["kind"] or kinds.GENERAL).key
 
     def clean_level(self):
         return clean_level(self.cleaned_data["level"])
@@ -34,8 +41,8 @@ class MessageAdminForm(forms.ModelForm):
 @admin.register(Message)
 class MessageAdmin(admin.ModelAdmin):
     form = MessageAdminForm
-    list_display = ["text", "level", "actor", "created", "expires_at"]
-    list_filter = ["level", "created"]
+    list_display = ["text", "kind", "level", "actor", "created", "expires_at"]
+    list_filter = ["kind", "level", "created"]
     search_fields = ["text", "url", "actor__username"]
     raw_id_fields = ["actor"]
     date_hierarchy = "created"

@@ -19,3 +19,6 @@ class InboxConfig(AppConfig):
         # Each delivery channel registers itself; the core imports none of them.
         for path in inbox_setting("CHANNELS"):
             import_module(path).ready()
+        # The site's kinds of notification register themselves on import (see inbox.kinds).
+        if kinds_module := inbox_setting("KINDS_MODULE"):
+            import_module(kinds_module)

@@ -15,6 +15,7 @@ __all__ = [
     "check_host_setup",
     "check_loopback_push",
     "check_secret_key",
+    "check_site_url",
     "check_service_worker",
     "check_vapid_keys",
 ]
@@ -101,5 +102,21 @@ def check_loopback_push(app_configs, **kwargs):
             "INBOX_PUSH_ALLOW_LOOPBACK is on: pushes may be sent to this machine's own addresses.",
             hint="It is for tests only; remove it from production settings.",
             id="inbox.E002",
+        )
+    ]
+
+
+@checks.register(deploy=True)
+def check_site_url(app_configs, **kwargs):
+    """Emails link to the site through INBOX_SITE_URL; RFC 8058 wants the unsubscribe URL in HTTPS."""
+    site = inbox_setting("SITE_URL")
+    if "inbox.mail" not in inbox_setting("CHANNELS") or site.startswith("https://"):
+        return []
+    return [
+        checks.Warning(
+            f"INBOX_SITE_URL is {site!r}: the links in emails (one-click unsubscribe among them) "
+            "should be HTTPS URLs of this site.",
+            hint="Set INBOX_SITE_URL to the site's address as users reach it, e.g. https://inbox.example.com.",
+            id="inbox.W002",
         )
     ]

@@ -8,7 +8,10 @@ __all__ = ["inbox_setting"]
 
 DEFAULTS = {
     # The delivery channels: packages whose ready() registers them with inbox.delivery.
-    "CHANNELS": ("inbox.push", "inbox.realtime"),
+    "CHANNELS": ("inbox.push", "inbox.realtime", "inbox.mail"),
+    # A module the site's kinds of notification are registered in (inbox.kinds.register(...)),
+    # imported once the app is ready; None: only the app's own "general" kind.
+    "KINDS_MODULE": None,
     # The URL name of the service worker the page registers: the app's own handlers by default; a
     # site with a worker of its own names that one, which importScripts() the app's handlers.
     "SERVICE_WORKER": "inbox:sw",
@@ -49,6 +52,21 @@ DEFAULTS = {
     "REALTIME_EVENT_MINUTES": 5,  # "database": events older than this are deleted
     # A web process whose last socket closed keeps listening this long (a page reload reconnects).
     "REALTIME_IDLE_SECONDS": 30,
+    # Emails link back to the site with absolute URLs: its address as users reach it, no slash at the end.
+    "SITE_URL": "http://localhost:8000",
+    # Emails per delivery task, sent through one SMTP connection (first delivery and retries alike).
+    "MAIL_BATCH_SIZE": 200,
+    # Emails sent between two writes of their receipts: a worker killed mid-batch repeats at most this many.
+    "MAIL_WAVE_SIZE": 50,
+    "MAIL_MAX_ATTEMPTS": 5,  # a 4xx answer or a connection failure is retried until this many attempts
+    "MAIL_RETRY_BASE_SECONDS": 60,  # backoff: 60 s, 120 s, 240 s, ...
+    "MAIL_READ_TOKEN_DAYS": 90,  # an email's "Mark as read" link works this long
+    "DIGEST_INTERVAL": 300,  # seconds between two digest runs queued by `manage.py inbox_worker`
+    "DIGEST_MAX_ITEMS": 20,  # notifications listed in one digest; the rest are "and N more"
+    "DIGEST_BATCH_SIZE": 200,  # users per digest batch (one SMTP connection, a fixed number of queries)
+    # A digest takes only notifications at least this old: a fan-out still committing (its rows carry
+    # the time notify() started) is never passed over by a cursor that moved on meanwhile.
+    "DIGEST_SETTLE_SECONDS": 120,
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -43,6 +44,8 @@ class Message(models.Model):
         "link", max_length=URL_MAX_LENGTH, blank=True, help_text="An http(s) URL or a site path."
     )
     level = models.CharField(max_length=10, choices=Level, default=Level.INFO)
+    # A key of inbox.kinds (checked by notify(), not by a choices list: kinds live in code).
+    kind = models.CharField(max_length=64, default="general", db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -62,6 +65,16 @@ class Message(models.Model):
 
     def is_expired(self, now=None) -> bool:
         return self.expires_at is not None and self.expires_at <= (now or timezone.now())
+
+    @property
+    def kind_label(self) -> str:
+        """The kind's label ("Mention"), or its key for a kind since removed from the code."""
+        from .kinds import get
+
+        try:
+            return get(self.kind).label
+        except ValidationError:
+            return self.kind
 
 
 class NotificationQuerySet(models.QuerySet):
@@ -160,5 +173,7 @@ class Notification(models.Model):
 
 
 # Models of the sub-packages belong to this app; importing them here registers them.
+from .mail.models import EmailBounce, EmailReceipt  # noqa: E402, F401
+from .preferences import DigestSetting, Preference  # noqa: E402, F401
 from .push.models import PushReceipt  # noqa: E402, F401
 from .realtime.models import RealtimeEvent  # noqa: E402, F401

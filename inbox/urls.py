@@ -9,6 +9,7 @@ app_name = "inbox"
 urlpatterns = [
     path("", include("inbox.web.urls")),
     path("push/", include("inbox.push.urls")),
+    path("mail/", include("inbox.mail.urls")),
     path("", include("inbox.pwa.urls")),
     path("", include("inbox.realtime.urls")),
 ]

@@ -89,3 +89,11 @@ def test_an_old_message_whose_expiry_passed_can_still_be_edited(admin_client, al
     data["expires_at_1"] = "00:00:01"
     response = admin_client.post(reverse("admin:inbox_message_change", args=[message.pk]), data)
     assert "in the past" in response.content.decode()
+
+
+def test_the_admin_takes_a_registered_kind_and_refuses_others(admin_client):
+    response = admin_client.post(reverse("admin:inbox_message_add"), message_data(kind="mention"))
+    assert response.status_code == 302 and Message.objects.get().kind == "mention"
+    response = admin_client.post(reverse("admin:inbox_message_add"), message_data(kind="nope", text="Other"))
+    assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
+    assert Message.objects.count() == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from importlib import import_module
 from io import StringIO
 
 import pytest
@@ -13,6 +14,7 @@ from django.urls import include, path, reverse
 from django.utils import timezone
 from django.utils.html import strip_tags
 
+from inbox import kinds
 from inbox.management.commands.seed_demo import PASSWORD
 from inbox.models import Level, Message, Notification
 
@@ -42,6 +44,22 @@ def test_alice_sees_every_level_links_and_plain_items_read_and_unread(seeded):
     assert any(n.is_read for n in rows) and any(not n.is_read for n in rows)
     texts = [n.message.text for n in rows]
     assert len(texts) >= 10 and len(set(texts)) == len(texts)  # not thirty copies of one line
+
+
+def test_alice_s_inbox_shows_every_kind_of_the_demo(seeded):
+    shown = set(Message.objects.filter(deliveries__recipient=seeded["alice"]).values_list("kind", flat=True))
+    assert shown == {kind.key for kind in kinds.all()}
+
+
+def test_on_a_site_without_the_demo_kinds_everything_is_general(db):
+    for key in ("mention", "build.finished", "announcement", "security"):
+        kinds.unregister(key)
+    try:
+        seed()
+    finally:
+        import_module("config.kinds").__loader__.exec_module(import_module("config.kinds"))
+    assert set(Message.objects.values_list("kind", flat=True)) == {"general"}
+    assert kinds.get("security").must_deliver  # registered again for the other tests
 
 
 def test_one_notification_expires_within_a_day(seeded):

@@ -20,6 +20,8 @@ PRODUCTION = {
     "DJANGO_SETTINGS_MODULE": "config.settings",
     "HTTPS": "true",
     "ALLOWED_HOSTS": "inbox.example.com",
+    "EMAIL_URL": "smtp+tls://inbox:secret@smtp.example.com:587",
+    "INBOX_SITE_URL": "https://inbox.example.com",
     **{name: value for name, value in new_key_pair().items() if name.startswith("VAPID_")},
 }
 
@@ -29,7 +31,7 @@ def manage(*args, **env):
     base = {
         name: value
         for name, value in os.environ.items()
-        if name not in {"SECRET_KEY", "DEBUG", "HTTPS", "VAPID_PUBLIC_KEY", "VAPID_PRIVATE_KEY"}
+        if name not in {"SECRET_KEY", "DEBUG", "HTTPS", "VAPID_PUBLIC_KEY", "VAPID_PRIVATE_KEY", "EMAIL_URL"}
     }
     return subprocess.run(
         [sys.executable, "manage.py", *args],

@@ -18,9 +18,10 @@ from .tasks import deliver_push
 
 logger = logging.getLogger(__name__)
 
-# Tasks that may run again after their worker died (their effects are idempotent enough).
-# Also the path deliver_push had before the push package (inbox.tasks re-exports it).
-RECOVERABLE_TASKS = (deliver_push.module_path, "inbox.tasks.deliver_push")
+# Tasks that may run again after their worker died (their effects are idempotent enough: both
+# deliveries skip what their receipts say went out). Also the path deliver_push had before the
+# push package (inbox.tasks re-exports it). A digest run needs no recovery: its claims expire.
+RECOVERABLE_TASKS = (deliver_push.module_path, "inbox.tasks.deliver_push", "inbox.mail.tasks.deliver_email")
 
 
 class AbandonedTask(Exception):

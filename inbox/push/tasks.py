@@ -23,6 +23,7 @@ from webpush.models import SubscriptionInfo
 
 from inbox.conf import inbox_setting
 from inbox.models import Message, Notification, PushReceipt
+from inbox.preferences import kind_of, route
 
 from .keys import push_configured
 from .sender import URGENCY, PushJob, encode_payload, send_pushes
@@ -121,11 +122,13 @@ def deliver_push(message_id: int, subscription_ids: list[int] | None = None, att
 
 
 def audience(message: Message) -> list[int]:
-    """The subscription ids of the message's unread recipients, in a stable order."""
+    """The subscription ids of the message's unread recipients who want its kind by push (one
+    query: the preferences are a NOT EXISTS / EXISTS clause), in a stable order."""
+    rows = Notification.objects.filter(
+        message=message, read_at__isnull=True, recipient__webpush_info__isnull=False
+    )
     return list(
-        Notification.objects.filter(
-            message=message, read_at__isnull=True, recipient__webpush_info__isnull=False
-        )
+        route(rows, kind_of(message.kind), "push")
         .order_by("recipient__webpush_info__subscription_id")
         .values_list("recipient__webpush_info__subscription_id", flat=True)
     )

@@ -28,12 +28,19 @@ def _list(user_id: int, state: State) -> list[str]:
     parts = []
     size = inbox_setting("PAGE_SIZE")
     if state.top:
-        new = queries.newer(user_id, state.filter, state.newest, size + 1)
+        new = queries.newer(user_id, state.filter, state.newest, size + 1, kind=state.kind, level=state.level)
         if len(new) > size:  # more than a page is new: the first page replaces the list
             return [_first_page(user_id, state)]
         if new:
             parts.append(
-                frames.prepend("".join(frames.item(n, state.filter, state.csrf, oob=False) for n in new))
+                frames.prepend(
+                    "".join(
+                        frames.item(
+                            n, state.filter, state.csrf, oob=False, kind=state.kind, level=state.level
+                        )
+                        for n in new
+                    )
+                )
             )
             state.newest = (new[0].created, new[0].pk)
             state.shown |= {n.pk for n in new}
@@ -45,11 +52,11 @@ def _list(user_id: int, state: State) -> list[str]:
     current = queries.notifications(user_id, shown)
     for pk in sorted(shown):
         n = current.get(pk)
-        if n is None or (state.filter == "unread" and n.is_read):
+        if n is None or not state.lists(n.message, n.is_read):
             parts.append(frames.gone(pk))
             state.shown.discard(pk)
         else:
-            parts.append(frames.item(n, state.filter, state.csrf))
+            parts.append(frames.item(n, state.filter, state.csrf, kind=state.kind, level=state.level))
     return parts
 
 
@@ -57,7 +64,8 @@ def _first_page(user_id: int, state: State) -> str:
     from inbox.web.views import inbox_page
 
     context = {"filter": state.filter, "after": None, "csrf_token": state.csrf or None}
-    context.update(inbox_page(get_user_model()(pk=user_id), state.filter))
+    user = get_user_model()(pk=user_id)
+    context.update(inbox_page(user, state.filter, kind=state.kind, level=state.level))
     items: list[Notification] = context["items"]
     state.shown = {n.pk for n in items}
     state.newest = (items[0].created, items[0].pk) if items else None

@@ -38,10 +38,10 @@ def _wrap(name: str, content: str) -> str:
     return f"{head}{content}{tail}"
 
 
-def item(notification, place: str, csrf: str, *, oob: bool = True) -> str:
-    """A dashboard item (inbox/index.html#item) as `place` ("all"/"unread") shows it; with
-    `oob`, it replaces (morphs) the item of the same id on the page."""
-    html = item_html(notification, place, csrf or None)
+def item(notification, place: str, csrf: str, *, oob: bool = True, kind: str = "", level: str = "") -> str:
+    """A dashboard item (inbox/index.html#item) as `place` ("all"/"unread") filtered by `kind`
+    and `level` shows it; with `oob`, it replaces (morphs) the item of the same id on the page."""
+    html = item_html(notification, place, csrf or None, kind=kind, level=level)
     return html.replace("<li ", f"<li{MORPH} ", 1) if oob else html
 
 

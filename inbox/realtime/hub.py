@@ -122,10 +122,11 @@ class Hub:
                 if consumer.busy():
                     continue
                 state, parts = consumer.state, [badge]
-                if state.dashboard and state.top and (state.filter == "all" or not row.read):
-                    parts.append(
-                        frames.prepend(frames.item(notification, state.filter, state.csrf, oob=False))
+                if state.dashboard and state.top and state.lists(message, row.read):
+                    item = frames.item(
+                        notification, state.filter, state.csrf, oob=False, kind=state.kind, level=state.level
                     )
+                    parts.append(frames.prepend(item))
                     state.shown.add(row.id)
                     if state.newest is None or (row.created, row.id) > state.newest:
                         state.newest = (row.created, row.id)
@@ -173,11 +174,11 @@ class Hub:
             state.shown.discard(pk)
         for pk in sorted(changed_ids & state.shown):
             n = current.get(pk)
-            if n is None or (state.filter == "unread" and n.is_read):
+            if n is None or not state.lists(n.message, n.is_read):
                 parts.append(frames.gone(pk))
                 state.shown.discard(pk)
             else:
-                parts.append(frames.item(n, state.filter, state.csrf))
+                parts.append(frames.item(n, state.filter, state.csrf, kind=state.kind, level=state.level))
         return parts
 
     async def logout(self, session: str) -> None:

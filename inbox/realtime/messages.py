@@ -2,11 +2,14 @@
 "state" when the page changed (see docs/architecture.md, "Real time").
 
     {"type": "hello" | "state", "tab": "a1b2", "csrf": "<the page's CSRF token>",
-     "page": "dashboard" | "other", "filter": "unread" | "all", "top": true,
-     "newest": "<cursor of the list's top item>" | "", "shown": [17, 16, ...], "dropdown": false}
+     "page": "dashboard" | "other", "filter": "unread" | "all", "kind": "<a kind>" | "",
+     "level": "<a level>" | "", "top": true, "newest": "<cursor of the list's top item>" | "",
+     "shown": [17, 16, ...], "dropdown": false}
 
+"kind" and "level" are the dashboard list's filters ("" = any), as its data-kind / data-level say.
 A frame is at most MAX_BYTES of UTF-8 JSON, nested at most MAX_DEPTH deep; every field is checked
-(type, length, characters). Anything else raises Invalid and the frame is ignored.
+(type, length, characters; a kind must be registered, a level one of Level's). Anything else
+raises Invalid and the frame is ignored.
 """
 
 from __future__ import annotations
@@ -16,7 +19,10 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from inbox.models import parse_cursor
+from django.core.exceptions import ValidationError
+
+from inbox import kinds
+from inbox.models import Level, parse_cursor
 
 __all__ = ["MAX_BYTES", "Invalid", "State", "parse"]
 
@@ -41,6 +47,8 @@ class State:
     csrf: str = ""
     page: str = "other"
     filter: str = "all"
+    kind: str = ""  # the list's kind filter, "" for every kind
+    level: str = ""  # the list's level filter, "" for every level
     top: bool = False
     newest: tuple[datetime, int] | None = None  # (created, id) of the list's top item
     shown: set[int] = field(default_factory=set)
@@ -49,6 +57,14 @@ class State:
     @property
     def dashboard(self) -> bool:
         return self.page == "dashboard"
+
+    def lists(self, message, read: bool) -> bool:
+        """Whether the page's dashboard list shows a notification of `message` (read or not)."""
+        return (
+            (self.filter == "all" or not read)
+            and self.kind in ("", message.kind)
+            and self.level in ("", message.level)
+        )
 
 
 def parse(text, binary=None) -> tuple[str, dict]:
@@ -91,6 +107,8 @@ def clean_fields(data: dict) -> dict:
         "csrf": lambda v: "" if v == "" else _match(v, CSRF_TOKEN, "csrf"),
         "page": lambda v: _choice(v, ("dashboard", "other"), "page"),
         "filter": lambda v: _choice(v, ("unread", "all"), "filter"),
+        "kind": _kind,
+        "level": lambda v: "" if v == "" else _choice(v, tuple(Level.values), "level"),
         "top": lambda v: _bool(v, "top"),
         "newest": _cursor,
         "shown": _shown,
@@ -109,6 +127,17 @@ def _choice(value, choices: tuple, name: str) -> str:
     if value not in choices:
         raise Invalid(f"bad {name}")
     return value
+
+
+def _kind(value) -> str:
+    if value == "":
+        return ""
+    if not isinstance(value, str) or len(value) > 64:
+        raise Invalid("bad kind")
+    try:
+        return kinds.get(value).key
+    except ValidationError:
+        raise Invalid("unknown kind") from None
 
 
 def _bool(value, name: str) -> bool:

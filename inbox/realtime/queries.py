@@ -109,12 +109,19 @@ def notifications(user_id: int, ids) -> dict[int, Notification]:
     return {n.pk: n for n in rows.select_related("message")}
 
 
-def newer(user_id: int, show: str, cursor, limit: int) -> list[Notification]:
+def newer(
+    user_id: int, show: str, cursor, limit: int, *, kind: str = "", level: str = ""
+) -> list[Notification]:
     """The user's visible notifications newer than `cursor` = (created, id), newest first, in
-    list `show` ("all" or "unread"); the whole first page when `cursor` is None."""
+    list `show` ("all" or "unread") filtered by `kind` and `level` ("" = any); the whole first
+    page when `cursor` is None."""
     rows = Notification.objects.filter(recipient_id=user_id).visible().select_related("message")
     if show == "unread":
         rows = rows.unread()
+    if kind:
+        rows = rows.filter(message__kind=kind)
+    if level:
+        rows = rows.filter(message__level=level)
     if cursor is not None:
         created, pk = cursor
         rows = rows.filter(created__gte=created).filter(Q(created__gt=created) | Q(id__gt=pk))

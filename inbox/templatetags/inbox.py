@@ -82,10 +82,19 @@ def socket_url() -> str:
 def inbox_items(context, notifications, place=None):
     """{% inbox_items items %} (place: the context's filter) or {% inbox_items items "dropdown" %}:
     the items' HTML, each from its partial, rendered once per process and reused
-    (inbox/web/items.py); {% inbox_item n %} is the same for one."""
-    return items_html(notifications, place or context["filter"], context.get("csrf_token"))
+    (inbox/web/items.py); {% inbox_item n %} is the same for one. A dashboard list's items
+    carry its back URL: the context's filter, kind and level."""
+    return items_html(
+        notifications, place or context["filter"], context.get("csrf_token"), **_filters(context)
+    )
 
 
 @register.simple_tag(takes_context=True)
 def inbox_item(context, notification, place=None):
-    return items_html([notification], place or context["filter"], context.get("csrf_token"))
+    return items_html(
+        [notification], place or context["filter"], context.get("csrf_token"), **_filters(context)
+    )
+
+
+def _filters(context) -> dict:
+    return {"kind": context.get("kind") or "", "level": context.get("level") or ""}

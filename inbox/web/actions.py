@@ -17,7 +17,7 @@ from inbox.models import Notification, announce_read
 from inbox.signals import acting_tab, notification_changed
 
 from .decorators import login_required
-from .views import FILTERS, back_url, badge_context, dropdown_context, inbox_page
+from .views import FILTERS, badge_context, dropdown_context, inbox_page, read_filters
 
 PLACES = ("dropdown", *FILTERS)  # where an action was clicked: what to send back
 
@@ -31,12 +31,17 @@ ITEM_ACTIONS = {
 
 
 def known_place(view):
-    """Refuse an unknown `place` (what to answer with) before the action changes anything."""
+    """Refuse an unknown `place` (what to answer with), kind or level before the action changes
+    anything."""
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if request.POST.get("place", "all") not in PLACES:
             return HttpResponseBadRequest("Unknown place: use dropdown, all or unread.")
+        try:
+            read_filters(request.POST)  # the dashboard's kind and level, kept by the answer
+        except ValueError as error:
+            return HttpResponseBadRequest(str(error))
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -130,10 +135,10 @@ def after_action(request, notification, whole_list=False):
     if place == "dropdown":
         html = render_to_string("inbox/bell.html#dropdown", dropdown_context(request.user), request)
     elif whole_list:
-        context = {"filter": place, **inbox_page(request.user, place)}
+        context = {"filter": place, **inbox_page(request.user, place, **read_filters(request.POST))}
         html = render_to_string("inbox/index.html#list", context, request)
     elif notification is not None and (place == "all" or not notification.is_read):
-        context = {"n": notification, "filter": place, "back_url": back_url(place)}
+        context = {"n": notification, "filter": place, "back_url": safe_next(request)}
         html = render_to_string("inbox/index.html#item", context, request)
     else:
         html = ""  # the item left the list it was in

@@ -1,14 +1,28 @@
-"""The staff send form."""
+"""The staff send form and the preferences form."""
 
 from __future__ import annotations
 
+import calendar
 import re
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
 
+from inbox import kinds
+from inbox.kinds import CHANNELS
 from inbox.models import MESSAGE_MAX_LENGTH, URL_MAX_LENGTH, Level
+from inbox.preferences import (
+    TIMEZONE_MAX_LENGTH,
+    DigestSetting,
+    clean_timezone,
+    grid,
+    save_choices,
+    timezones,
+)
 from inbox.recipients import select_recipients
 from inbox.validators import clean_expiry, clean_link, clean_text
 
@@ -32,6 +46,11 @@ class SendForm(forms.Form):
         max_length=URL_MAX_LENGTH,
         help_text="Optional: an https:// URL or a path on this site such as /inbox/.",
     )
+    kind = forms.ChoiceField(
+        required=False,
+        initial=kinds.GENERAL,
+        help_text="Users choose, per kind, how it reaches them (their preferences page).",
+    )
     level = forms.ChoiceField(choices=Level.choices, initial=Level.INFO)
     expires_at = forms.DateTimeField(
         label="Expires",
@@ -39,6 +58,19 @@ class SendForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         help_text="Optional, in the site's time zone. After it, the notification disappears.",
     )
+
+    def __init__(self, *args, sender=None, **kwargs):
+        """`sender`: the user sending; only staff may send a "must deliver" kind (and see it)."""
+        super().__init__(*args, **kwargs)
+        self.sender_is_staff = bool(sender and sender.is_staff)
+        self.fields["kind"].choices = kinds.choices()  # every kind is valid input...
+        self.fields["kind"].widget.choices = kinds.choices(staff=self.sender_is_staff)  # ...offered ones
+
+    def clean_kind(self):
+        kind = kinds.get(self.cleaned_data["kind"] or kinds.GENERAL)
+        if kind.must_deliver and not self.sender_is_staff:
+            raise ValidationError(f"Only staff can send {kind.label}.", code="staff_only")
+        return kind.key
 
     def clean_message(self):
         return clean_text(self.cleaned_data["message"])
@@ -61,3 +93,76 @@ class SendForm(forms.Form):
         except ValidationError as error:
             self.add_error(None, error)
         return cleaned
+
+
+class PreferencesForm(forms.Form):
+    """The preferences grid (one checkbox per kind and channel; locked cells disabled, so a POSTed
+    value for them is ignored) and the digest's schedule."""
+
+    frequency = forms.ChoiceField(label="How often", choices=DigestSetting.Frequency.choices)
+    hour = forms.TypedChoiceField(
+        label="Time of day", coerce=int, choices=[(h, f"{h:02d}:00") for h in range(24)]
+    )
+    weekday = forms.TypedChoiceField(
+        label="On (weekly)", coerce=int, choices=list(enumerate(calendar.day_name))
+    )
+    timezone = forms.CharField(
+        label="Time zone",
+        max_length=TIMEZONE_MAX_LENGTH,
+        help_text="Such as Europe/Paris or America/New_York.",
+    )
+
+    def __init__(self, user, *args, **kwargs):
+        self.user = user
+        self.digest = DigestSetting.objects.filter(user=user).first() or DigestSetting(
+            user=user, timezone=settings.TIME_ZONE if settings.TIME_ZONE in timezones() else "UTC"
+        )
+        initial = {name: getattr(self.digest, name) for name in ("frequency", "hour", "weekday", "timezone")}
+        super().__init__(*args, initial=initial, **kwargs)
+        self.grid = grid(user)
+        for kind, cells in self.grid:
+            for cell in cells:
+                self.fields[cell.name] = forms.BooleanField(
+                    label=f"{kind.label}: {CHANNELS[cell.channel]}",
+                    required=False,
+                    initial=cell.enabled,
+                    disabled=bool(cell.locked),
+                    widget=forms.CheckboxInput(
+                        attrs={"aria-describedby": f"locked-{kind.key}"} if cell.locked else {}
+                    ),
+                )
+
+    def rows(self):
+        """(kind, [(cell, bound field)], why some cells are locked) per kind, for the table."""
+        return [
+            (
+                kind,
+                [(cell, self[cell.name]) for cell in cells],
+                " ".join(dict.fromkeys(c.locked for c in cells if c.locked)),
+            )
+            for kind, cells in self.grid
+        ]
+
+    def timezone_names(self):
+        """The datalist the time zone field suggests from (no JavaScript needed)."""
+        return sorted(timezones())
+
+    def clean_timezone(self):
+        return clean_timezone(self.cleaned_data["timezone"])
+
+    def save(self) -> None:
+        data = self.cleaned_data
+        choices = {
+            (cell.kind.key, cell.channel): data[cell.name]
+            for _, cells in self.grid
+            for cell in cells
+            if not cell.locked
+        }
+        with transaction.atomic():
+            save_choices(self.user, choices)
+            if self.digest.pk is None and data["frequency"] == DigestSetting.Frequency.OFF:
+                return  # no row means no digest: nothing to store
+            for name in ("frequency", "hour", "weekday", "timezone"):
+                setattr(self.digest, name, data[name])
+            self.digest.schedule(timezone.now())
+            self.digest.save()

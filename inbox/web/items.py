@@ -9,6 +9,9 @@ id and the CSRF token. So each item is rendered from its template partial
 for those two, kept in a bounded LRU cache, and filled in by string substitution. A message sent
 to many users is rendered once and serves every recipient (see ``message_item``).
 
+On the dashboard an item's forms also carry the list's back URL (the filter, kind and level it
+was shown under), so that is part of the key too; ``kind`` and ``level`` name it.
+
 The age is keyed by the unit ``naturaltime`` shows (seconds under a minute, minutes under an hour,
 hours under a week, days beyond), counted from the item's own time, so the cached "3 minutes
 ago" changes exactly when a fresh render's would.
@@ -25,6 +28,7 @@ from django.template.loader import get_template
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone, translation
 from django.utils.html import escape
+from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
 
 __all__ = [
@@ -36,6 +40,7 @@ __all__ = [
     "item_html",
     "items_html",
     "message_item",
+    "query",
 ]
 
 # Where an item is shown -> the partial that renders it.
@@ -76,18 +81,24 @@ def csrf_input(csrf_token) -> str:
     return f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(csrf_token)}">'
 
 
-def item_html(notification, place: str, csrf_token: str | None) -> SafeString:
+def item_html(
+    notification, place: str, csrf_token: str | None, *, kind: str = "", level: str = ""
+) -> SafeString:
     """The HTML of `notification` (its message loaded) as `place` shows it: "all" or "unread"
-    (a dashboard list), or "dropdown"; the same as rendering its partial, from the cache."""
-    return items_html([notification], place, csrf_token)
+    (a dashboard list, filtered by `kind` and `level` if not ""), or "dropdown"; the same as
+    rendering its partial, from the cache."""
+    return items_html([notification], place, csrf_token, kind=kind, level=level)
 
 
-def items_html(notifications, place: str, csrf_token: str | None) -> SafeString:
+def items_html(
+    notifications, place: str, csrf_token: str | None, *, kind: str = "", level: str = ""
+) -> SafeString:
     """The HTML of several items in a row (a page of the dashboard, the dropdown's list): what
     rendering each one's partial gives, one after the other, with the per-request work (the
-    token, the time, the active locale) done once."""
+    token, the time, the active locale, the back URL) done once."""
     check_place(place)
     token, now, env = csrf_input(csrf_token), timezone.now(), environment()
+    back = _back(place, kind, level)
     out = []
     for n in notifications:
         message, created = n.message, n.created
@@ -96,32 +107,54 @@ def items_html(notifications, place: str, csrf_token: str | None) -> SafeString:
             message.text,
             message.url,
             message.level,
+            message.kind,
+            message.kind_label,
             n.read_at is not None,
             created,
             age_bucket(created, now),
+            back,
             env,
         )
         if template is None:  # the rare message that cannot be cached: render it as it is
-            out.append(render_item(n, place, csrf_token))
+            out.append(render_item(n, place, csrf_token, kind=kind, level=level))
         else:
             out.append(template.pattern.format(int(n.pk), token))
     return mark_safe("".join(out))
 
 
 def message_item(
-    message, place: str, *, created: datetime | None = None, read: bool = False
+    message,
+    place: str,
+    *,
+    created: datetime | None = None,
+    read: bool = False,
+    kind: str = "",
+    level: str = "",
 ) -> ItemTemplate | None:
     """The item of `message` for any recipient's row created at `created` (default: the
     message's own time, as notify() gives every recipient's row), read or unread, as `place`
-    shows it; ``.fill(notification_id, csrf_token)`` gives one recipient's HTML.
+    shows it (a dashboard list filtered by `kind` and `level`, if not "");
+    ``.fill(notification_id, csrf_token)`` gives one recipient's HTML.
 
     None for the rare message whose text or link contains a placeholder: then render that item
     with ``item_html`` (it falls back to a plain render by itself).
     """
     check_place(place)
     created = message.created if created is None else created
-    bucket = age_bucket(created)
-    return _render(place, message.text, message.url, message.level, read, created, bucket, environment())
+    bucket, back = age_bucket(created), _back(place, kind, level)
+    return _render(
+        place,
+        message.text,
+        message.url,
+        message.level,
+        message.kind,
+        message.kind_label,
+        read,
+        created,
+        bucket,
+        back,
+        environment(),
+    )
 
 
 def check_place(place: str) -> None:
@@ -161,37 +194,54 @@ def age_bucket(created: datetime, now: datetime | None = None) -> tuple[int, int
 
 
 @lru_cache(maxsize=CACHE_SIZE)
-def _render(place, text, url, level, read, created, bucket, env) -> ItemTemplate | None:
+def _render(
+    place, text, url, level, kind, kind_label, read, created, bucket, back, env
+) -> ItemTemplate | None:
     """Render an item with the placeholders (the arguments are the cache key: everything that
-    shapes the HTML; `env` is what environment() says is in force)."""
+    shapes the HTML; `back` is the dashboard's back URL (None in the dropdown), `env` what
+    environment() says is in force)."""
     if any(placeholder in value for placeholder in PLACEHOLDERS for value in (text, url)):
         return None
     from inbox.models import Message, Notification
 
     stand_in = Notification(
         pk=int(ID_PLACEHOLDER),
-        message=Message(text=text, url=url, level=level, created=created),
+        message=Message(text=text, url=url, level=level, kind=kind, created=created),
         created=created,
         read_at=created if read else None,
     )
-    html = render_item(stand_in, place, TOKEN_PLACEHOLDER)
+    html = _render_template(stand_in, place, TOKEN_PLACEHOLDER, back)
     if ID_PLACEHOLDER not in html:  # e.g. USE_THOUSAND_SEPARATOR printed the id as 1,234,...
         return None
     pattern = html.replace("{", "{{").replace("}", "}}")
     return ItemTemplate(pattern.replace(ID_PLACEHOLDER, "{0}").replace(_TOKEN_INPUT, "{1}"))
 
 
-def render_item(notification, place: str, csrf_token) -> SafeString:
+def render_item(notification, place: str, csrf_token, *, kind: str = "", level: str = "") -> SafeString:
     """Render one item through its template partial (no cache)."""
+    return _render_template(notification, place, csrf_token, _back(place, kind, level))
+
+
+def _render_template(notification, place: str, csrf_token, back: str | None) -> SafeString:
     context = {"n": notification, "filter": place, "csrf_token": csrf_token}
-    if place != "dropdown":
-        context["back_url"] = back_url(place)
+    if back is not None:
+        context["back_url"] = back
     return mark_safe(get_template(TEMPLATES[place]).render(context))
 
 
-def back_url(show: str) -> str:
-    """Where an action on the dashboard returns to without JavaScript."""
-    return f"{reverse('inbox:index')}?filter={show}"
+def _back(place: str, kind: str, level: str) -> str | None:
+    """The back URL a dashboard item's forms carry (None: the dropdown's carry none)."""
+    return None if place == "dropdown" else back_url(place, kind, level)
+
+
+def query(show: str, kind: str = "", level: str = "") -> str:
+    """The dashboard's query string for these filters (the empty ones left out)."""
+    return urlencode({"filter": show} | {k: v for k, v in (("kind", kind), ("level", level)) if v})
+
+
+def back_url(show: str, kind: str = "", level: str = "") -> str:
+    """Where an action on the dashboard returns to without JavaScript: the list it was on."""
+    return f"{reverse('inbox:index')}?{query(show, kind, level)}"
 
 
 def cache_info():

@@ -1,26 +1,56 @@
-"""The preferences page: the push switch and the browsers receiving push."""
+"""The preferences page: the grid of kinds x channels, the email digest's schedule, the email
+status, the push switch and the browsers receiving push."""
 
 from __future__ import annotations
 
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
 from webpush.models import SubscriptionInfo
 
+from inbox.kinds import CHANNELS
+from inbox.mail.models import EmailBounce
 from inbox.push.keys import push_configured, vapid_public_key
 
 from .decorators import login_required
+from .forms import PreferencesForm
+from .views import wants_partial
+
+SAVED = "Preferences saved."
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @login_required
 def preferences(request):
+    """GET shows the page; POST saves the grid and the digest: an htmx request gets the form back
+    in place with a saved message (or its errors, 422), a plain POST is redirected back."""
+    posted = request.method == "POST"
+    form = PreferencesForm(request.user, request.POST if posted else None)
+    saved = ""
+    if posted and form.is_valid():
+        form.save()
+        if not request.htmx:
+            messages.success(request, SAVED)
+            return redirect("inbox:preferences")
+        form, saved = PreferencesForm(request.user), SAVED
+
+    context = {"form": form, "channels": CHANNELS, "saved": saved, **email_context(request.user)}
+    status = 422 if form.errors else 200
+    if wants_partial(request):
+        return render(request, "inbox/preferences.html#form", context, status=status)
     subscriptions = SubscriptionInfo.objects.filter(webpush_info__user=request.user).distinct()
-    return render(
-        request,
-        "inbox/preferences.html",
-        {
-            "subscriptions": subscriptions.order_by("-id"),
-            "push_available": push_configured(),
-            "inbox_vapid_public_key": vapid_public_key(),
-        },
-    )
+    context |= {
+        "subscriptions": subscriptions.order_by("-id"),
+        "push_available": push_configured(),
+        "inbox_vapid_public_key": vapid_public_key(),
+    }
+    return render(request, "inbox/preferences.html", context, status=status)
+
+
+def email_context(user) -> dict:
+    """The user's address, and the bounce that stopped email to it (None once the address changed)."""
+    address = getattr(user, user.get_email_field_name(), "") or ""
+    bounce = None
+    if address:
+        bounce = EmailBounce.objects.filter(user=user, address=address).order_by("-at").first()
+    return {"email_address": address, "email_bounce": bounce}

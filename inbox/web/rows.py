@@ -3,7 +3,8 @@
 Building and compiling the ORM query for a page cost about a millisecond, several times running
 it (the same finding as the badge's count in inbox/badge.py). This module runs the same query
 as ``Notification.objects.for_user(user).visible().select_related("message")
-.newest_first()`` (with ``.unread()`` and ``.before(cursor)`` when asked) as SQL, applies the
+.newest_first()`` (with ``.unread()``, ``.filter(message__kind=kind)``,
+``.filter(message__level=level)`` and ``.before(cursor)`` when asked) as SQL, applies the
 database backend's converters (as the ORM does), and returns the same model instances, each
 with its message loaded. tests/web/test_rows.py checks it against the ORM.
 """
@@ -20,9 +21,18 @@ from inbox.models import Message, Notification
 __all__ = ["newest_rows"]
 
 
-def newest_rows(user, limit: int, *, unread: bool = False, cursor: tuple | None = None) -> list[Notification]:
+def newest_rows(
+    user,
+    limit: int,
+    *,
+    unread: bool = False,
+    cursor: tuple | None = None,
+    kind: str = "",
+    level: str = "",
+) -> list[Notification]:
     """`user`'s visible notifications, newest first, at most `limit`, optionally only the unread
-    ones and only those after `cursor` = (created, id) in that order (keyset paging)."""
+    ones, only those of message kind `kind` and level `level` (if not ""), and only those after
+    `cursor` = (created, id) in that order (keyset paging). Values are always bound parameters."""
     alias = router.db_for_read(Notification)
     connection = connections[alias]
     query = _query(connection.vendor, alias)
@@ -31,6 +41,12 @@ def newest_rows(user, limit: int, *, unread: bool = False, cursor: tuple | None 
     sql = query.select
     if unread:
         sql += query.unread
+    if kind:
+        sql += query.kind
+        params.append(kind)
+    if level:
+        sql += query.level
+        params.append(level)
     if cursor:
         created, pk = cursor
         created = connection.ops.adapt_datetimefield_value(created)
@@ -83,6 +99,8 @@ class _Query:
             f"WHERE n.{col(Notification, 'recipient')} = %s AND (m.{m_expires} IS NULL OR m.{m_expires} > %s)"
         )
         self.unread = f" AND n.{col(Notification, 'read_at')} IS NULL"
+        self.kind = f" AND m.{col(Message, 'kind')} = %s"
+        self.level = f" AND m.{col(Message, 'level')} = %s"
         # The redundant `created <= cursor` bound lets the database seek into the index (see
         # NotificationQuerySet.before).
         self.before = f" AND n.{n_created} <= %s AND (n.{n_created} < %s OR n.{n_id} < %s)"

@@ -18,7 +18,7 @@ from .views import wants_partial
 @staff_required
 def send(request):
     """The staff send form: errors inline (htmx) or on the page (no JavaScript)."""
-    form = SendForm(request.POST or None)
+    form = SendForm(request.POST or None, sender=request.user)
     sent = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -28,6 +28,7 @@ def send(request):
                 data["message"],
                 url=data["url"],
                 level=data["level"],
+                kind=data["kind"],
                 expires_at=data["expires_at"],
                 actor=request.user,
             )
@@ -37,7 +38,7 @@ def send(request):
             if not request.htmx:
                 messages.success(request, sent.summary)
                 return redirect("inbox:send")
-            form = SendForm()
+            form = SendForm(sender=request.user)
 
     template = "inbox/send.html#form" if wants_partial(request) else "inbox/send.html"
     status = 422 if form.errors else 200

@@ -3,19 +3,21 @@ that page that changed."""
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
+from inbox import kinds
 from inbox.badge import badge_for
 from inbox.conf import inbox_setting
-from inbox.models import parse_cursor
+from inbox.models import Level, parse_cursor
 from inbox.push.keys import vapid_public_key
 
 from . import fragments
 from .decorators import login_required
-from .items import back_url
+from .items import back_url, query
 from .rows import newest_rows
 
 FILTER_CHOICES = [("unread", "Unread"), ("all", "All")]
@@ -31,21 +33,36 @@ def wants_partial(request) -> bool:
     return bool(request.htmx) and not request.htmx.history_restore_request
 
 
+def read_filters(params) -> dict:
+    """The dashboard's `kind` and `level` filters from GET (or an action's POST): "" for any;
+    ValueError with a message for one that is not registered."""
+    kind, level = params.get("kind", ""), params.get("level", "")
+    if kind:
+        try:
+            kinds.get(kind)
+        except ValidationError as error:
+            raise ValueError(error.messages[0]) from None
+    if level and level not in Level.values:
+        raise ValueError(f"Unknown level: use one of {', '.join(Level.values)}.")
+    return {"kind": kind, "level": level}
+
+
 @require_GET
 @login_required
 @vary_on_headers("HX-Request")
 def index(request):
-    """The dashboard: newest first, Unread / All, keyset paging ("load more")."""
+    """The dashboard: newest first, Unread / All, by kind and level, keyset paging ("load more")."""
     show = request.GET.get("filter", DEFAULT_FILTER)
     if show not in FILTERS:
         return HttpResponseBadRequest("Unknown filter: use filter=all or filter=unread.")
     after = request.GET.get("after")
     try:
+        filters = read_filters(request.GET)
         cursor = parse_cursor(after) if after else None
     except ValueError as error:
         return HttpResponseBadRequest(str(error))
 
-    context = {"filter": show, "after": after, **inbox_page(request.user, show, cursor)}
+    context = {"filter": show, "after": after, **inbox_page(request.user, show, cursor, **filters)}
     if wants_partial(request):
         template = "inbox/index.html#page" if after else "inbox/index.html#list"
     else:
@@ -53,12 +70,18 @@ def index(request):
     return render(request, template, context)
 
 
-def inbox_page(user, show: str, cursor=None) -> dict:
+def inbox_page(user, show: str, cursor=None, *, kind: str = "", level: str = "") -> dict:
     size = inbox_setting("PAGE_SIZE")
-    items = newest_rows(user, size + 1, unread=show == "unread", cursor=cursor)
+    items = newest_rows(user, size + 1, unread=show == "unread", cursor=cursor, kind=kind, level=level)
     return {
         "filter_choices": FILTER_CHOICES,
-        "back_url": back_url(show),
+        "tabs": [(value, label, query(value, kind, level)) for value, label in FILTER_CHOICES],
+        "kind": kind,
+        "level": level,
+        "kind_choices": kinds.choices(),
+        "level_choices": Level.choices,
+        "query": query(show, kind, level),
+        "back_url": back_url(show, kind, level),
         "items": items[:size],
         "next_cursor": items[size - 1].cursor if len(items) > size else None,
     }

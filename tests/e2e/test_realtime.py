@@ -122,3 +122,23 @@ def test_changes_in_one_tab_show_in_the_other(asgi_context, alice, make_notifica
     expect(panel.get_by_text("You're all caught up.")).to_be_visible()
     assert Notification.objects.filter(recipient=alice, read_at__isnull=True).count() == 0
     watching.screenshot(path=f"{SHOTS}/realtime-other-tab-after-mark-all.png")
+
+
+def test_a_dashboard_filtered_by_kind_gets_only_that_kind_live(asgi_context, alice, make_notifications):
+    make_notifications(alice, 1, text="An older general note")
+    context = asgi_context()
+    switched = tab(context, login=("alice", "pw-alice"))
+    # One tab picks the kind in the page (the swap sends a "state"); the other opens it (a "hello").
+    switched.get_by_label("Kind").select_option(label="Mentions")
+    switched.get_by_role("button", name="Show").click()
+    expect(switched.get_by_text("No notifications of this kind and level.")).to_be_visible()
+    opened = tab(context, "/inbox/?kind=mention")
+
+    notify([alice], "Build 12 passed", kind="build.finished")
+    notify([alice], "Bob mentioned you", kind="mention")
+    for page in (switched, opened):
+        expect(bell_of(page)).to_have_accessible_name(unread_name(3))
+        expect(dashboard_items(page)).to_have_count(1)
+        expect(dashboard_items(page).first).to_have_text(shows("Bob mentioned you"))
+        expect(dashboard_items(page).first).to_have_text(shows("Mentions"))
+        expect(page.get_by_text("Build 12 passed")).to_have_count(0)

@@ -25,7 +25,7 @@ def test_send_to_a_group(team, alice, bob, staff, send_page):
     page.get_by_label("Group").select_option(label="team")
     page.get_by_role("button", name="Send").click()
 
-    expect(page.get_by_role("status")).to_have_text("Sent to 2 recipients.")
+    expect(page.get_by_role("main").get_by_role("status")).to_have_text("Sent to 2 recipients.")
     expect(page.get_by_label("Message")).to_have_value("")  # a fresh form for the next one
     received = Notification.objects.filter(message__text="Deploy at 17:00")
     assert sorted(received.values_list("recipient__username", flat=True)) == ["alice", "bob"]
@@ -39,7 +39,7 @@ def test_empty_message_is_refused_inline(team, browser_errors, send_page):
     page.get_by_role("button", name="Send").click()
 
     expect(page.get_by_text("This field is required.")).to_be_visible()
-    expect(page.get_by_role("status")).to_have_count(0)
+    expect(page.get_by_role("main").get_by_role("status")).to_have_count(0)
     expect(page.get_by_label("Group")).to_have_value(str(team.pk))  # what was chosen stays
     assert not Message.objects.exists()
 

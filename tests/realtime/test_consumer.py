@@ -128,6 +128,8 @@ MALFORMED = [
     '{"type": "subscribe", "user": 2}',
     '{"type": null}',
     "\ud800",
+    '{"type": "hello", "kind": "no-such-kind"}',
+    '{"type": "state", "level": "critical"}',
 ]
 
 

@@ -21,16 +21,18 @@ def empty_cache():
     items.cache_clear()
 
 
-def make(user, age=SAFE_AGES[0], *, text="Deploy done", url="", level="info", read=False) -> Notification:
+def make(
+    user, age=SAFE_AGES[0], *, text="Deploy done", url="", level="info", read=False, kind="general"
+) -> Notification:
     created = timezone.now() - age
-    message = Message.objects.create(text=text, url=url, level=level, created=created)
+    message = Message.objects.create(text=text, url=url, level=level, kind=kind, created=created)
     return Notification.objects.create(
         recipient=user, message=message, created=created, read_at=timezone.now() if read else None
     )
 
 
-def fresh(notification, place, token):
-    return items.render_item(notification, place, token)
+def fresh(notification, place, token, **filters):
+    return items.render_item(notification, place, token, **filters)
 
 
 @pytest.mark.parametrize("place", items.PLACES)
@@ -80,17 +82,32 @@ def test_message_item_defaults_to_the_message_time(alice):
         {"read": True},
         {"place": "unread"},
         {"age": timedelta(minutes=6, seconds=30)},  # the next minute: another age bucket
+        {"kind": "mention"},  # the item shows the kind's label
+        {"filters": {"kind": "mention"}},  # the same item in a filtered list: its forms' back URL
+        {"filters": {"level": "info"}},
+        {"filters": {"kind": "mention", "level": "info"}},
     ],
 )
 def test_what_shapes_an_item_is_in_its_key(alice, change):
     base = {"text": "Deploy done", "url": "", "level": "info", "read": False, "age": SAFE_AGES[0]}
-    place = change.get("place", "all")
+    place, filters = change.get("place", "all"), change.get("filters", {})
     one = make(alice, **base)
-    other = make(alice, **{**base, **{k: v for k, v in change.items() if k != "place"}})
+    other = make(alice, **{**base, **{k: v for k, v in change.items() if k not in ("place", "filters")}})
     items.item_html(one, "all", "t")
-    html = items.item_html(other, place, "t")
+    html = items.item_html(other, place, "t", **filters)
     assert items.cache_info().misses == 2
-    assert html == fresh(other, place, "t")
+    assert html == fresh(other, place, "t", **filters)
+
+
+def test_an_item_shows_its_kind_and_keeps_its_lists_filters(alice):
+    notification = make(alice, kind="build.finished", level="error")
+    html = items.item_html(notification, "unread", "t", kind="build.finished", level="error")
+    assert '<span class="kind">Builds</span>' in html
+    assert 'name="next" value="/inbox/?filter=unread&amp;kind=build.finished&amp;level=error"' in html
+    template = items.message_item(notification.message, "unread", kind="build.finished", level="error")
+    assert template.fill(notification.pk, "t") == html
+    assert 'value="/inbox/?filter=unread"' in items.item_html(notification, "unread", "t")
+    assert "next" not in items.item_html(notification, "dropdown", "t", kind="build.finished")
 
 
 def test_the_age_bucket_follows_what_naturaltime_shows():

@@ -9,10 +9,14 @@ from inbox.models import Message, Notification
 from inbox.web.rows import newest_rows
 
 
-def orm(user, limit, *, unread=False, cursor=None):
+def orm(user, limit, *, unread=False, cursor=None, kind="", level=""):
     rows = Notification.objects.for_user(user).visible().select_related("message").newest_first()
     if unread:
         rows = rows.unread()
+    if kind:
+        rows = rows.filter(message__kind=kind)
+    if level:
+        rows = rows.filter(message__level=level)
     if cursor:
         rows = rows.before(cursor)
     return list(rows[:limit])
@@ -21,7 +25,7 @@ def orm(user, limit, *, unread=False, cursor=None):
 def as_tuples(rows):
     return [
         (n.pk, n.recipient_id, n.created, n.read_at, n.message.pk, n.message.text, n.message.url,
-         n.message.level, n.message.created, n.message.expires_at, n.message.actor_id)
+         n.message.level, n.message.kind, n.message.created, n.message.expires_at, n.message.actor_id)
         for n in rows
     ]  # fmt: skip
 
@@ -36,6 +40,7 @@ def mixed(alice, bob, staff, make_notifications):
         text="Soon gone",
         url="/x/",
         level="error",
+        kind="mention",
         actor=staff,
         expires_at=timezone.now() + timedelta(hours=1),
     )
@@ -43,8 +48,19 @@ def mixed(alice, bob, staff, make_notifications):
     # Rows at the same instant: the id breaks the tie.
     instant = timezone.now() - timedelta(days=3)
     for i in range(3):
-        twin = Message.objects.create(text=f"Twin {i}", created=instant)
-        Notification.objects.create(recipient=alice, message=twin, created=instant)
+        twin = Message.objects.create(text=f"Twin {i}", created=instant, kind=("mention", "general")[i % 2])
+        Notification.objects.create(
+            recipient=alice, message=twin, created=instant, read_at=instant if i else None
+        )
+    # Kinds and levels mixed among read and unread rows, for the dashboard's filters.
+    for i, (kind, level) in enumerate(
+        [("mention", "warning"), ("build.finished", "info"), ("mention", "info")] * 3
+    ):
+        created = instant + timedelta(minutes=i)
+        message = Message.objects.create(text=f"Kind {i}", kind=kind, level=level, created=created)
+        Notification.objects.create(
+            recipient=alice, message=message, created=created, read_at=created if i % 4 == 0 else None
+        )
     return alice
 
 
@@ -61,6 +77,34 @@ def test_keyset_pages_are_the_orm_query(mixed, unread):
         cursor = (row.created, row.pk)
         got = newest_rows(mixed, 5, unread=unread, cursor=cursor)
         assert as_tuples(got) == as_tuples(orm(mixed, 5, unread=unread, cursor=cursor))
+
+
+FILTERS = [("", ""), ("mention", ""), ("", "warning"), ("mention", "info"), ("build.finished", "error")]
+
+
+@pytest.mark.parametrize("unread", [False, True])
+@pytest.mark.parametrize(("kind", "level"), FILTERS)
+def test_filtered_rows_are_the_orm_query(mixed, unread, kind, level):
+    got = newest_rows(mixed, 100, unread=unread, kind=kind, level=level)
+    assert as_tuples(got) == as_tuples(orm(mixed, 100, unread=unread, kind=kind, level=level))
+    assert bool(got) == ((kind, level) != ("build.finished", "error"))  # none of those
+    if kind or level:
+        assert all((kind or n.message.kind) == n.message.kind for n in got)
+        assert all((level or n.message.level) == n.message.level for n in got)
+
+
+@pytest.mark.parametrize(("kind", "level"), FILTERS[1:4])
+def test_filtered_keyset_pages_are_the_orm_query(mixed, kind, level):
+    for row in orm(mixed, 100, kind=kind, level=level):
+        cursor = (row.created, row.pk)
+        got = newest_rows(mixed, 2, kind=kind, level=level, cursor=cursor)
+        assert as_tuples(got) == as_tuples(orm(mixed, 2, kind=kind, level=level, cursor=cursor))
+
+
+def test_filters_are_parameters_never_sql(mixed):
+    hostile = "mention' OR '1'='1"
+    assert newest_rows(mixed, 100, kind=hostile) == []
+    assert newest_rows(mixed, 100, level="info' OR 1=1 --") == []
 
 
 def test_rows_are_ordinary_instances_with_their_message(mixed, django_assert_num_queries):

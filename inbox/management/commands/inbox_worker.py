@@ -5,6 +5,10 @@ still RUNNING INBOX_TASK_LEASE_SECONDS after it started is marked failed ("aband
 queued again with the same arguments. The recovery runs when the worker starts and then every
 half lease in a background thread (not with --batch, which runs what is queued and exits).
 Several workers may run at once; each abandoned task is queued again once.
+
+With "inbox.mail" in INBOX_CHANNELS it also queues the email digest run when it starts and then
+every INBOX_DIGEST_INTERVAL seconds (no cron needed; the run is idempotent, so several workers,
+or a cron job calling `manage.py send_digests` as well, never send a digest twice).
 """
 
 from __future__ import annotations
@@ -39,6 +43,23 @@ def keep_recovering(every: float) -> None:
         recover()
 
 
+def queue_digests() -> None:
+    from inbox.mail.tasks import send_due_digests
+
+    try:
+        send_due_digests.enqueue()
+    except Exception:  # a database hiccup must not stop the worker; the next interval tries again
+        logger.exception("Queueing the digest run failed")
+    finally:
+        connections.close_all()  # this thread's connections only
+
+
+def keep_queueing_digests(every: float) -> None:
+    while True:
+        queue_digests()
+        time.sleep(every)
+
+
 class Command(db_worker.Command):
     help = "Run the task worker, queueing again the deliveries of workers that died."
 
@@ -54,4 +75,12 @@ class Command(db_worker.Command):
                 threading.Thread(
                     target=keep_recovering, args=(every,), name="inbox-recovery", daemon=True
                 ).start()
+            if "inbox.mail" in inbox_setting("CHANNELS"):
+                every = max(inbox_setting("DIGEST_INTERVAL"), 1)
+                if options["batch"]:
+                    queue_digests()  # once: --batch runs what is queued and exits
+                else:
+                    threading.Thread(
+                        target=keep_queueing_digests, args=(every,), name="inbox-digests", daemon=True
+                    ).start()
         return super().handle(*args, **options)

@@ -1,5 +1,5 @@
 """python manage.py seed_demo: demo users, a "team" group and an inbox that shows what the
-product does (every level, links, read and unread, one about to expire, a group broadcast,
+product does (every level and kind, links, read and unread, one about to expire, a group broadcast,
 spread over two weeks); prints the logins. Seeds once: the notifications are written only
 while no demo user has any, so `make run` can call it every time. --reset starts them over."""
 
@@ -16,6 +16,7 @@ from django.db import transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from inbox import kinds
 from inbox.api import notify
 from inbox.models import Level, Message, Notification
 
@@ -52,6 +53,7 @@ class Entry:
     read: bool = False
     actor: str | None = None
     expires_in: timedelta | None = None
+    kind: str = kinds.GENERAL  # the demo site's kinds (config/kinds.py); "general" where not registered
 
 
 def story() -> list[Entry]:
@@ -64,6 +66,7 @@ def story() -> list[Entry]:
             level=Level.SUCCESS,
             read=True,
             actor="admin",
+            kind="announcement",
         ),
         Entry(
             timedelta(days=9),
@@ -72,6 +75,7 @@ def story() -> list[Entry]:
             url="https://example.com/wiki",
             read=True,
             actor="admin",
+            kind="announcement",
         ),
         Entry(
             timedelta(days=6),
@@ -101,6 +105,7 @@ def story() -> list[Entry]:
             "5 failed sign-ins for “bob” from 203.0.113.7: the account is locked for an hour.",
             level=Level.ERROR,
             url=admin_url(),
+            kind="security",
         ),
         Entry(
             timedelta(hours=31),
@@ -109,12 +114,14 @@ def story() -> list[Entry]:
             level=Level.ERROR,
             url="https://example.com/ci/builds/1431",
             read=True,
+            kind="build.finished",
         ),
         Entry(
             timedelta(hours=27),
             ("alice",),
             "Bob mentioned you in “Q3 roadmap”: “@alice can you check these numbers?”",
             url="https://example.com/docs/q3-roadmap#comment-12",
+            kind="mention",
         ),
         Entry(
             timedelta(hours=26),
@@ -123,6 +130,7 @@ def story() -> list[Entry]:
             level=Level.SUCCESS,
             url="https://example.com/ci/builds/1432",
             read=True,
+            kind="build.finished",
         ),
         Entry(
             timedelta(hours=5),
@@ -131,6 +139,7 @@ def story() -> list[Entry]:
             "your password.",
             level=Level.WARNING,
             url=reverse("inbox:preferences"),
+            kind="security",
         ),
         Entry(
             timedelta(hours=3),
@@ -138,12 +147,14 @@ def story() -> list[Entry]:
             "Deploying v2.4.0 to production: the API may answer slowly for about 10 minutes.",
             level=Level.WARNING,
             actor="admin",
+            kind="announcement",
         ),
         Entry(
             timedelta(minutes=80),
             ("alice", "bob"),
             "Carol shared “Onboarding checklist” with you.",
             url="https://example.com/docs/onboarding",
+            kind="mention",
         ),
         Entry(
             timedelta(minutes=20),
@@ -153,6 +164,7 @@ def story() -> list[Entry]:
             level=Level.WARNING,
             actor="admin",
             expires_in=timedelta(hours=2),
+            kind="announcement",
         ),
         Entry(
             timedelta(minutes=4),
@@ -160,6 +172,7 @@ def story() -> list[Entry]:
             "Build #1433 on main passed: v2.4.0 is ready to ship.",
             level=Level.SUCCESS,
             url="https://example.com/ci/builds/1433",
+            kind="build.finished",
         ),
     ]
 
@@ -222,6 +235,7 @@ class Command(BaseCommand):
                 level=entry.level,
                 expires_at=now + entry.expires_in if entry.expires_in else None,
                 actor=users[entry.actor] if entry.actor else None,
+                kind=entry.kind if entry.kind in {kind.key for kind in kinds.all()} else kinds.GENERAL,
             )
             created = now - entry.age
             Message.objects.filter(pk=sent.message.pk).update(created=created)

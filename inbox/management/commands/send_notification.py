@@ -1,4 +1,7 @@
-"""python manage.py send_notification "MESSAGE" --user alice --group staff --expires-in 2h"""
+"""python manage.py send_notification "MESSAGE" --user alice --group staff --kind mention --expires-in 2h
+
+The command runs with the server's own rights, like inbox.api.notify(): it may send any kind,
+"must deliver" ones too (the staff form lets only staff send those)."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from inbox import kinds
 from inbox.api import notify
 from inbox.conf import inbox_setting
 from inbox.recipients import select_recipients
@@ -65,10 +69,17 @@ class Command(BaseCommand):
         parser.add_argument("--all-users", action="store_true", help="Every active user.")
         parser.add_argument("--url", default="", help="A link: an http(s) URL or a site path.")
         parser.add_argument("--level", default="info", help="info, success, warning or error.")
+        parser.add_argument(
+            "--kind",
+            default=kinds.GENERAL,
+            help=f"A kind of notification the site registered (default {kinds.GENERAL}).",
+        )
         parser.add_argument("--expires", metavar="DATETIME", help="When it expires, e.g. 2026-12-31T12:00.")
         parser.add_argument("--expires-in", metavar="DURATION", help="Expire after, e.g. 30m, 2h, 1d.")
 
-    def handle(self, *args, message, user, group, all_users, url, level, expires, expires_in, **options):
+    def handle(
+        self, *args, message, user, group, all_users, url, level, kind, expires, expires_in, **options
+    ):
         if expires and expires_in:
             raise CommandError("Give --expires or --expires-in, not both.")
         expires_at = None
@@ -78,7 +89,10 @@ class Command(BaseCommand):
             expires_at = timezone.now() + parse_duration(expires_in)
         try:
             recipients = select_recipients(usernames=user, group_names=group, all_users=all_users)
-            sent = notify(recipients, message, url=url, level=level, expires_at=expires_at)
+            sent = notify(recipients, message, url=url, level=level, kind=kind, expires_at=expires_at)
         except ValidationError as error:
-            raise CommandError(" ".join(error.messages)) from None
+            said = error.messages
+            if getattr(error, "code", None) == "unknown_kind":
+                said.append(f"Known kinds: {', '.join(k.key for k in kinds.all())}.")
+            raise CommandError(" ".join(said)) from None
         self.stdout.write(sent.summary)

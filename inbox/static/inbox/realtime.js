@@ -23,7 +23,7 @@
   const tab = randomId();
   let connection = null; // hx-ws's connection while its socket is open
 
-  // What this page shows: the dashboard's filter, whether its list starts at the newest item,
+  // What this page shows: the dashboard's filter (and kind and level), whether its list starts at the newest item,
   // the newest item's cursor, the items on it, whether the dropdown is open.
   function pageState(type) {
     const list = document.getElementById("inbox-list");
@@ -34,6 +34,8 @@
       csrf: document.querySelector('meta[name="csrf-token"]')?.content || "",
       page: list ? "dashboard" : "other",
       filter: list?.dataset.filter || "all",
+      kind: list?.dataset.kind || "",
+      level: list?.dataset.level || "",
       top: !new URLSearchParams(window.location.search).has("after"),
       newest: items[0]?.dataset.cursor || "",
       shown: items.slice(0, MAX_SHOWN).map((item) => Number(item.id.slice(ITEM_PREFIX.length))),

@@ -1,0 +1,423 @@
+"""Email: 10,000 immediate emails to a local SMTP server, Inbox's batched delivery beside Django's
+send_mail() called once per user; and digests for 10,000 users with 20 unread each.
+
+    python -m bench.mail      (makes and migrates its own SQLite file, results/mail/mail.sqlite3)
+
+The SMTP servers are aiosmtpd in separate processes (their CPU is not taken from the sender's GIL)
+on 127.0.0.1; they count connections, messages and distinct recipients, and keep nothing else.
+The immediate emails run twice: against plain SMTP, and against a server that requires STARTTLS
+and AUTH before MAIL, as a submission port (587) does (a self-signed ECDSA certificate made for
+the run in a temporary directory; the client, TrustingBackend, trusts that certificate alone).
+
+Immediate emails, each path sending 10,000 emails to the same 10,000 addresses:
+  send_mail per user  django.core.mail.send_mail(subject, text, from, [address], html_message=html)
+                      for each user: a new SMTP connection each (Django's default), its MIME
+                      message built by Django. The text and HTML are rendered beforehand
+                      (untimed), so this path pays for the MIME message and SMTP only.
+  send_batch          inbox.mail.sender.send_batch() of the same emails prepared beforehand
+                      (untimed) by compose.notification_emails(), 200 per connection
+                      (INBOX_MAIL_BATCH_SIZE): connection reuse and the prepared bytes
+  deliver_email       the whole task after notify() to the 10,000 users: the routing query, the
+                      split into 50 tasks (run at once), the templates rendered once per task and
+                      filled in per user, two signed tokens per user, sending through one
+                      connection per batch, receipts every 50 emails
+Digests: run_digests() for 10,000 users who each have 20 unread notifications of 4 kinds (a
+digest per user: grouped, capped at 20), timed, with its SQL statements counted; then, on 1,000
+users, the statements per batch at two batch sizes (the count must not grow with the batch).
+A run counts only if the server received exactly one email per user. Writes results/mail/mail.json.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing
+import os
+import ssl
+import tempfile
+import time
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+
+from django.core.mail.backends.smtp import EmailBackend
+from django.utils.functional import cached_property
+
+N = int(os.environ.get("BENCH_MAIL_USERS", "10000"))
+UNREAD = 20
+MAIL_DIR = Path(__file__).resolve().parent / "results" / "mail"
+
+
+# ---------------------------------------------------------------- the SMTP server (its own process)
+
+
+def serve(conn, certdir: str | None) -> None:
+    """`certdir`: STARTTLS required (with the cert made there) and AUTH PLAIN/LOGIN required,
+    as on a submission port (587); None: plain SMTP."""
+    import ssl
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    class Counter:
+        def __init__(self):
+            self.connections = self.messages = 0
+            self.recipients: set[str] = set()
+
+        async def handle_EHLO(self, server, session, envelope, hostname, responses):
+            if not certdir or session.ssl:  # with STARTTLS a client says EHLO again after it
+                self.connections += 1
+            session.host_name = hostname
+            return responses
+
+        async def handle_DATA(self, server, session, envelope):
+            self.messages += 1
+            self.recipients.update(envelope.rcpt_tos)
+            return "250 OK"
+
+    logging.getLogger("mail.log").setLevel(logging.ERROR)  # aiosmtpd logs a deprecation per AUTH
+
+    def authenticate(server, session, envelope, mechanism, auth_data):
+        return AuthResult(success=(auth_data.login, auth_data.password) == (b"bench", b"secret"))
+
+    handler = Counter()
+    secure = {}
+    if certdir:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(f"{certdir}/cert.pem", f"{certdir}/key.pem")
+        secure = {
+            "tls_context": context,
+            "require_starttls": True,
+            "auth_required": True,
+            "auth_require_tls": True,
+            "authenticator": authenticate,
+        }
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port(), **secure)
+    controller.start()
+    conn.send(controller.port)
+    while True:
+        command = conn.recv()
+        if command == "stop":
+            controller.stop()
+            return
+        conn.send(
+            {
+                "connections": handler.connections,
+                "messages": handler.messages,
+                "recipients": len(handler.recipients),
+            }
+        )
+        if command == "reset":
+            handler.__init__()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def make_certificate(directory: str) -> None:
+    """A self-signed certificate for 127.0.0.1 (ECDSA P-256, one day), made for this run only."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), True)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    Path(directory, "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    Path(directory, "key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+
+
+class TrustingBackend(EmailBackend):
+    """Django's SMTP backend trusting this run's self-signed certificate, and only it (`cafile`):
+    for the benchmark's STARTTLS server alone."""
+
+    def __init__(self, *, cafile: str, **options):
+        super().__init__(**options)
+        self.cafile = cafile
+
+    @cached_property
+    def ssl_context(self):
+        return ssl.create_default_context(cafile=self.cafile)
+
+
+class Server:
+    def __init__(self, certdir: str | None = None):
+        self.conn, child = multiprocessing.Pipe()
+        self.process = multiprocessing.get_context("spawn").Process(
+            target=serve, args=(child, certdir), daemon=True
+        )
+        self.process.start()
+        self.port = self.conn.recv()
+
+    def take(self) -> dict:
+        """The counts since the last take, then zero them."""
+        self.conn.send("reset")
+        return self.conn.recv()
+
+    def stop(self) -> None:
+        self.conn.send("stop")
+        self.process.join(10)
+
+
+# ---------------------------------------------------------------- the measurements
+
+
+def timed(func) -> tuple[float, object]:
+    started = time.perf_counter()
+    result = func()
+    return time.perf_counter() - started, result
+
+
+@contextmanager
+def quiet():
+    """notify() without queueing its emails (tasks run at once here): the untimed set-up."""
+    from inbox import delivery
+    from inbox.mail.tasks import queue_email
+
+    delivery.unregister("email")
+    try:
+        yield
+    finally:
+        delivery.register("email", queue_email)
+
+
+def check(path: str, counts: dict, expected: int) -> None:
+    if counts["messages"] != expected or counts["recipients"] != expected:
+        raise SystemExit(f"{path}: the server received {counts}, not {expected} emails to {expected} users")
+
+
+def immediate(server: Server, users) -> list[dict]:
+    from django.core.mail import send_mail
+
+    from inbox.api import notify
+    from inbox.mail.compose import Item, notification_emails
+    from inbox.mail.sender import send_batch
+    from inbox.mail.tasks import deliver_email
+    from inbox.models import Message
+
+    from .common import count_queries
+
+    sample = Message(text="Bob mentioned you in the release notes", kind="mention", url="/docs/42/")
+    item = Item(0, sample.text, sample.url, "info", "mention", sample.created)
+    prepared = notification_emails(item, [(u.pk, u.email, i) for i, u in enumerate(users, 1)])
+    rows = []
+
+    def row(path, seconds, counts, queries=None):
+        check(path, counts, len(users))
+        rows.append(
+            {
+                "path": path,
+                "emails": counts["messages"],
+                "connections": counts["connections"],
+                "seconds": round(seconds, 2),
+                "emails_per_s": round(counts["messages"] / seconds),
+                "queries": queries,
+            }
+        )
+        print(
+            f"  {path:<18} {counts['messages']:>6} emails  {counts['connections']:>6} connections  "
+            f"{seconds:7.2f} s  {counts['messages'] / seconds:7.0f}/s",
+            flush=True,
+        )
+
+    server.take()
+
+    def per_user():  # Django's send_mail builds the MIME message from the rendered parts
+        for _, email in prepared:
+            send_mail(
+                email.subject,
+                email.body,
+                email.from_email,
+                email.to,
+                html_message=email.alternatives[0].content,
+            )
+
+    seconds, _ = timed(per_user)
+    row("send_mail per user", seconds, server.take())
+
+    batch = 200
+    seconds, _ = timed(lambda: [send_batch(prepared[i : i + batch]) for i in range(0, len(prepared), batch)])
+    row("send_batch", seconds, server.take())
+
+    with quiet():  # the timed call below is the task's body
+        sent = notify(users, sample.text, url=sample.url, kind="mention")
+    with count_queries() as queries:
+        seconds, _ = timed(lambda: deliver_email.call(sent.message.pk))
+    row("deliver_email", seconds, server.take(), sum(queries.values()))
+    return rows
+
+
+def digests(server: Server, users) -> dict:
+    from django.db import connection
+    from django.test import override_settings
+    from django.utils import timezone
+
+    from inbox.api import notify
+    from inbox.mail.digests import run_digests
+    from inbox.models import Notification
+    from inbox.preferences import DigestSetting
+
+    from .common import count_queries
+
+    Notification.objects.update(read_at=timezone.now())  # the immediate emails' rows: read
+    kinds = ("mention", "build.finished", "announcement", "general")
+    with quiet():
+        for i in range(UNREAD):
+            notify(users, f"Digest item {i}", kind=kinds[i % len(kinds)])
+    past = timezone.now() - timedelta(minutes=1)
+    DigestSetting.objects.bulk_create(
+        [
+            DigestSetting(user=u, frequency="daily", hour=8, timezone="Europe/Paris", next_due_at=past)
+            for u in users
+        ],
+        batch_size=2000,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    server.take()
+    with count_queries() as queries:
+        seconds, counts = timed(run_digests)
+    received = server.take()
+    check("digests", received, len(users))
+    total = sum(queries.values())
+    result = {
+        "users": len(users),
+        "unread_each": UNREAD,
+        "seconds": round(seconds, 2),
+        "queries": total,
+        "batches": counts["batches"],
+        "queries_per_batch": round(total / counts["batches"], 2),  # with the run's last, empty claim
+        "connections": received["connections"],
+        "run": counts,
+    }
+    print(
+        f"  digests: {len(users)} users x {UNREAD} unread: {seconds:.2f} s, {total} queries in "
+        f"{counts['batches']} batches, {received['connections']} connections",
+        flush=True,
+    )
+
+    # A run ends with one claim that finds nobody due: measured alone, then left out per batch.
+    with count_queries() as idle:
+        run_digests()
+    ending = sum(idle.values())
+    per_batch = {}
+    subset = [u.pk for u in users[:1000]]
+    for size in (50, 500):
+        DigestSetting.objects.filter(user_id__in=subset).update(
+            next_due_at=past, last_cursor_created=None, last_cursor_id=None
+        )
+        with override_settings(INBOX_DIGEST_BATCH_SIZE=size), count_queries() as queries:
+            counts = run_digests()
+        server.take()
+        per_batch[size] = round((sum(queries.values()) - ending) / counts["batches"], 2)
+    result["queries_per_batch_by_size"] = per_batch
+    print(f"  statements per batch on 1,000 users: {per_batch}", flush=True)
+    return result
+
+
+def mailer(server: Server, certdir: str | None) -> dict:
+    options = {"host": "127.0.0.1", "port": server.port, "timeout": 30}
+    if certdir is None:
+        return {"BACKEND": "django.core.mail.backends.smtp.EmailBackend", "OPTIONS": options}
+    return {
+        "BACKEND": "bench.mail.TrustingBackend",
+        "OPTIONS": {
+            **options,
+            "use_tls": True,  # STARTTLS, as on a submission port (587)
+            "username": "bench",
+            "password": "secret",
+            "cafile": f"{certdir}/cert.pem",
+        },
+    }
+
+
+def main() -> None:
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.mail_settings"
+    MAIL_DIR.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{MAIL_DIR / 'mail.sqlite3'}{suffix}").unlink(missing_ok=True)
+    certdir = tempfile.TemporaryDirectory(prefix="bench-mail-")
+    make_certificate(certdir.name)
+    servers = {"plain": Server(), "starttls": Server(certdir.name)}
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.contrib.auth.models import User
+    from django.core.management import call_command
+
+    logging.getLogger("inbox.mail").setLevel(logging.ERROR)
+    logging.getLogger("django.tasks").setLevel(logging.WARNING)  # ImmediateBackend logs every task
+    call_command("migrate", verbosity=0)
+    immediate_rows = {}
+    try:
+        User.objects.bulk_create(
+            (User(username=f"user{i:05d}", email=f"user{i:05d}@example.com") for i in range(N)),
+            batch_size=2000,
+        )
+        users = list(User.objects.order_by("pk"))
+        for mode, certs in (("plain", None), ("starttls", certdir.name)):
+            settings.MAILERS = {"default": mailer(servers[mode], certs)}
+            print(f"  {'plain SMTP' if certs is None else 'STARTTLS + AUTH'}:", flush=True)
+            immediate_rows[mode] = immediate(servers[mode], users)
+        settings.MAILERS = {"default": mailer(servers["plain"], None)}
+        digest = digests(servers["plain"], users)
+    finally:
+        for server in servers.values():
+            server.stop()
+        certdir.cleanup()
+    results = {"immediate": immediate_rows, "digests": digest}
+    (MAIL_DIR / "mail.json").write_text(json.dumps(results, indent=2))
+    lines = ["", f"Email: {N:,} immediate emails to a local SMTP server (aiosmtpd, its own process)"]
+    lines.append("Goal: the batched paths at least 10x faster than send_mail per user.")
+    for mode, rows in immediate_rows.items():
+        baseline = rows[0]["seconds"]
+        lines += [
+            "plain SMTP on loopback" if mode == "plain" else "STARTTLS + AUTH (submission, as on port 587)",
+            f"{'path':<20}{'connections':>12}{'seconds':>10}{'emails/s':>10}{'speed-up':>10}{'SQL':>6}",
+        ]
+        for r in rows:
+            lines.append(
+                f"{r['path']:<20}{r['connections']:>12}{r['seconds']:>10.2f}{r['emails_per_s']:>10}"
+                f"{baseline / r['seconds']:>9.1f}x{r['queries'] if r['queries'] is not None else '':>6}"
+            )
+    lines += [
+        "",
+        f"Digests: {digest['users']:,} users x {digest['unread_each']} unread: {digest['seconds']:.2f} s "
+        f"(goal < 30 s), {digest['queries']} SQL statements in {digest['batches']} batches "
+        f"({digest['queries_per_batch']} per batch), {digest['connections']} SMTP connections",
+        "SQL statements per batch, 1,000 users, by batch size: "
+        + ", ".join(f"{size} users: {n}" for size, n in digest["queries_per_batch_by_size"].items()),
+    ]
+    summary = "\n".join(lines)
+    print(summary)
+    (MAIL_DIR / "summary.txt").write_text(summary + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,116 @@
+"""The kinds of notification: a small registry, like inbox.delivery, that the host project fills.
+
+    from inbox import kinds
+    kinds.register("build.finished", "Builds", description="A CI build passed or failed.")
+    kinds.register("security", "Security alerts", must_deliver=True)
+
+A kind names its default channels (the preference grid's columns: "inbox", "push", "email",
+"digest"), whether users may turn its in-app row off (`optional`), and whether it is a
+`must_deliver` kind: every default channel forced on, no user choice, and only staff may send it
+from the form. Users who turn "inbox" off for a kind get nothing of it: the other channels deliver
+the in-app row (push and email carry its id, digests collect unread rows). The app registers
+"general" itself; a site registers its own from the module named by INBOX_KINDS_MODULE, which
+InboxConfig.ready() imports.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+
+__all__ = ["CHANNELS", "DEFAULT_CHANNELS", "GENERAL", "Kind", "all", "choices", "get", "register"]
+
+# The preference grid's columns, in order, with their labels.
+CHANNELS = {"inbox": "In the inbox", "push": "Push", "email": "Email", "digest": "Email digest"}
+# Email goes out only to users who ask for it; the digest takes a kind once a user turns digests on.
+DEFAULT_CHANNELS = ("inbox", "push", "digest")
+GENERAL = "general"
+KEY = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}", re.ASCII)
+LABEL_MAX_LENGTH = 100
+
+
+@dataclass(frozen=True)
+class Kind:
+    key: str
+    label: str
+    description: str = ""
+    channels: frozenset[str] = frozenset(DEFAULT_CHANNELS)
+    optional: bool = True  # may a user turn the in-app row off?
+    must_deliver: bool = False  # every default channel forced on; staff-only in the form
+
+    def default(self, channel: str) -> bool:
+        return channel in self.channels
+
+    def locked(self, channel: str) -> str:
+        """Why a user cannot change this cell, or "" if they can."""
+        if self.must_deliver:
+            return (
+                f"{self.label} always reach you this way."
+                if self.default(channel)
+                else (f"{self.label} are never sent this way.")
+            )
+        if channel == "inbox" and not self.optional:
+            return f"{self.label} always appear in your inbox."
+        return ""
+
+
+_kinds: dict[str, Kind] = {}
+
+
+def register(
+    key: str,
+    label: str,
+    *,
+    description: str = "",
+    channels=DEFAULT_CHANNELS,
+    optional: bool = True,
+    must_deliver: bool = False,
+) -> Kind:
+    """Declare a kind (replacing any of that key); ValueError for a malformed key or channel."""
+    if not isinstance(key, str) or not KEY.fullmatch(key):
+        raise ValueError(
+            f"Kind key {key!r}: 1-64 of a-z, 0-9, '.', '_', '-', starting with a letter or digit."
+        )
+    if not label or len(label) > LABEL_MAX_LENGTH:
+        raise ValueError(f"Kind {key!r}: a label of 1 to {LABEL_MAX_LENGTH} characters is needed.")
+    channels = frozenset(channels)
+    if unknown := channels - CHANNELS.keys():
+        raise ValueError(f"Kind {key!r}: unknown channels {sorted(unknown)}; use {', '.join(CHANNELS)}.")
+    # The in-app row is what every other channel delivers (push and email carry its id, digests
+    # collect unread rows): a kind without it would reach nobody, so "inbox" is always a default.
+    if "inbox" not in channels:
+        raise ValueError(f"Kind {key!r}: its channels must include 'inbox' (users may turn it off).")
+    if must_deliver:
+        optional = False
+    kind = Kind(key, label, description, channels, optional, must_deliver)
+    _kinds[key] = kind
+    return kind
+
+
+def unregister(key: str) -> None:
+    """Remove a kind (tests); "general" is the default kind and stays."""
+    if key != GENERAL:
+        _kinds.pop(key, None)
+
+
+def get(key) -> Kind:
+    """The kind registered as `key`; ValidationError "Unknown kind: x." otherwise."""
+    if isinstance(key, str) and key in _kinds:
+        return _kinds[key]
+    shown = key if isinstance(key, str) and len(key) <= 80 else f"{str(key)[:80]}…"
+    raise ValidationError(f"Unknown kind: {shown.replace(chr(0), '\\0')}.", code="unknown_kind")
+
+
+def all() -> tuple[Kind, ...]:
+    """Every kind, in registration order."""
+    return tuple(_kinds.values())
+
+
+def choices(*, staff: bool = True) -> list[tuple[str, str]]:
+    """(key, label) for a select: without the must_deliver kinds when the sender is not staff."""
+    return [(k.key, k.label) for k in _kinds.values() if staff or not k.must_deliver]
+
+
+register(GENERAL, "General", description="Notifications that have no more specific kind.")

@@ -1,0 +1,14 @@
+"""Email: one email per notification for users who ask for it (batched, one SMTP connection per
+batch, retried on 4xx, stopped by a bounce), digests, signed one-click unsubscribe and "mark as
+read" links. A delivery channel: `ready()` registers it."""
+
+from __future__ import annotations
+
+
+def ready() -> None:
+    """Called by InboxConfig.ready() when "inbox.mail" is in INBOX_CHANNELS."""
+    from inbox import delivery
+
+    from .tasks import queue_email
+
+    delivery.register("email", queue_email)

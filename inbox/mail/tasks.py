@@ -1,0 +1,169 @@
+"""Email delivery, run by the Tasks framework after notify() has committed.
+
+The email channel's `queue_email(message_id)` queues `deliver_email(message_id)`. That first task
+plans: it finds the recipients who want this kind by email, have an address that has not bounced
+and have not read it yet, mails a small audience itself and splits a large one into tasks of at
+most INBOX_MAIL_BATCH_SIZE users, each sent through one SMTP connection. Receipts, written a wave
+at a time, make a task that runs again (a retry, or after its worker died) skip who was mailed."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from itertools import batched
+
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, F, OuterRef, QuerySet
+from django.tasks import task
+from django.utils import timezone
+
+from inbox.conf import inbox_setting
+from inbox.models import Message, Notification
+from inbox.preferences import Preference, kind_of, route, wanted
+
+from .compose import Item, notification_emails
+from .models import EmailBounce, EmailReceipt
+from .sender import Outcome, send_batch
+
+logger = logging.getLogger(__name__)
+
+
+def queue_email(message_id: int) -> None:
+    """The email channel's hand-over (see inbox.delivery): queue the delivery, unless nobody can
+    want this kind by email (most kinds email only users who turned it on)."""
+    kind = Message.objects.filter(pk=message_id).values_list("kind", flat=True).first()
+    if kind is not None and might_email(kind):
+        deliver_email.enqueue(message_id)
+
+
+def might_email(key: str) -> bool:
+    """Whether any user may get this kind by email: its default, or someone turned it on (a
+    small query on the preferences, none when the default decides)."""
+    kind = kind_of(key)
+    if wanted(kind, "email") is None:  # locked off
+        return False
+    return (
+        kind.default("email") or Preference.objects.filter(kind=key, channel="email", enabled=True).exists()
+    )
+
+
+def email_field() -> str:
+    return get_user_model().get_email_field_name()
+
+
+def mailable(queryset: QuerySet, user_ref: str = "recipient") -> QuerySet:
+    """`queryset` without the users who have no address or whose current address bounced."""
+    address = f"{user_ref}__{email_field()}"
+    bounced = EmailBounce.objects.filter(user=OuterRef(f"{user_ref}_id"), address=OuterRef(address))
+    return queryset.exclude(**{address: ""}).exclude(**{f"{address}__isnull": True}).filter(~Exists(bounced))
+
+
+def pending(message: Message) -> QuerySet:
+    """The message's unread rows whose recipient wants it by email, can be mailed, and has no
+    receipt for it yet: one query, however many recipients."""
+    rows = Notification.objects.filter(message=message, read_at__isnull=True).order_by()
+    receipts = EmailReceipt.objects.filter(message=message, user=OuterRef("recipient_id"))
+    return mailable(route(rows, kind_of(message.kind), "email")).filter(~Exists(receipts))
+
+
+@task
+def deliver_email(message_id: int, user_ids: list[int] | None = None, attempt: int = 1) -> dict:
+    """Email one message to its recipients who want it: all of them (`user_ids` None: a large
+    audience is split into tasks) or the listed ones. 4xx answers and connection failures are
+    queued again with backoff; a 5xx refusing an address records a bounce."""
+    message = Message.objects.filter(pk=message_id).first()
+    if message is None or message.is_expired():
+        return {"skipped": "the message was deleted or has expired"}
+    rows = pending(message)
+    if user_ids is None:
+        user_ids = list(rows.order_by("recipient_id").values_list("recipient_id", flat=True))
+        size = inbox_setting("MAIL_BATCH_SIZE")
+        if len(user_ids) > size:
+            for chunk in batched(user_ids, size):
+                deliver_email.enqueue(message_id, list(chunk), attempt)
+            return {"planned": -(-len(user_ids) // size), "users": len(user_ids)}
+    # Checked again at send time: a user may have read it, changed their preferences or address.
+    targets = list(
+        rows.filter(recipient_id__in=user_ids).values(
+            "id", "recipient_id", address=F(f"recipient__{email_field()}")
+        )
+    )
+    if not targets:
+        return {"sent": 0}
+    addresses = {t["recipient_id"]: t["address"] for t in targets}
+    item = Item(0, message.text, message.url, message.level, message.kind, message.created)
+    emails = notification_emails(item, [(t["recipient_id"], t["address"], t["id"]) for t in targets])
+    outcomes = send_batch(
+        emails,
+        wave=inbox_setting("MAIL_WAVE_SIZE"),
+        after_wave=lambda wave: record(message_id, wave, addresses),
+    )
+    return settle(message_id, outcomes, attempt)
+
+
+def record(message_id: int, outcomes: list[Outcome], addresses: dict[int, str]) -> None:
+    """After each wave: one INSERT of receipts for what went out, one of bounces if any."""
+    EmailReceipt.objects.bulk_create(
+        [EmailReceipt(message_id=message_id, user_id=o.key) for o in outcomes if o.kind == "sent"],
+        ignore_conflicts=True,  # a task run again may have sent some twice
+    )
+    record_bounces(outcomes, addresses)
+
+
+def record_bounces(outcomes: list[Outcome], addresses: dict[int, str]) -> None:
+    """A 5xx refused these addresses: no email goes to them until the user's address changes."""
+    bounces = [
+        EmailBounce(user_id=o.key, address=addresses[o.key], code=o.code, message=o.detail)
+        for o in outcomes
+        if o.kind == "bounce"
+    ]
+    if bounces:
+        EmailBounce.objects.bulk_create(
+            bounces,
+            update_conflicts=True,
+            unique_fields=["user", "address"],
+            update_fields=["code", "message", "at"],
+        )
+        logger.warning(
+            "%d address(es) refused for good, e.g. %s: %s",
+            len(bounces),
+            bounces[0].address,
+            bounces[0].message,
+        )
+
+
+def backoff(attempt: int) -> timedelta:
+    return timedelta(seconds=min(inbox_setting("MAIL_RETRY_BASE_SECONDS") * 2 ** (attempt - 1), 6 * 3600))
+
+
+def settle(message_id: int, outcomes: list[Outcome], attempt: int) -> dict:
+    """Queue the soft failures again with exponential backoff; say what happened."""
+    by_kind: dict[str, list[Outcome]] = {}
+    for outcome in outcomes:
+        by_kind.setdefault(outcome.kind, []).append(outcome)
+    retry = by_kind.get("retry", [])
+    if retry and attempt < inbox_setting("MAIL_MAX_ATTEMPTS"):
+        later = deliver_email.using(run_after=timezone.now() + backoff(attempt))
+        for chunk in batched([o.key for o in retry], inbox_setting("MAIL_BATCH_SIZE")):
+            later.enqueue(message_id, list(chunk), attempt + 1)
+    elif retry:
+        logger.warning(
+            "Giving up emailing message %s to %d users after %d attempts; last: %s",
+            message_id,
+            len(retry),
+            attempt,
+            retry[0].detail,
+        )
+    if failed := by_kind.get("failed"):  # one line per delivery, not one per user
+        logger.warning(
+            "Email of message %s failed for %d users; first: %s", message_id, len(failed), failed[0].detail
+        )
+    return {kind: len(items) for kind, items in by_kind.items()} | {"attempt": attempt}
+
+
+@task
+def send_due_digests() -> dict:
+    """The digest run `manage.py inbox_worker` queues every INBOX_DIGEST_INTERVAL seconds."""
+    from .digests import run_digests
+
+    return run_digests()
