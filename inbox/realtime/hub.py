@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from inbox.conf import inbox_setting
 from inbox.models import Notification
+from inbox.web.items import message_item
 
 from . import frames, queries
 from .transport import transport
@@ -111,22 +112,46 @@ class Hub:
         ]
         dropdowns = await self._dropdowns(open_dropdowns)
         announce = frames.announce(message)
-        for row in rows:
+        templates, badges = {}, {}
+
+        def item(row, state) -> str:
+            """One recipient's item: rendered once per (place, filters, read, created) for the
+            whole broadcast, then only its id and CSRF token filled in."""
+            key = (state.filter, state.kind, state.level, row.read, row.created)
+            if key not in templates:
+                templates[key] = message_item(
+                    message,
+                    state.filter,
+                    created=row.created,
+                    read=row.read,
+                    kind=state.kind,
+                    level=state.level,
+                )
+            template = templates[key]
+            if template is not None:
+                return template.fill(row.id, state.csrf or None)
+            # A message whose text holds a placeholder cannot be filled in: rendered as it is.
             notification = Notification(
-                pk=row.id, recipient_id=row.user_id, message=message, created=row.created, read_at=None
+                pk=row.id,
+                recipient_id=row.user_id,
+                message=message,
+                created=row.created,
+                read_at=row.created if row.read else None,  # read already, in the blink since
             )
-            if row.read:  # read already (elsewhere, in the blink since): shown as read
-                notification.read_at = row.created
-            badge, data = frames.badge(row.unread), frames.data(badge=row.unread)
+            return frames.item(
+                notification, state.filter, state.csrf, oob=False, kind=state.kind, level=state.level
+            )
+
+        for row in rows:
+            if row.unread not in badges:  # the frames of a count are made once per broadcast
+                badges[row.unread] = frames.badge(row.unread), frames.data(badge=row.unread)
+            badge, data = badges[row.unread]
             for consumer in list(self.users.get(row.user_id, ())):
                 if consumer.busy():
                     continue
                 state, parts = consumer.state, [badge]
                 if state.dashboard and state.top and state.lists(message, row.read):
-                    item = frames.item(
-                        notification, state.filter, state.csrf, oob=False, kind=state.kind, level=state.level
-                    )
-                    parts.append(frames.prepend(item))
+                    parts.append(frames.prepend(item(row, state)))
                     state.shown.add(row.id)
                     if state.newest is None or (row.created, row.id) > state.newest:
                         state.newest = (row.created, row.id)

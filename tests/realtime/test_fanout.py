@@ -289,7 +289,8 @@ def test_a_broadcast_is_one_event_two_queries_and_one_render_per_process(
         await hub.dispatch([{"type": "sent", "message": sent.message.pk}])
         await db(counting.__exit__)(None, None, None)
         assert hub.events == events + 1
-        assert items.cache_info().misses == 1 and items.cache_info().hits == count - 1
+        # One render for the broadcast, looked up once: each socket only fills in its id and token.
+        assert items.cache_info().misses == 1 and items.cache_info().hits == 0
         for page in pages:
             assert "All hands at 3" in await page.receive_until("All hands at 3")
             await page.comm.disconnect()
