@@ -49,14 +49,7 @@ def _list(user_id: int, state: State) -> list[str]:
             shown = set(state.shown)
     else:
         shown = set(state.shown)
-    current = queries.notifications(user_id, shown)
-    for pk in sorted(shown):
-        n = current.get(pk)
-        if n is None or not state.lists(n.message, n.is_read):
-            parts.append(frames.gone(pk))
-            state.shown.discard(pk)
-        else:
-            parts.append(frames.item(n, state.filter, state.csrf, kind=state.kind, level=state.level))
+    parts += frames.shown_updates(state, shown, queries.notifications(user_id, shown))
     return parts
 
 

@@ -20,7 +20,7 @@ from inbox.conf import inbox_setting
 from inbox.push.keys import vapid_public_key
 from inbox.web.items import item_html
 
-__all__ = ["announce", "badge", "data", "dropdown", "first_page", "gone", "item", "prepend"]
+__all__ = ["announce", "badge", "data", "dropdown", "first_page", "gone", "item", "prepend", "shown_updates"]
 
 SLOT = "INBOXREALTIMESLOT"  # where a wrapper's content goes (no template prints it by itself)
 MORPH = ' hx-swap-oob="outerMorph"'
@@ -53,6 +53,21 @@ def prepend(items_html: str) -> str:
 def gone(notification_id: int) -> str:
     """The item leaves the page (deleted, expired, or read while the list shows unread ones)."""
     return _wrap("gone", str(int(notification_id)))
+
+
+def shown_updates(state, ids, current: dict) -> list[str]:
+    """The frames for the shown items `ids` as they are now (`current`: id -> notification):
+    each one re-rendered, or removed when it is gone or no longer in the page's list; `state`
+    forgets the removed ones."""
+    parts = []
+    for pk in sorted(ids):
+        n = current.get(pk)
+        if n is None or not state.lists(n.message, n.is_read):
+            parts.append(gone(pk))
+            state.shown.discard(pk)
+        else:
+            parts.append(item(n, state.filter, state.csrf, kind=state.kind, level=state.level))
+    return parts
 
 
 def badge(count: int) -> str:

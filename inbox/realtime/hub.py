@@ -197,13 +197,7 @@ class Hub:
         for pk in sorted(gone_ids & state.shown):
             parts.append(frames.gone(pk))
             state.shown.discard(pk)
-        for pk in sorted(changed_ids & state.shown):
-            n = current.get(pk)
-            if n is None or not state.lists(n.message, n.is_read):
-                parts.append(frames.gone(pk))
-                state.shown.discard(pk)
-            else:
-                parts.append(frames.item(n, state.filter, state.csrf, kind=state.kind, level=state.level))
+        parts += frames.shown_updates(state, changed_ids & state.shown, current)
         return parts
 
     async def logout(self, session: str) -> None:

@@ -101,20 +101,7 @@ def items_html(
     back = _back(place, kind, level)
     out = []
     for n in notifications:
-        message, created = n.message, n.created
-        template = _render(
-            place,
-            message.text,
-            message.url,
-            message.level,
-            message.kind,
-            message.kind_label,
-            n.read_at is not None,
-            created,
-            age_bucket(created, now),
-            back,
-            env,
-        )
+        template = _message_template(n.message, place, n.read_at is not None, n.created, back, env, now)
         if template is None:  # the rare message that cannot be cached: render it as it is
             out.append(render_item(n, place, csrf_token, kind=kind, level=level))
         else:
@@ -141,7 +128,11 @@ def message_item(
     """
     check_place(place)
     created = message.created if created is None else created
-    bucket, back = age_bucket(created), _back(place, kind, level)
+    return _message_template(message, place, read, created, _back(place, kind, level), environment())
+
+
+def _message_template(message, place, read, created, back, env, now=None) -> ItemTemplate | None:
+    """The cached item template for `message` as one row (read or not, created then) shows it."""
     return _render(
         place,
         message.text,
@@ -151,9 +142,9 @@ def message_item(
         message.kind_label,
         read,
         created,
-        bucket,
+        age_bucket(created, now),
         back,
-        environment(),
+        env,
     )
 
 
