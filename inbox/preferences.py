@@ -162,6 +162,10 @@ class Cell:
     def name(self) -> str:
         return f"{self.kind.key}:{self.channel}"
 
+    @property
+    def label(self) -> str:
+        return CHANNELS[self.channel]
+
 
 def grid(user) -> list[tuple[Kind, list[Cell]]]:
     """Every kind with its cells, in the registry's and CHANNELS' order (one query)."""
