@@ -108,7 +108,8 @@ def test_no_page_scrolls_sideways(phone, staff, make_notifications, browser_erro
     assert_no_sideways_scroll(page)
     # The grid of kinds x channels fits too: on a phone each kind is a card, its channels named.
     grid = page.locator(".preference-grid")
-    assert grid.evaluate("grid => grid.scrollWidth <= grid.parentElement.clientWidth"), "the grid scrolls sideways"
+    fits = grid.evaluate("grid => grid.scrollWidth <= grid.parentElement.clientWidth")
+    assert fits, "the grid scrolls sideways"
     push = page.get_by_label("General: Push")
     push.scroll_into_view_if_needed()
     assert_on_screen(page, push)
