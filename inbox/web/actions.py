@@ -10,6 +10,7 @@ from django.db import transaction
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -20,6 +21,7 @@ from .decorators import login_required
 from .views import FILTERS, badge_context, dropdown_context, inbox_page, read_filters
 
 PLACES = ("dropdown", *FILTERS)  # where an action was clicked: what to send back
+ANNOUNCED_READ = 500  # ids a filtered "mark all as read" names to the user's other tabs
 
 
 # What each item action does, and whether the item is still there to show afterwards.
@@ -109,8 +111,22 @@ def item_action(request, pk, action):
 @known_place
 @from_tab
 def mark_all_read(request):
-    if Notification.objects.for_user(request.user).visible().mark_read():
-        announce_read(request.user.pk, all_read=True)
+    """Everything unread, or with the dashboard's kind or level filter only what it shows."""
+    rows = Notification.objects.for_user(request.user).visible()
+    filters = read_filters(request.POST)  # checked by @known_place
+    if not any(filters.values()):
+        if rows.mark_read():
+            announce_read(request.user.pk, all_read=True)
+        return after_action(request, None, whole_list=True)
+    if filters["kind"]:
+        rows = rows.filter(message__kind=filters["kind"])
+    if filters["level"]:
+        rows = rows.filter(message__level=filters["level"])
+    now = timezone.now()
+    if rows.mark_read(now):
+        # The other tabs: the newest ones read (what pages show); their badges are counted anew.
+        newest = rows.filter(read_at=now).newest_first().values_list("pk", flat=True)
+        announce_read(request.user.pk, list(newest[:ANNOUNCED_READ]))
     return after_action(request, None, whole_list=True)
 
 

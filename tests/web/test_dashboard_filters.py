@@ -83,7 +83,35 @@ def test_an_htmx_action_answers_with_the_filtered_list(alice_client, alice, mixe
     )
     html = response.content.decode()
     assert "Build failed" in html and "Mentioned in a doc" not in html
-    assert not Notification.objects.unread().exists()
+    # Only what the filter shows is marked: the other kinds stay unread.
+    assert sorted(Notification.objects.unread().values_list("message__kind", flat=True)) == [
+        "general",
+        "mention",
+    ]
+
+
+def test_mark_all_read_with_a_level_tells_other_tabs_which_were_read(
+    alice_client, alice, mixed, django_capture_on_commit_callbacks
+):
+    from inbox.signals import notification_read
+
+    heard = []
+    notification_read.connect(lambda sender, **kw: heard.append(kw), weak=False, dispatch_uid="test")
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            alice_client.post(
+                reverse("inbox:mark_all_read"), {"place": "unread", "level": "error"}, headers=HTMX
+            )
+    finally:
+        notification_read.disconnect(dispatch_uid="test")
+    failed = Notification.objects.get(message__text="Build failed")
+    assert failed.is_read and Notification.objects.unread().count() == 3
+    assert [(h["notification_ids"], h["all_read"]) for h in heard] == [((failed.pk,), False)]
+
+
+def test_the_button_says_what_it_marks(alice_client, mixed):
+    assert ">Mark all as read</button>" in alice_client.get(INDEX).content.decode()
+    assert ">Mark these as read</button>" in alice_client.get(INDEX, {"kind": "mention"}).content.decode()
 
 
 def test_an_action_with_an_unknown_kind_is_refused_before_it_changes_anything(alice_client, alice, mixed):
