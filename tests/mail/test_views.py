@@ -31,7 +31,7 @@ def test_get_shows_a_confirmation_and_changes_nothing(alice, csrf_client):
     assert response.status_code == 200
     page = response.content.decode()
     assert "Stop emails about “Mentions”?" in page
-    assert '<button type="submit">Unsubscribe</button>' in page
+    assert '<button type="submit" class="button primary">Unsubscribe</button>' in page
     assert mention_email_on(alice)
 
 
