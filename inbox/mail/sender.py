@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from django.core.mail import EmailMessage, mailers
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 
+from . import pipelining
+
 __all__ = ["Outcome", "send_batch"]
 
 logger = logging.getLogger(__name__)
@@ -84,15 +86,15 @@ def send_batch(
 def send_one(connection, email: EmailMessage, senders: dict[str, str]) -> bool:
     """One email through the open connection. An email with prepared bytes (compose.Email.raw:
     what Django's SMTP backend would make of it, built once per message) goes to the backend's
-    smtplib connection as they are, as the backend's own _send() would send them; anything else,
-    or another backend, goes through send_messages()."""
+    smtplib connection as they are, as the backend's own _send() would send them (pipelined when
+    the server offers it); anything else, or another backend, goes through send_messages()."""
     raw = getattr(email, "raw", None)
     smtp = getattr(connection, "connection", None)
     if raw is None or smtp is None or not isinstance(connection, SMTPBackend):
         return bool(connection.send_messages([email]))
     if (sender := senders.get(email.from_email)) is None:
         sender = senders[email.from_email] = connection.prep_address(email.from_email)
-    smtp.sendmail(sender, email.to, raw)  # compose checked email.to: one plain address
+    pipelining.sendmail(smtp, sender, email.to, raw)  # compose checked email.to: one plain address
     return True
 
 
