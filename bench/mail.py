@@ -3,11 +3,17 @@ send_mail() called once per user; and digests for 10,000 users with 20 unread ea
 
     python -m bench.mail      (makes and migrates its own SQLite file, results/mail/mail.sqlite3)
 
-The SMTP servers are aiosmtpd in separate processes (their CPU is not taken from the sender's GIL)
-on 127.0.0.1; they count connections, messages and distinct recipients, and keep nothing else.
-The immediate emails run twice: against plain SMTP, and against a server that requires STARTTLS
-and AUTH before MAIL, as a submission port (587) does (a self-signed ECDSA certificate made for
-the run in a temporary directory; the client, TrustingBackend, trusts that certificate alone).
+The SMTP servers run in separate processes (their CPU is not taken from the sender's GIL) on
+127.0.0.1 and count connections, messages and distinct recipients. The immediate emails run three
+times: against aiosmtpd with plain SMTP; against aiosmtpd requiring STARTTLS and AUTH before MAIL,
+as a submission port (587) does (a self-signed ECDSA certificate made for the run in a temporary
+directory; the client, TrustingBackend, trusts that certificate alone); and against Postfix's
+smtp-sink (C, the server Postfix ships for measuring SMTP clients; it advertises PIPELINING, which
+send_batch then uses), when it is installed. aiosmtpd keeps nothing but its counts; smtp-sink
+appends every message to a dump file, where its recipients are counted (X-Rcpt-Args), and counts
+sessions itself (-c). Each server's CPU time is read from /proc around each path: aiosmtpd (Python)
+spends more CPU per email than the batched client waits for, which caps any client's speed-up
+over send_mail per user (the table prints that ceiling).
 
 Immediate emails, each path sending 10,000 emails to the same 10,000 addresses:
   send_mail per user  django.core.mail.send_mail(subject, text, from, [address], html_message=html)
@@ -33,7 +39,12 @@ import json
 import logging
 import multiprocessing
 import os
+import pwd
+import re
+import shutil
+import socket
 import ssl
+import subprocess
 import tempfile
 import time
 from contextlib import contextmanager
@@ -112,8 +123,6 @@ def serve(conn, certdir: str | None) -> None:
 
 
 def free_port() -> int:
-    import socket
-
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
@@ -183,6 +192,89 @@ class Server:
         self.conn.send("stop")
         self.process.join(10)
 
+    def cpu(self) -> float:
+        return process_cpu(self.process.pid)
+
+
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds of a process (all its threads), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def smtp_sink() -> str | None:
+    """Postfix's smtp-sink, when installed (Debian puts it in /usr/sbin)."""
+    found = shutil.which("smtp-sink") or "/usr/sbin/smtp-sink"
+    return found if os.access(found, os.X_OK) else None
+
+
+class Sink:
+    """Postfix's smtp-sink on a free port: `-c` writes its counters (sessions, QUITs, messages) to a
+    file, `-D` appends each message to a dump file with an X-Rcpt-Args header per recipient; both
+    in a temporary directory. As root it must drop to another user (`-u nobody`), who must be able
+    to write there."""
+
+    COUNTERS = re.compile(rb"sess=(\d+) quit=(\d+) mesg=(\d+)")
+
+    def __init__(self, binary: str):
+        self.directory = tempfile.TemporaryDirectory(prefix="bench-smtp-sink-")
+        folder = Path(self.directory.name)
+        self.dump, self.counters = folder / "dump", folder / "counters"
+        command = [binary, "-c", "-D", str(self.dump)]
+        if os.geteuid() == 0:
+            os.chown(folder, pwd.getpwnam("nobody").pw_uid, -1)
+            command += ["-u", "nobody"]
+        self.port = free_port()
+        with self.counters.open("wb") as out:  # a file: a pipe nobody reads would stop the server
+            self.process = subprocess.Popen([*command, f"127.0.0.1:{self.port}", "256"], stdout=out)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                break
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit(f"smtp-sink did not start: {command}") from None
+                time.sleep(0.05)
+        self.sessions = 0
+        self.take()
+
+    def settled(self) -> int:
+        """The session counter once it stops moving (a session counts when the server has closed
+        it, a moment after the client's QUIT)."""
+        last, deadline = None, time.monotonic() + 5
+        while True:
+            found = self.COUNTERS.findall(self.counters.read_bytes())
+            current = int(found[-1][0]) if found else 0
+            if current == last or time.monotonic() > deadline:
+                return current
+            last = current
+            time.sleep(0.2)
+
+    def take(self) -> dict:
+        """The counts since the last take (messages and distinct recipients from the dump, which
+        is then emptied; connections from the counters)."""
+        sessions = self.settled()
+        dump = self.dump.read_bytes() if self.dump.exists() else b""
+        if dump:
+            self.dump.write_bytes(b"")  # smtp-sink opens it per message, appending
+        lines = dump.split(b"\n")
+        counts = {
+            "connections": sessions - self.sessions,
+            "messages": sum(line.startswith(b"X-Client-Addr:") for line in lines),  # one per message
+            "recipients": len({line for line in lines if line.startswith(b"X-Rcpt-Args:")}),
+        }
+        self.sessions = sessions
+        return counts
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+        self.directory.cleanup()
+
+    def cpu(self) -> float:
+        return process_cpu(self.process.pid)
+
 
 # ---------------------------------------------------------------- the measurements
 
@@ -211,7 +303,7 @@ def check(path: str, counts: dict, expected: int) -> None:
         raise SystemExit(f"{path}: the server received {counts}, not {expected} emails to {expected} users")
 
 
-def immediate(server: Server, users) -> list[dict]:
+def immediate(server: Server | Sink, users) -> list[dict]:
     from django.core.mail import send_mail
 
     from inbox.api import notify
@@ -227,7 +319,7 @@ def immediate(server: Server, users) -> list[dict]:
     prepared = notification_emails(item, [(u.pk, u.email, i) for i, u in enumerate(users, 1)])
     rows = []
 
-    def row(path, seconds, counts, queries=None):
+    def row(path, seconds, counts, server_cpu, queries=None):
         check(path, counts, len(users))
         rows.append(
             {
@@ -236,14 +328,22 @@ def immediate(server: Server, users) -> list[dict]:
                 "connections": counts["connections"],
                 "seconds": round(seconds, 2),
                 "emails_per_s": round(counts["messages"] / seconds),
+                "server_cpu_us_per_email": round(server_cpu / counts["messages"] * 1e6),
                 "queries": queries,
             }
         )
         print(
             f"  {path:<18} {counts['messages']:>6} emails  {counts['connections']:>6} connections  "
-            f"{seconds:7.2f} s  {counts['messages'] / seconds:7.0f}/s",
+            f"{seconds:7.2f} s  {counts['messages'] / seconds:7.0f}/s  server CPU "
+            f"{server_cpu / counts['messages'] * 1e6:5.0f} us/email",
             flush=True,
         )
+
+    def measured(func):
+        """(seconds, the server's CPU seconds) of func()."""
+        cpu = server.cpu()
+        seconds, _ = timed(func)
+        return seconds, server.cpu() - cpu
 
     server.take()
 
@@ -257,18 +357,20 @@ def immediate(server: Server, users) -> list[dict]:
                 html_message=email.alternatives[0].content,
             )
 
-    seconds, _ = timed(per_user)
-    row("send_mail per user", seconds, server.take())
+    seconds, cpu = measured(per_user)
+    row("send_mail per user", seconds, server.take(), cpu)
 
     batch = 200
-    seconds, _ = timed(lambda: [send_batch(prepared[i : i + batch]) for i in range(0, len(prepared), batch)])
-    row("send_batch", seconds, server.take())
+    seconds, cpu = measured(
+        lambda: [send_batch(prepared[i : i + batch]) for i in range(0, len(prepared), batch)]
+    )
+    row("send_batch", seconds, server.take(), cpu)
 
     with quiet():  # the timed call below is the task's body
         sent = notify(users, sample.text, url=sample.url, kind="mention")
     with count_queries() as queries:
-        seconds, _ = timed(lambda: deliver_email.call(sent.message.pk))
-    row("deliver_email", seconds, server.take(), sum(queries.values()))
+        seconds, cpu = measured(lambda: deliver_email.call(sent.message.pk))
+    row("deliver_email", seconds, server.take(), cpu, sum(queries.values()))
     return rows
 
 
@@ -340,7 +442,7 @@ def digests(server: Server, users) -> dict:
     return result
 
 
-def mailer(server: Server, certdir: str | None) -> dict:
+def mailer(server: Server | Sink, certdir: str | None) -> dict:
     options = {"host": "127.0.0.1", "port": server.port, "timeout": 30}
     if certdir is None:
         return {"BACKEND": "django.core.mail.backends.smtp.EmailBackend", "OPTIONS": options}
@@ -356,6 +458,13 @@ def mailer(server: Server, certdir: str | None) -> dict:
     }
 
 
+SERVERS = {
+    "plain": "aiosmtpd (Python), plain SMTP on loopback, no PIPELINING",
+    "starttls": "aiosmtpd (Python), STARTTLS + AUTH (submission, as on port 587), no PIPELINING",
+    "sink": "Postfix smtp-sink (C, PIPELINING), plain SMTP on loopback",
+}
+
+
 def main() -> None:
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench.mail_settings"
     MAIL_DIR.mkdir(parents=True, exist_ok=True)
@@ -363,7 +472,12 @@ def main() -> None:
         Path(f"{MAIL_DIR / 'mail.sqlite3'}{suffix}").unlink(missing_ok=True)
     certdir = tempfile.TemporaryDirectory(prefix="bench-mail-")
     make_certificate(certdir.name)
-    servers = {"plain": Server(), "starttls": Server(certdir.name)}
+    servers: dict[str, Server | Sink] = {"plain": Server(), "starttls": Server(certdir.name)}
+    skipped = {}
+    if binary := smtp_sink():
+        servers["sink"] = Sink(binary)
+    else:
+        skipped["sink"] = "not installed (Debian: apt-get install postfix; bench/run.sh does it as root)"
     import django
 
     django.setup()
@@ -381,31 +495,44 @@ def main() -> None:
             batch_size=2000,
         )
         users = list(User.objects.order_by("pk"))
-        for mode, certs in (("plain", None), ("starttls", certdir.name)):
-            settings.MAILERS = {"default": mailer(servers[mode], certs)}
-            print(f"  {'plain SMTP' if certs is None else 'STARTTLS + AUTH'}:", flush=True)
-            immediate_rows[mode] = immediate(servers[mode], users)
+        for mode, server in servers.items():
+            certs = certdir.name if mode == "starttls" else None
+            settings.MAILERS = {"default": mailer(server, certs)}
+            print(f"  {SERVERS[mode]}:", flush=True)
+            immediate_rows[mode] = immediate(server, users)
+        for mode, reason in skipped.items():
+            print(f"  {SERVERS[mode]}: skipped, {reason}", flush=True)
         settings.MAILERS = {"default": mailer(servers["plain"], None)}
         digest = digests(servers["plain"], users)
     finally:
         for server in servers.values():
             server.stop()
         certdir.cleanup()
-    results = {"immediate": immediate_rows, "digests": digest}
+    ceilings = {mode: ceiling(rows) for mode, rows in immediate_rows.items()}
+    results = {"immediate": immediate_rows, "ceilings": ceilings, "skipped": skipped, "digests": digest}
     (MAIL_DIR / "mail.json").write_text(json.dumps(results, indent=2))
-    lines = ["", f"Email: {N:,} immediate emails to a local SMTP server (aiosmtpd, its own process)"]
+    lines = ["", f"Email: {N:,} immediate emails to a local SMTP server (its own process)"]
     lines.append("Goal: the batched paths at least 10x faster than send_mail per user.")
     for mode, rows in immediate_rows.items():
         baseline = rows[0]["seconds"]
         lines += [
-            "plain SMTP on loopback" if mode == "plain" else "STARTTLS + AUTH (submission, as on port 587)",
-            f"{'path':<20}{'connections':>12}{'seconds':>10}{'emails/s':>10}{'speed-up':>10}{'SQL':>6}",
+            SERVERS[mode],
+            f"{'path':<20}{'connections':>12}{'seconds':>10}{'emails/s':>10}{'speed-up':>10}{'SQL':>6}"
+            f"{'server CPU/email':>18}",
         ]
         for r in rows:
             lines.append(
                 f"{r['path']:<20}{r['connections']:>12}{r['seconds']:>10.2f}{r['emails_per_s']:>10}"
                 f"{baseline / r['seconds']:>9.1f}x{r['queries'] if r['queries'] is not None else '':>6}"
+                f"{r['server_cpu_us_per_email']:>15} us"
             )
+        top = ceilings[mode]
+        lines.append(
+            f"  ceiling: send_mail per user's {top['per_user_us']} us/email / the server's own CPU per "
+            f"email in send_batch ({top['server_cpu_us']} us) = {top['ceiling']}x at most on this server"
+        )
+    for mode, reason in skipped.items():
+        lines.append(f"{SERVERS[mode]}: skipped, {reason}")
     lines += [
         "",
         f"Digests: {digest['users']:,} users x {digest['unread_each']} unread: {digest['seconds']:.2f} s "
@@ -417,6 +544,21 @@ def main() -> None:
     summary = "\n".join(lines)
     print(summary)
     (MAIL_DIR / "summary.txt").write_text(summary + "\n")
+
+
+def ceiling(rows: list[dict]) -> dict:
+    """The speed-up over send_mail per user that the server's own CPU allows: while sending one
+    email after another through one connection, a client cannot go faster than the server
+    handles them, whatever it does itself."""
+    per_user = next(r for r in rows if r["path"] == "send_mail per user")
+    batch = next(r for r in rows if r["path"] == "send_batch")
+    per_user_us = round(per_user["seconds"] / per_user["emails"] * 1e6)
+    server_us = batch["server_cpu_us_per_email"]
+    return {
+        "per_user_us": per_user_us,
+        "server_cpu_us": server_us,
+        "ceiling": round(per_user_us / server_us, 1) if server_us else None,
+    }
 
 
 if __name__ == "__main__":
