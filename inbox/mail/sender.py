@@ -13,6 +13,7 @@ from django.core.mail import EmailMessage, mailers
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 
 from . import pipelining
+from .pipelining import FAILURES, Result
 
 __all__ = ["Outcome", "send_batch"]
 
@@ -35,7 +36,9 @@ def send_batch(
 ) -> list[Outcome]:
     """Send every (key, email) through one connection of the default mailer. One refused email
     never stops the others; a lost connection makes this email and the rest "retry".
-    `after_wave(outcomes)` is called after every `wave` emails and at the end (receipts)."""
+    `after_wave(outcomes)` is called after every `wave` outcomes and at the end (receipts): with
+    PIPELINING an email's outcome is known one email later (its message goes out with the next
+    one's commands), and only known outcomes are reported."""
     emails = list(emails)
     if not emails:
         return []
@@ -47,35 +50,28 @@ def send_batch(
         if after_wave:
             after_wave(outcomes)
         return outcomes
+    smtp = getattr(connection, "connection", None)
+    pipeline = pipelining.Pipeline(smtp) if isinstance(connection, SMTPBackend) and smtp else None
     outcomes: list[Outcome] = []
     reported = 0
     senders: dict[str, str] = {}  # from_email -> its envelope address
     try:
-        for index, (key, email) in enumerate(emails):
-            if after_wave and wave and len(outcomes) - reported >= wave:
-                after_wave(outcomes[reported:])
-                reported = len(outcomes)
-            try:
-                sent = send_one(connection, email, senders)
-            except smtplib.SMTPServerDisconnected as error:
-                outcomes += [Outcome(k, "retry", None, describe(error)) for k, _ in emails[index:]]
+        for key, email in emails:
+            results = send_one(connection, pipeline, key, email, senders)
+            outcomes += [outcome(k, result) for k, result in results]
+            if (broken := next((result for _, result in results if lost(result)), None)) is not None:
+                outcomes += [Outcome(k, "retry", None, describe(broken)) for k, _ in emails[len(outcomes) :]]
                 break
-            except smtplib.SMTPRecipientsRefused as error:  # at RCPT TO: about this address
-                code, reply = next(iter(error.recipients.values()), (None, b""))
-                outcomes.append(Outcome(key, "bounce" if permanent(code) else "retry", code, text(reply)))
-            except smtplib.SMTPResponseException as error:  # MAIL FROM or DATA refused
-                kind = "failed" if permanent(error.smtp_code) else "retry"
-                outcomes.append(Outcome(key, kind, error.smtp_code, text(error.smtp_error)))
-            except (OSError, smtplib.SMTPException) as error:  # the connection broke mid-batch
-                outcomes += [Outcome(k, "retry", None, describe(error)) for k, _ in emails[index:]]
-                break
-            except ValueError as error:  # an address Django cannot encode
-                outcomes.append(Outcome(key, "failed", None, describe(error)))
-            else:
-                outcomes.append(Outcome(key, "sent" if sent else "failed"))
+            while after_wave and wave and len(outcomes) - reported >= wave:  # two results can come at once
+                after_wave(outcomes[reported : reported + wave])
+                reported += wave
+        if pipeline:
+            outcomes += [outcome(k, result) for k, result in pipeline.flush()]
         if after_wave and len(outcomes) > reported:
             after_wave(outcomes[reported:])
     finally:
+        if pipeline:
+            pipeline.abandon()  # a message still held: an exception stopped the batch
         try:
             connection.close()
         except Exception:  # the server went away first: nothing left to close
@@ -83,19 +79,55 @@ def send_batch(
     return outcomes
 
 
-def send_one(connection, email: EmailMessage, senders: dict[str, str]) -> bool:
-    """One email through the open connection. An email with prepared bytes (compose.Email.raw:
-    what Django's SMTP backend would make of it, built once per message) goes to the backend's
-    smtplib connection as they are, as the backend's own _send() would send them (pipelined when
-    the server offers it); anything else, or another backend, goes through send_messages()."""
+def send_one(
+    connection,
+    pipeline: pipelining.Pipeline | None,
+    key: Hashable,
+    email: EmailMessage,
+    senders: dict[str, str],
+) -> list[Result]:
+    """One email through the open connection; returns the results now known (see Pipeline.send).
+    An email with prepared bytes (compose.Email.raw: what Django's SMTP backend would make of it,
+    built once per message) goes to the backend's smtplib connection as they are, as the
+    backend's own _send() would send them (pipelined when the server offers it); anything else,
+    or another backend, goes through send_messages(), after the message the pipeline holds."""
     raw = getattr(email, "raw", None)
-    smtp = getattr(connection, "connection", None)
-    if raw is None or smtp is None or not isinstance(connection, SMTPBackend):
-        return bool(connection.send_messages([email]))
+    if raw is None or pipeline is None:
+        done = pipeline.flush() if pipeline else []
+        try:
+            return [*done, (key, bool(connection.send_messages([email])))]
+        except FAILURES as error:
+            return [*done, (key, error)]
     if (sender := senders.get(email.from_email)) is None:
-        sender = senders[email.from_email] = connection.prep_address(email.from_email)
-    pipelining.sendmail(smtp, sender, email.to, raw)  # compose checked email.to: one plain address
-    return True
+        try:
+            sender = senders[email.from_email] = connection.prep_address(email.from_email)
+        except ValueError as error:  # an address Django cannot encode
+            return [*pipeline.flush(), (key, error)]
+    return pipeline.send(key, sender, email.to, raw)  # compose checked email.to: one plain address
+
+
+def outcome(key: Hashable, result: bool | Exception) -> Outcome:
+    """One email's result sorted: True (sent), False (the backend sent nothing) or the error."""
+    if result is True:
+        return Outcome(key, "sent")
+    if result is False:
+        return Outcome(key, "failed")
+    if isinstance(result, smtplib.SMTPRecipientsRefused):  # at RCPT TO: about this address
+        code, reply = next(iter(result.recipients.values()), (None, b""))
+        return Outcome(key, "bounce" if permanent(code) else "retry", code, text(reply))
+    if isinstance(result, smtplib.SMTPResponseException):  # MAIL FROM or DATA refused
+        kind = "failed" if permanent(result.smtp_code) else "retry"
+        return Outcome(key, kind, result.smtp_code, text(result.smtp_error))
+    if isinstance(result, ValueError):  # an address Django cannot encode
+        return Outcome(key, "failed", None, describe(result))
+    return Outcome(key, "retry", None, describe(result))  # see lost()
+
+
+def lost(result: bool | Exception) -> bool:
+    """The connection broke (an OSError or smtplib error other than a refusal): this email and
+    the rest are retried."""
+    refusal = (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException)
+    return isinstance(result, (OSError, smtplib.SMTPException)) and not isinstance(result, refusal)
 
 
 def permanent(code) -> bool:

@@ -2,7 +2,9 @@
 loopback made to advertise PIPELINING (it reads pipelined commands as they come), scripted to
 refuse a given MAIL, RCPT or DATA or to hang up; and Postfix's smtp-sink when it is installed.
 What arrives is what arrives without pipelining; each refusal is sorted as before (bounce,
-retry, failed) and the emails after it still go through the same connection."""
+retry, failed) and the emails after it still go through the same connection. An email's message
+goes in the same write as the next email's commands: a refusal or a hang-up between them is
+given to the right email, and a wave reports only the emails whose reply was read."""
 
 from __future__ import annotations
 
@@ -145,18 +147,33 @@ def test_a_batch_arrives_as_it_does_without_pipelining(db, smtp, settings):
     assert "Bob mentioned you" in first.text and "Bob mentioned you" in first.html
 
 
-def test_mail_rcpt_and_data_go_in_one_write_then_the_message(db, pipelined, writes):
+def commands(mail) -> bytes:
+    """MAIL FROM, RCPT TO and DATA of one prepared email, as send_batch writes them to Scripted."""
+    return (
+        f"MAIL FROM:<inbox@example.com> SIZE={len(mail.raw)}\r\nRCPT TO:<{mail.to[0]}>\r\nDATA\r\n".encode()
+    )
+
+
+def message(mail) -> bytes:
+    return mail.raw + b".\r\n"  # the prepared bytes end in CRLF and have no line starting with a dot
+
+
+def transactions(writes) -> list[bytes]:
+    return [w for w in writes if not w.startswith((b"ehlo", b"quit"))]
+
+
+def test_each_message_goes_in_one_write_with_the_next_emails_commands(db, pipelined, writes):
     prepared = emails(3)
     assert kinds(send_batch(prepared)) == ["sent"] * 3
 
-    transactions = [w for w in writes if not w.startswith((b"ehlo", b"quit"))]
-    assert len(transactions) == 2 * len(prepared)
-    for (_, mail), commands, data in zip(prepared, transactions[::2], transactions[1::2], strict=True):
-        assert commands == (
-            f"MAIL FROM:<inbox@example.com> SIZE={len(mail.raw)}\r\n"
-            f"RCPT TO:<{mail.to[0]}>\r\nDATA\r\n".encode()
-        )
-        assert data == mail.raw + b".\r\n"
+    (_, one), (_, two), (_, three) = prepared
+    assert transactions(writes) == [
+        commands(one),
+        message(one) + commands(two),
+        message(two) + commands(three),
+        message(three),
+    ]
+    assert [r.rcpt_tos for r in pipelined.received] == [[m.to[0]] for m in (one, two, three)]
 
 
 def test_without_pipelining_smtplib_sends_each_command_alone(db, smtp, writes):
@@ -246,6 +263,139 @@ def test_the_message_is_dot_stuffed_and_ended_as_smtplib_does(db, pipelined):
     assert pipelining.framed(raw) == raw.replace(b"\r\n.", b"\r\n..") + b"\r\n.\r\n"
 
 
+# ---------------------------------------------------------------- a message and the next commands, one write
+
+
+def test_a_refused_message_and_a_refused_next_recipient_in_one_write_are_each_their_own(
+    db, pipelined, writes
+):
+    pipelined.script[("DATA", 1)] = "554 5.6.0 Message refused"  # the reply to the first message
+    pipelined.refuse("user2@example.com", 550)  # the next email's RCPT, in the same write
+    prepared = emails(3)
+    outcomes = send_batch(prepared)
+
+    assert [(o.key, o.kind, o.code) for o in outcomes] == [
+        (1, "failed", 554),
+        (2, "bounce", 550),
+        (3, "sent", None),
+    ]
+    assert "Message refused" in outcomes[0].detail and "No such user" in outcomes[1].detail
+    (_, one), (_, two), (_, three) = prepared
+    # no RSET after the refused message: its end closed the transaction (RFC 5321, 4.1.1.4)
+    assert transactions(writes) == [
+        commands(one),
+        message(one) + commands(two),
+        b"rset\r\n",  # after the refused RCPT, as smtplib does
+        commands(three),
+        message(three),
+    ]
+    assert [r.rcpt_tos for r in pipelined.received] == [["user3@example.com"]]
+    assert pipelined.connections == 1
+
+
+def test_a_5xx_at_the_next_rcpt_leaves_the_message_before_it_sent(db, pipelined, writes):
+    pipelined.refuse("user2@example.com", 550)
+    prepared = emails(2)
+    outcomes = send_batch(prepared)
+
+    assert [(o.kind, o.code) for o in outcomes] == [("sent", None), ("bounce", 550)]
+    (_, one), (_, two) = prepared
+    assert transactions(writes) == [commands(one), message(one) + commands(two), b"rset\r\n"]
+    assert [r.rcpt_tos for r in pipelined.received] == [["user1@example.com"]]
+
+
+@pytest.mark.parametrize("command", ["MAIL", "RCPT"])
+def test_a_hang_up_after_a_message_was_taken_retries_only_the_emails_after_it(db, pipelined, command):
+    pipelined.script[(command, 3)] = DROP  # after the reply to the second message
+    outcomes = send_batch(emails(5))
+
+    assert kinds(outcomes) == ["sent", "sent", "retry", "retry", "retry"]
+    assert all("SMTPServerDisconnected" in o.detail for o in outcomes[2:])
+    assert [r.rcpt_tos for r in pipelined.received] == [["user1@example.com"], ["user2@example.com"]]
+
+
+def test_a_421_to_a_message_retries_it_and_the_emails_whose_commands_followed(db, pipelined, writes):
+    pipelined.script[("DATA", 2)] = "421 4.3.2 Shutting down"
+    prepared = emails(4)
+    outcomes = send_batch(prepared)
+
+    assert [(o.kind, o.code) for o in outcomes] == [
+        ("sent", None),
+        ("retry", 421),
+        ("retry", None),
+        ("retry", None),
+    ]
+    assert all("SMTPServerDisconnected" in o.detail for o in outcomes[2:])
+    assert [r.rcpt_tos for r in pipelined.received] == [["user1@example.com"]]
+    (_, one), (_, two), (_, three), _ = prepared
+    assert transactions(writes) == [
+        commands(one),
+        message(one) + commands(two),
+        message(two) + commands(three),
+    ]
+
+
+@pytest.mark.parametrize("server", ["pipelined", "smtp"])
+def test_a_wave_reports_only_emails_whose_reply_was_read(db, request, server):
+    handler = request.getfixturevalue(server)  # with PIPELINING and without: the same waves
+    handler.refuse("user3@example.com", 550)
+    waves = []
+
+    def after_wave(outcomes):
+        arrived = {r.rcpt_tos[0] for r in handler.received}
+        waves.append([(o.key, o.kind, f"user{o.key}@example.com" in arrived) for o in outcomes])
+
+    outcomes = send_batch(emails(5), wave=2, after_wave=after_wave)
+
+    assert kinds(outcomes) == ["sent", "sent", "bounce", "sent", "sent"]
+    assert waves == [
+        [(1, "sent", True), (2, "sent", True)],
+        [(3, "bounce", False), (4, "sent", True)],
+        [(5, "sent", True)],
+    ]
+
+
+def test_an_error_in_after_wave_with_a_message_held_drops_it_without_waiting(
+    db, pipelined, writes, monkeypatch
+):
+    replies = []
+    getreply = smtplib.SMTP.getreply
+    monkeypatch.setattr(smtplib.SMTP, "getreply", lambda self: replies.append(1) or getreply(self))
+    read = []
+
+    def after_wave(outcomes):  # called with the first email's outcome, the second's message held
+        read.append(len(replies))
+        raise RuntimeError("the receipts' database is down")
+
+    prepared = emails(3)
+    with pytest.raises(RuntimeError):
+        send_batch(prepared, wave=1, after_wave=after_wave)
+
+    assert len(replies) == read[0]  # nothing read after: no QUIT awaited inside the open DATA
+    (_, one), (_, two), _ = prepared
+    assert transactions(writes)[:2] == [commands(one), message(one) + commands(two)]
+    assert not any(message(two) in w for w in writes)  # the held message never went out
+    assert [r.rcpt_tos for r in pipelined.received] == [["user1@example.com"]]
+
+
+def test_an_email_without_prepared_bytes_goes_after_the_held_message(db, pipelined):
+    prepared = emails(3)
+    prepared[1][1].raw = None  # Django builds and sends it through smtplib's sendmail()
+    assert kinds(send_batch(prepared)) == ["sent"] * 3
+    assert [r.rcpt_tos for r in pipelined.received] == [[f"user{i}@example.com"] for i in (1, 2, 3)]
+    assert pipelined.connections == 1
+
+
+def test_an_address_with_a_newline_fails_alone_and_in_its_place(db, pipelined):
+    prepared = emails(3)
+    prepared[1][1].to = ["user2@example.com\r\nRSET"]
+    outcomes = send_batch(prepared)
+
+    assert kinds(outcomes) == ["sent", "failed", "sent"]
+    assert "prohibited newline" in outcomes[1].detail
+    assert [r.rcpt_tos for r in pipelined.received] == [["user1@example.com"], ["user3@example.com"]]
+
+
 # ---------------------------------------------------------------- Postfix's smtp-sink (when installed)
 
 
@@ -304,7 +454,9 @@ def test_smtp_sink_gets_one_email_per_user_through_one_connection(db, sink, writ
     recipients = [line for line in dump.split(b"\n") if line.startswith(b"X-Rcpt-Args:")]
     assert sorted(recipients) == sorted(f"X-Rcpt-Args: <user{i}@example.com>".encode() for i in range(1, 51))
     assert dump.count(b"X-Mail-Args: <inbox@example.com>\n") == 50
-    assert sum(w.startswith(b"MAIL FROM:") and w.endswith(b"DATA\r\n") for w in writes) == 50
+    written = transactions(writes)  # the commands alone, then each message with the next commands
+    assert len(written) == 51 and written[0].startswith(b"MAIL FROM:") and written[-1].endswith(b"\r\n.\r\n")
+    assert sum(w.count(b"MAIL FROM:") == 1 and w.endswith(b"\r\nDATA\r\n") for w in written[:-1]) == 50
 
 
 @pytest.mark.parametrize(
