@@ -5,7 +5,8 @@
 This process is the load client (asyncio on uvloop, the `websockets` client, aiohttp for the
 polling tabs). It seeds its own SQLite file (bench/sockets_send.py: users with session rows, no
 logins), then for each size N (BENCH_SOCKETS, "1000,10000"), each time on a freshly started
-server (uvicorn config.asgi:application, BENCH_SOCKET_WORKERS workers, 2 by default):
+server (uvicorn config.asgi:application, BENCH_SOCKET_WORKERS workers, 2 by default; as
+scripts/serve.sh, without permessage-deflate unless BENCH_SOCKETS_DEFLATE=1):
   1. N tabs polling the badge every 15 s (N/15 requests/s, paced by the client, a new connection per
      poll): the server's CPU over IDLE_SECONDS and its memory growth (RSS of uvicorn and its workers).
   2. N authenticated sockets (session cookie, Origin header, the page's hello, answered): the same
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import os
 import random
@@ -65,6 +67,10 @@ LATENCY_SENDS = int(os.environ.get("BENCH_SOCKETS_SENDS", "100"))
 BROADCASTS = int(os.environ.get("BENCH_SOCKETS_BROADCASTS", "5"))
 PROFILE = os.environ.get("BENCH_SOCKETS_PROFILE") == "1"  # cProfile the workers: connects, broadcasts
 QUICK = PROFILE or os.environ.get("BENCH_SOCKETS_QUICK") == "1"  # only the timed phase, one transport
+# The quick run's transport: "database" (embedded) or "layer" (Redis); by default Redis if reachable.
+QUICK_TRANSPORT = os.environ.get("BENCH_SOCKETS_TRANSPORT", "")
+# Served as scripts/serve.sh serves: no permessage-deflate (BENCH_SOCKETS_DEFLATE=1 turns it on).
+DEFLATE = os.environ.get("BENCH_SOCKETS_DEFLATE", "0") == "1"
 CONNECTING = 100  # sockets being opened at once
 MAX_POLLS_IN_FLIGHT = 2000  # a poll due while this many wait is counted as skipped
 GOALS = {"layer": 0.050, "database": 1.2, "broadcast": 1.0}  # p99 seconds
@@ -151,6 +157,8 @@ class Server:
                 "--no-access-log",
                 "--log-level",
                 "warning",
+                "--ws-per-message-deflate",
+                str(DEFLATE).lower(),
             ],
             cwd=ROOT,
             env=self.env,
@@ -262,10 +270,9 @@ class Fleet:
                 "dropdown": False,
             }
             await ws.send(json.dumps(hello))
-            first = await asyncio.wait_for(ws.recv(), 60)  # the catch-up: the badge
+            first = await asyncio.wait_for(ws.recv(), 60)  # the catch-up: the badge, in one frame
             if "unread" not in first:
                 raise RuntimeError(f"socket {index}: unexpected catch-up frame {first[:200]!r}")
-            await asyncio.wait_for(ws.recv(), 60)  # and its data frame
         self.sockets[index] = ws
         self.readers.append(asyncio.create_task(self.read(index, ws)))
 
@@ -429,6 +436,10 @@ async def sockets_phase(users: list[tuple], n: int, redis: bool, timed: bool) ->
             server.signal(signal.SIGUSR1)
         result["connect_seconds"] = await fleet.open_all(range(n))
         result["connect_cpu"] = meter.stop()
+        # This one process stands for n browsers: its n open sockets leave its garbage collector's
+        # generations, so a full collection of them never delays the frames it times.
+        gc.collect()
+        gc.freeze()
         if PROFILE:
             server.signal(signal.SIGUSR2)
         await asyncio.sleep(3)
@@ -452,6 +463,7 @@ async def sockets_phase(users: list[tuple], n: int, redis: bool, timed: bool) ->
         result["lost"] = fleet.lost
     finally:
         await fleet.close_all()
+        gc.unfreeze()
         server.stop()
     return result
 
@@ -555,10 +567,15 @@ async def main() -> dict:
         "sockets": [],
         "load_before": Path("/proc/loadavg").read_text().split()[:3],
     }
+    if QUICK_TRANSPORT not in ("", "database", "layer"):
+        sys.exit(f"BENCH_SOCKETS_TRANSPORT must be database or layer, not {QUICK_TRANSPORT!r}")
     for n in SIZES:
         timed = n == max(SIZES)
-        if QUICK:  # only the latency and broadcasts (Redis if reachable), e.g. while profiling
-            results["sockets"].append(await sockets_phase(users, n, redis=has_redis, timed=timed))
+        if QUICK:  # only the latency and broadcasts, e.g. while profiling
+            redis = has_redis if not QUICK_TRANSPORT else QUICK_TRANSPORT == "layer"
+            if redis and not has_redis:
+                sys.exit(f"BENCH_SOCKETS_TRANSPORT=layer, but Redis is not reachable at {REDIS_URL}")
+            results["sockets"].append(await sockets_phase(users, n, redis=redis, timed=timed))
             continue
         server = Server(redis=False)
         await server.start()

@@ -40,19 +40,21 @@ def table(data: dict) -> list[str]:
         f"   {'':<44}  {'per tab':>13}  {'% of one core':>17}  {'% of a core':>10}  {'load':>5}",
     ]
     sockets = {(s["n"], s["transport"]): s for s in data["sockets"]}
-    for poll in data["polling"]:
-        n = poll["n"]
-        lat = poll["latency"]
-        lines.append(
-            f"   {n:>6,} tabs polling the badge every {data['poll_every']:.0f} s     "
-            f"  {kib(poll['rss_growth'] / n):>13}  {poll['server_core_pct']:>16.1f}%"
-            f"  {poll['client_core_pct']:>9.1f}%  {poll['other_pct']:>4.0f}%"
-        )
-        lines.append(
-            f"   {'':6}   {poll['rps']:.0f} req/s of {poll['target_rps']:.0f} due,"
-            f" p50 {ms(lat.get('p50', 0))}, p99 {ms(lat.get('p99', 0))};"
-            f" errors {poll['errors']}, skipped {poll['skipped']}"
-        )
+    polls = {poll["n"]: poll for poll in data["polling"]}
+    for n in sorted({n for n, _ in sockets} | set(polls)):  # a quick run has sockets only
+        poll = polls.get(n)
+        if poll is not None:
+            lat = poll["latency"]
+            lines.append(
+                f"   {n:>6,} tabs polling the badge every {data['poll_every']:.0f} s     "
+                f"  {kib(poll['rss_growth'] / n):>13}  {poll['server_core_pct']:>16.1f}%"
+                f"  {poll['client_core_pct']:>9.1f}%  {poll['other_pct']:>4.0f}%"
+            )
+            lines.append(
+                f"   {'':6}   {poll['rps']:.0f} req/s of {poll['target_rps']:.0f} due,"
+                f" p50 {ms(lat.get('p50', 0))}, p99 {ms(lat.get('p99', 0))};"
+                f" errors {poll['errors']}, skipped {poll['skipped']}"
+            )
         for transport, label in (("database", "embedded"), ("layer", "Redis")):
             s = sockets.get((n, transport))
             if s is None:

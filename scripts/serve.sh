@@ -14,4 +14,9 @@ WORKER=$!
 trap 'kill "$WORKER" 2>/dev/null || true; wait "$WORKER" 2>/dev/null || true' EXIT INT TERM
 
 echo "Serving Inbox at http://$HOST:$PORT/ (task worker pid $WORKER; Ctrl-C stops both)"
-"$BIN/uvicorn" config.asgi:application --host "$HOST" --port "$PORT" --no-access-log
+# No permessage-deflate on the sockets: each socket's compressor and decompressor cost about 50 KiB
+# of memory (0.5 GB for 10,000 open tabs) and compressing every frame for its socket a third of
+# a broadcast's CPU, to save about 2 KB per notification and socket (measured by the socket
+# benchmark, bench/README.md section 5; docs/deployment.md says when to turn it back on).
+"$BIN/uvicorn" config.asgi:application --host "$HOST" --port "$PORT" --no-access-log \
+    --ws-per-message-deflate false

@@ -4,15 +4,18 @@
     application = ProtocolTypeRouter({"http": ..., "websocket": websocket_application()})
 
 The socket lives at the app's own URL, "ws/" under wherever the site includes inbox.urls
-(reverse("inbox:realtime")). Sockets from another origin are refused (ALLOWED_HOSTS), the session
-and user come from the cookies (AuthMiddlewareStack), and any other path is refused.
+(reverse("inbox:realtime")). Sockets from another origin are refused (ALLOWED_HOSTS) and any other
+path is refused. The session cookie is all the consumer needs: it reads the session and its user
+once, in one trip to a worker thread (consumer.py), rather than through Channels' session and auth
+middleware, which read the session twice with the expiry check and look at the session again on
+every frame sent.
 """
 
 from __future__ import annotations
 
-from channels.auth import AuthMiddlewareStack
 from channels.routing import URLRouter
 from channels.security.websocket import AllowedHostsOriginValidator, WebsocketDenier
+from channels.sessions import CookieMiddleware
 from django.urls import path, re_path, reverse
 
 from .consumer import RealtimeConsumer
@@ -24,4 +27,4 @@ def websocket_application():
     """Call after Django is set up (e.g. after get_wsgi_application()): it reverses the URL."""
     socket_path = reverse("inbox:realtime").lstrip("/")
     routes = [path(socket_path, RealtimeConsumer.as_asgi()), re_path(r"", WebsocketDenier.as_asgi())]
-    return AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(routes)))
+    return AllowedHostsOriginValidator(CookieMiddleware(URLRouter(routes)))

@@ -12,16 +12,16 @@ from . import frames, queries
 from .messages import State
 
 
-def catch_up(user_id: int, state: State) -> tuple[str, str]:
-    """(HTML frame, data frame) for a socket whose page shows `state`; updates `state` to what
-    the page shows once the frame is swapped in. Synchronous (database reads): a few queries."""
+def catch_up(user_id: int, state: State) -> str:
+    """The frame for a socket whose page shows `state`; updates `state` to what the page shows
+    once the frame is swapped in. Synchronous (database reads): a few queries."""
     count = queries.unread_counts([user_id]).get(user_id, 0)
     parts = [frames.badge(count)]
     if state.dashboard:
         parts += _list(user_id, state)
     if state.dropdown:
         parts.append(frames.dropdown(queries.dropdown_items(user_id), state.csrf))
-    return "".join(parts), frames.data(badge=count)
+    return frames.frame("".join(parts), badge=count)
 
 
 def _list(user_id: int, state: State) -> list[str]:

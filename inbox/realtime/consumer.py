@@ -1,7 +1,11 @@
 """The socket of one open page. It belongs to a logged-in user's session: an anonymous socket is
 closed (4401), and so is the socket of a session that logs out (an event) or expires (a timer,
 set from the session's expiry date: no polling). The page says what it shows (messages.py); the
-hub sends it what changed, and a hello is answered with what it missed (catchup.py)."""
+hub sends it what changed, and a hello is answered with what it missed (catchup.py).
+
+A socket lives for hours and a process holds thousands, so what each one keeps and costs counts:
+the session is read once on connect (with the user, in one trip to a worker thread), and every
+trip runs in a throwaway copy of the socket's context (see `in_thread`)."""
 
 from __future__ import annotations
 
@@ -10,11 +14,13 @@ import logging
 import time
 from dataclasses import replace
 from importlib import import_module
+from types import SimpleNamespace
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
-from django.contrib.auth import SESSION_KEY
+from django.contrib.auth import SESSION_KEY, get_user
 from django.utils import timezone
 
 from .catchup import catch_up
@@ -22,7 +28,7 @@ from .events import session_hash
 from .hub import get_hub
 from .messages import Invalid, State, parse
 
-__all__ = ["RealtimeConsumer"]
+__all__ = ["RealtimeConsumer", "in_thread", "session_expiry", "session_user"]
 
 logger = logging.getLogger(__name__)
 LOGGED_OUT = 4401  # not logged in, logged out or session expired: the page polls (and meets the login)
@@ -34,50 +40,84 @@ HELLO_BURST, HELLO_PER_SECOND = 5, 0.5  # catch-ups a page may ask for: a burst,
 MAX_TIMER_SECONDS = 24 * 3600  # a far expiry is checked again daily
 
 
-def session_expiry(session_key: str, user_id: int):
-    """When the session ends, or None if it no longer logs in `user_id` (gone, expired, another
-    user). Reads the session's store afresh (a database session's expiry is its row's)."""
+async def in_thread(func, *args):
+    """database_sync_to_async(func)(*args) in a copy of the caller's context. After each call
+    asgiref sets every context variable again (a new object for each of Django's Locals, about
+    20); in a socket's own context those copies would stay for the socket's life, a few dozen
+    objects per socket for every full garbage collection to walk."""
+    return await asyncio.create_task(database_sync_to_async(func)(*args))
+
+
+def _session(session_key: str):
+    """The session's store with its data loaded, and when it ends (None if it is gone or has
+    expired): one read (a database session's expiry is its row's)."""
     store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
     row_reader = getattr(store, "_get_session_from_db", None)  # db and cached_db sessions
     if row_reader is not None:
         row = row_reader()
-        data = store.decode(row.session_data) if row is not None else {}
+        store._session_cache = store.decode(row.session_data) if row is not None else {}
         expiry = row.expire_date if row is not None else None
     else:
-        data = store.load()
-        store._session_cache = data
-        expiry = store.get_expiry_date() if data else None
-    if str(data.get(SESSION_KEY)) != str(user_id):
+        store._session_cache = store.load()
+        expiry = store.get_expiry_date() if store._session_cache else None
+    return store, expiry
+
+
+def session_user(session_key: str):
+    """(user id, when the session ends) if the session logs a user in now, else None: the
+    session read once, the user checked by Django's get_user (the backend, an inactive user, the
+    session's auth hash: a password changed since logs it out)."""
+    store, expiry = _session(session_key)
+    if expiry is None or expiry <= timezone.now():
+        return None
+    user = get_user(SimpleNamespace(session=store))
+    return (user.pk, expiry) if user.is_authenticated else None
+
+
+def session_expiry(session_key: str, user_id: int):
+    """When the session ends, or None if it no longer logs in `user_id` (gone, expired, another
+    user). Reads the session's store afresh."""
+    store, expiry = _session(session_key)
+    if str(store._session_cache.get(SESSION_KEY)) != str(user_id):
         return None
     return expiry
 
 
 class RealtimeConsumer(AsyncWebsocketConsumer):
+    # No channel-layer channel of its own (with Redis, a subscription per socket): the process's
+    # hub is the one listener (hub.py), and it calls the consumers it knows.
+    channel_layer_alias = None
     user_id: int | None = None
     registered = False
     catching_up = missed = False
 
     async def connect(self):
-        user = self.scope.get("user")
         await self.accept()  # then close with a code the page can read: no reconnect for 4401
-        if user is None or not user.is_authenticated:
+        session_key = self.scope.get("cookies", {}).get(settings.SESSION_COOKIE_NAME)
+        found = await in_thread(session_user, session_key) if session_key else None
+        if found is None:
             await self.close(code=LOGGED_OUT)
             return
-        self.user_id = user.pk
-        self.session_key = self.scope["session"].session_key
+        self.user_id, expiry = found
+        self.session_key = session_key
         self.session = session_hash(self.session_key)
         self.state = State()
         self.strikes = 0
         self.hello_allowance, self.hello_at = float(HELLO_BURST), time.monotonic()
         self.expiry_timer = None
-        expiry = await database_sync_to_async(session_expiry)(self.session_key, self.user_id)
-        if expiry is None or expiry <= timezone.now():
-            await self.close(code=LOGGED_OUT)
-            return
         self.hub = get_hub()
         self.hub.register(self)
         self.registered = True
         self._arm(expiry)
+
+    async def dispatch(self, message):
+        """As Channels' own, without its close_old_connections() in a worker thread before
+        every message: this consumer reaches the database only through in_thread(), whose
+        database_sync_to_async closes them around each call."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def disconnect(self, code):
         if self.registered:
@@ -104,7 +144,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         self.expiry_timer = None
         if not self.registered:
             return
-        expiry = await database_sync_to_async(session_expiry)(self.session_key, self.user_id)
+        expiry = await in_thread(session_expiry, self.session_key, self.user_id)
         if expiry is None or expiry <= timezone.now():
             await self.close(code=LOGGED_OUT)
         else:  # extended meanwhile (SESSION_SAVE_EVERY_REQUEST): look again then
@@ -136,11 +176,11 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             self.catching_up, self.missed = True, False
             state = replace(self.state, shown=set(self.state.shown))
             try:
-                html, data = await database_sync_to_async(catch_up)(self.user_id, state)
+                frame = await in_thread(catch_up, self.user_id, state)
             finally:
                 self.catching_up = False
             self.state = state
-            await self.send_frames(html, data)
+            await self.send_frame(frame)
             if not self.missed:
                 return
 
@@ -167,16 +207,13 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         if self.strikes >= MAX_STRIKES:
             await self.close(code=UNSUPPORTED)
 
-    async def send_frames(self, html: str, data: str | None = None) -> None:
-        """Send the hub's frames; a socket that went away meanwhile is skipped, and one that
-        does not take them within SEND_SECONDS (a client that stopped reading) is closed, so it
-        never holds up the others: its page reconnects and catches up."""
+    async def send_frame(self, frame: str) -> None:
+        """Send one of the hub's frames; a socket that went away meanwhile is skipped, and one
+        that does not take it within SEND_SECONDS (a client that stopped reading) is closed, so
+        it never holds up the others: its page reconnects and catches up."""
         try:
             async with asyncio.timeout(SEND_SECONDS):
-                if html:
-                    await self.send(text_data=html)
-                if data:
-                    await self.send(text_data=data)
+                await self.send(text_data=frame)
         except TimeoutError:
             logger.info("Closing user %s's socket: it takes no frames", self.user_id)
             await self.close(code=TRY_AGAIN_LATER)

@@ -1,5 +1,6 @@
-"""What a socket receives: HTML made of the app's template partials, as out-of-band swaps
-(inbox/templates/inbox/realtime.html), and small JSON data frames for the page script.
+"""What a socket receives: one frame per event, JSON that carries both the HTML made of the
+app's template partials, as out-of-band swaps (inbox/templates/inbox/realtime.html), in
+"content", which htmx's hx-ws extension swaps, and the data the page script reads beside it.
 
 Everything a broadcast sends is rendered once per process: items through inbox.web.items (one
 render per message and place; per socket only the id and CSRF token are filled in), the badge
@@ -20,7 +21,18 @@ from inbox.conf import inbox_setting
 from inbox.push.keys import vapid_public_key
 from inbox.web.items import item_html
 
-__all__ = ["announce", "badge", "data", "dropdown", "first_page", "gone", "item", "prepend", "shown_updates"]
+__all__ = [
+    "announce",
+    "badge",
+    "dropdown",
+    "first_page",
+    "frame",
+    "gone",
+    "item",
+    "prepend",
+    "prepender",
+    "shown_updates",
+]
 
 SLOT = "INBOXREALTIMESLOT"  # where a wrapper's content goes (no template prints it by itself)
 MORPH = ' hx-swap-oob="outerMorph"'
@@ -48,6 +60,12 @@ def item(notification, place: str, csrf: str, *, oob: bool = True, kind: str = "
 def prepend(items_html: str) -> str:
     """New items on top of the dashboard's list (and its "no notifications" line gone)."""
     return _wrap("prepend", items_html)
+
+
+def prepender():
+    """prepend() for a broadcast's thousands of sockets: the wrapper looked up once."""
+    head, tail = _wrapper("prepend", get_script_prefix())
+    return lambda items_html: f"{head}{items_html}{tail}"
 
 
 def gone(notification_id: int) -> str:
@@ -101,10 +119,14 @@ def first_page(html: str) -> str:
     return html.replace('<section id="inbox-list"', f'<section id="inbox-list"{MORPH}', 1)
 
 
-def data(*, badge: int, read=(), all_read: bool = False) -> str:
-    """A data-only frame: {"badge": n, "read": ["17", ...], "all_read": true}. "read" are the tags
-    of OS notifications to close (the notification ids, as sw.js tags pushes)."""
-    frame = {"badge": badge, "read": [str(pk) for pk in read]}
+def frame(html: str, *, badge: int, read=(), all_read: bool = False) -> str:
+    """A socket's one frame for an event: {"badge": n, "read": ["17", ...], "all_read": true,
+    "content": "<html>"}. hx-ws swaps "content" (out-of-band partials only); realtime.js hands
+    the rest to the service worker: "read" are the tags of OS notifications to close (the
+    notification ids, as sw.js tags pushes), "badge" the app badge's count."""
+    data = {"badge": badge, "read": [str(pk) for pk in read]}
     if all_read:
-        frame["all_read"] = True
-    return json.dumps(frame)
+        data["all_read"] = True
+    if html:
+        data["content"] = html
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))

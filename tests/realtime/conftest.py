@@ -97,27 +97,35 @@ async def next_output(comm: WebsocketCommunicator, timeout: float) -> dict:
             continue
 
 
+def split_frame(text: str) -> tuple[str, dict]:
+    """A frame's HTML (its "content", what hx-ws swaps) and the rest (what realtime.js reads)."""
+    data = json.loads(text)
+    assert isinstance(data, dict) and set(data) <= {"content", "badge", "read", "all_read"}, data
+    return data.pop("content", ""), data
+
+
 class Page:
     """One open page: a connected socket and what it received."""
 
     def __init__(self, comm: WebsocketCommunicator):
         self.comm = comm
-        self.html: list[str] = []
-        self.data: list[dict] = []
-        self.catch_up: list[str] = []  # the HTML frames that answered the hello
+        self.html: list[str] = []  # each frame's HTML
+        self.data: list[dict] = []  # each frame's other fields (badge, read, all_read)
+        self.frames = 0
+        self.catch_up: list[str] = []  # the HTML that answered the hello
 
     async def receive(self, timeout: float = 1.0) -> str:
+        """The next frame's HTML."""
         message = await next_output(self.comm, timeout)
         assert message["type"] == "websocket.send", message
-        frame = message["text"]
-        if frame.startswith("{"):
-            self.data.append(json.loads(frame))
-        else:
-            self.html.append(frame)
-        return frame
+        html, data = split_frame(message["text"])
+        self.frames += 1
+        self.html.append(html)
+        self.data.append(data)
+        return html
 
     async def receive_until(self, needle: str, timeout: float = 2.0) -> str:
-        """Frames until an HTML frame containing `needle`; that frame."""
+        """Frames until one whose HTML contains `needle`; that HTML."""
         deadline = time.monotonic() + timeout
         while True:
             left = deadline - time.monotonic()
@@ -139,7 +147,7 @@ class Page:
                     return frame
             left = deadline - time.monotonic()
             if left <= 0:
-                raise AssertionError(f"No matching data frame within {timeout} s; got {self.data}")
+                raise AssertionError(f"No matching frame data within {timeout} s; got {self.data}")
             try:
                 await self.receive(timeout=left)
             except TimeoutError:
@@ -167,7 +175,7 @@ async def open_page(cookie: str, **hello_fields) -> Page:
     await comm.send_to(text_data=hello(**hello_fields))
     await page.receive_until("inbox-badge")
     await page.drain(0.05)
-    page.catch_up, page.html, page.data = page.html, [], []
+    page.catch_up, page.html, page.data, page.frames = page.html, [], [], 0
     return page
 
 

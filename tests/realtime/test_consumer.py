@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import contextvars
 from datetime import timedelta
 
 import pytest
+from channels.db import database_sync_to_async
+from django.contrib.auth.models import User
 from django.contrib.sessions.models import Session
 from django.test import Client
 from django.utils import timezone
 
 from inbox.api import notify
+from inbox.realtime.consumer import in_thread
 
 from .conftest import close_code, communicator, db, hello, login_cookie, next_output, open_page, run
 
@@ -62,6 +66,80 @@ def test_socket_url_over_plain_http_says_what_it_is(client):
     response = client.get("/inbox/ws/")
     assert response.status_code == 426
     assert "WebSocket" in response.text
+
+
+def test_connect_reads_the_session_once_with_its_user(users, settings, django_assert_num_queries):
+    """Two queries (the session's row, the user), in one trip to a worker thread: no second read
+    of the session for its expiry."""
+    settings.INBOX_REALTIME_TRANSPORT = "layer"  # (in memory) the hub's own queries...
+    settings.INBOX_REALTIME_EXPIRY_SECONDS = 60  # ... are not counted here
+    cookie = login_cookie(users["alice"])
+
+    async def scenario():
+        comm = communicator(cookie)
+        counting = django_assert_num_queries(2)
+        await db(counting.__enter__)()  # on the test's thread, where the consumer's queries run
+        connected, _ = await comm.connect()
+        assert connected and await comm.receive_nothing(0.1)  # open: not closed with 4401
+        await db(counting.__exit__)(None, None, None)
+        await comm.disconnect()
+
+    run(scenario)
+
+
+def test_a_session_from_before_a_password_change_is_refused(users):
+    cookie = login_cookie(users["alice"])
+    users["alice"].set_password("A new long pass 42")
+    users["alice"].save()
+
+    async def scenario():
+        comm = communicator(cookie)
+        await comm.connect()
+        assert await close_code(comm) == 4401
+
+    run(scenario)
+    assert not Session.objects.filter(session_key=cookie).exists()  # flushed, as a request would
+
+
+def test_an_inactive_users_session_is_refused(users):
+    cookie = login_cookie(users["alice"])
+    User.objects.filter(pk=users["alice"].pk).update(is_active=False)
+
+    async def scenario():
+        comm = communicator(cookie)
+        await comm.connect()
+        assert await close_code(comm) == 4401
+
+    run(scenario)
+
+
+def test_an_expired_session_is_refused(users):
+    cookie = login_cookie(users["alice"])
+    Session.objects.filter(session_key=cookie).update(expire_date=timezone.now() - timedelta(seconds=1))
+
+    async def scenario():
+        comm = communicator(cookie)
+        await comm.connect()
+        assert await close_code(comm) == 4401
+
+    run(scenario)
+
+
+def test_a_trip_to_a_worker_thread_leaves_the_sockets_context_alone(users):
+    """asgiref sets every context variable again after database_sync_to_async (new objects);
+    in_thread() keeps that out of the long-lived socket's context."""
+
+    def context():
+        return dict(contextvars.copy_context())
+
+    async def scenario():
+        before = context()
+        await in_thread(lambda: None)
+        assert all(context()[var] is value for var, value in before.items())
+        await database_sync_to_async(lambda: None)()  # what in_thread() keeps out
+        assert any(context()[var] is not value for var, value in before.items())
+
+    run(scenario)
 
 
 def test_logout_closes_that_sessions_sockets_only(users):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from datetime import timedelta
 
@@ -17,7 +18,7 @@ from inbox.push.tokens import READ_TOKEN_SALT
 from inbox.realtime.hub import get_hub
 from inbox.web import items
 
-from .conftest import db, login_cookie, open_page, run
+from .conftest import communicator, db, hello, login_cookie, open_page, run
 
 pytestmark = pytest.mark.django_db(transaction=True)
 TOKEN = "b" * 64
@@ -298,14 +299,88 @@ def test_a_broadcast_is_one_event_two_queries_and_one_render_per_process(
     run(scenario)
 
 
-def test_the_data_frame_is_json_the_page_reads(users):
+def test_each_event_is_one_frame_per_socket_with_the_html_and_the_data(users):
+    """One JSON frame per event and socket: hx-ws swaps its "content", realtime.js reads the
+    rest (a second frame per socket cost the broadcast as much again)."""
+    alice = users["alice"]
+    cookie = login_cookie(alice)
+    acting = browser(alice, "tab-1")
+
+    async def scenario():
+        page = await open_page(cookie, page="dashboard", dropdown=True, tab="tab-2", csrf=TOKEN)
+        await db(notify)(alice, "One frame")
+        html = await page.receive_until("One frame")
+        assert "afterbegin" in html and "bell-panel" in html and "New notification: One frame" in html
+        assert page.data == [{"badge": 1, "read": []}] and page.frames == 1
+        assert await page.nothing(0.3)
+        n = await db(notification_of)(alice, "One frame")
+        await db(acting.post)(f"/inbox/{n.pk}/read/", {"place": "all"})
+        html = await page.receive_until(f'id="notification-{n.pk}"')
+        assert "Mark as unread" in html and "Notifications, 0 unread" in html
+        assert page.data[-1] == {"badge": 0, "read": [str(n.pk)]} and page.frames == 2
+        assert await page.nothing(0.3)
+        await page.comm.disconnect()
+
+    run(scenario)
+
+
+def test_a_frame_is_json_whose_content_htmx_swaps(users):
+    cookie = login_cookie(users["alice"])
+
+    async def scenario():
+        comm = communicator(cookie)
+        await comm.connect()
+        await comm.send_to(text_data=hello())
+        frame = json.loads(await comm.receive_from())
+        assert set(frame) == {"badge", "read", "content"} and frame["badge"] == 0 and frame["read"] == []
+        assert 'id="inbox-badge"' in frame["content"] and "hx-swap-oob" in frame["content"]
+        await comm.disconnect()
+
+    run(scenario)
+
+
+def test_a_socket_holds_no_channel_layer_channel(users, settings):
+    """The hub listens to the channel layer once per process; a socket subscribes to nothing."""
+    settings.INBOX_REALTIME_TRANSPORT = "layer"
     cookie = login_cookie(users["alice"])
 
     async def scenario():
         page = await open_page(cookie)
-        await db(notify)(users["alice"], "x")
-        frame = await page.data_until(lambda d: True)
-        assert json.loads(json.dumps(frame)) == {"badge": 1, "read": []}
+        (consumer,) = get_hub().users[users["alice"].pk]
+        assert consumer.channel_layer is None and not hasattr(consumer, "channel_name")
+        await db(notify)(users["alice"], "Through the layer")
+        await page.receive_until("Through the layer")
+        await page.comm.disconnect()
+
+    run(scenario)
+
+
+def test_a_broadcast_is_written_with_the_garbage_collector_paused(users, monkeypatch):
+    """A full collection (thousands of sockets' worth of objects) never lands inside a
+    broadcast; the collector is back on afterwards, and stays off if the site turned it off."""
+    cookie = login_cookie(users["alice"])
+    sent = notify(users["alice"], "While paused")
+    collecting = []
+
+    async def scenario():
+        page = await open_page(cookie, page="dashboard")
+        (consumer,) = get_hub().users[users["alice"].pk]
+        send = consumer.send_frame
+
+        async def spy(frame):
+            collecting.append(gc.isenabled())
+            await send(frame)
+
+        monkeypatch.setattr(consumer, "send_frame", spy)
+        await get_hub().dispatch([{"type": "sent", "message": sent.message.pk}])
+        assert collecting == [False] and gc.isenabled()
+        gc.disable()
+        try:
+            await get_hub().dispatch([{"type": "sent", "message": sent.message.pk}])
+            assert not gc.isenabled()
+        finally:
+            gc.enable()
+        assert collecting == [False, False]
         await page.comm.disconnect()
 
     run(scenario)

@@ -1,13 +1,13 @@
 // Real time: the page's socket is inbox/live.html's [data-live] element, which htmx's hx-ws
-// extension connects, reconnects (backoff with jitter) and pauses in background tabs; the HTML
-// frames it receives are the server's rendered partials, swapped out of band. This script builds
+// extension connects, reconnects (backoff with jitter) and pauses in background tabs. Each frame
+// is one JSON object per event, {"content": "<html>", "badge": n, "read": [tags], "all_read": true}:
+// hx-ws swaps its "content" (the server's rendered partials, out of band). This script builds
 // no markup. It tells the server what the page shows (a "hello" on every connect, answered with
 // what the page missed, and a "state" when that changes: the dropdown opened, another filter,
 // more items loaded), rests the badge's polling while the socket is up (poll.js reads
 // [data-live][data-connected]), names this tab on its own requests (X-Inbox-Tab) so the server
-// does not send its changes back to it, and hands data-only frames
-// ({"read": [tags], "all_read": true, "badge": n}) to the service worker, which closes the OS
-// notifications read elsewhere and sets the app badge.
+// does not send its changes back to it, and hands the frame's other fields to the service
+// worker, which closes the OS notifications read elsewhere and sets the app badge.
 (() => {
   "use strict";
 
@@ -76,7 +76,7 @@
     if (typeof message.data !== "string" || !message.data.startsWith("{")) return null;
     try {
       const data = JSON.parse(message.data);
-      return data && typeof data === "object" && data.content === undefined ? data : null;
+      return data && typeof data === "object" && !Array.isArray(data) ? data : null;
     } catch (error) {
       return null; // an HTML frame that starts with "{" is not ours to read
     }
