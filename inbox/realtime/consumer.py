@@ -20,7 +20,7 @@ from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
-from django.contrib.auth import SESSION_KEY, get_user
+from django.contrib.auth import get_user
 from django.utils import timezone
 
 from .catchup import catch_up
@@ -76,11 +76,9 @@ def session_user(session_key: str):
 
 def session_expiry(session_key: str, user_id: int):
     """When the session ends, or None if it no longer logs in `user_id` (gone, expired, another
-    user). Reads the session's store afresh."""
-    store, expiry = _session(session_key)
-    if str(store._session_cache.get(SESSION_KEY)) != str(user_id):
-        return None
-    return expiry
+    user, inactive, or a password changed since). Reads the session's store afresh."""
+    found = session_user(session_key)
+    return found[1] if found is not None and found[0] == user_id else None
 
 
 class RealtimeConsumer(AsyncWebsocketConsumer):
@@ -138,10 +136,13 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
     def _arm(self, expiry) -> None:
         delay = min(max((expiry - timezone.now()).total_seconds(), 0), MAX_TIMER_SECONDS)
         loop = asyncio.get_running_loop()
-        self.expiry_timer = loop.call_later(delay, lambda: loop.create_task(self._check_session()))
+        self.expiry_timer = loop.call_later(delay, lambda: loop.create_task(self.check_session()))
 
-    async def _check_session(self) -> None:
-        self.expiry_timer = None
+    async def check_session(self) -> None:
+        """Close the socket if its session no longer logs its user in; else wait for its end."""
+        if self.expiry_timer is not None:
+            self.expiry_timer.cancel()
+            self.expiry_timer = None
         if not self.registered:
             return
         expiry = await in_thread(session_expiry, self.session_key, self.user_id)

@@ -8,6 +8,8 @@ Events are small JSON objects:
     {"type": "changed", "user": id, "read": [ids], "unread": [ids], "deleted": [ids],
      "all_read": bool, "tab": "tab id or empty"}        a user changed their notifications
     {"type": "logout", "session": hash}                 a session logged out
+    {"type": "account", "user": id}                     a user was saved (not a login) or deleted:
+                                                        their sockets check their sessions
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ from datetime import timedelta
 from functools import partial
 
 from asgiref.sync import async_to_sync
+from django.conf import settings
 from django.contrib.auth.signals import user_logged_out
 from django.db import transaction
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
@@ -28,7 +32,7 @@ from inbox.signals import acting_tab, notification_changed, notification_read
 
 from .transport import GROUP, transport
 
-__all__ = ["changed", "connect_signals", "logout", "prune", "publish", "sent", "session_hash"]
+__all__ = ["account", "changed", "connect_signals", "logout", "prune", "publish", "sent", "session_hash"]
 
 logger = logging.getLogger(__name__)
 PRUNE_EVERY = 256  # the "database" transport deletes old events after every this many
@@ -105,6 +109,22 @@ def logout(session_key: str) -> None:
     publish({"type": "logout", "session": session_hash(session_key)})
 
 
+def account(user_id) -> None:
+    """The user's account changed: their sockets check that their sessions still log them in (a
+    password changed elsewhere, a deactivated or deleted user: what the next request would find)."""
+    publish({"type": "account", "user": int(user_id)})
+
+
+def on_user_saved(sender, instance, created=False, update_fields=None, **kwargs) -> None:
+    if created or (update_fields is not None and set(update_fields) <= {"last_login"}):
+        return  # a new user has no session yet; a login saves last_login and logs none out
+    transaction.on_commit(partial(account, instance.pk), robust=True)
+
+
+def on_user_deleted(sender, instance, **kwargs) -> None:
+    transaction.on_commit(partial(account, instance.pk), robust=True)
+
+
 def on_read(sender, user_id, notification_ids=(), all_read=False, **kwargs) -> None:
     changed(user_id, read=notification_ids, all_read=all_read, tab=acting_tab.get())
 
@@ -124,3 +144,6 @@ def connect_signals() -> None:
     notification_read.connect(on_read, dispatch_uid="inbox.realtime.read")
     notification_changed.connect(on_changed, dispatch_uid="inbox.realtime.changed")
     user_logged_out.connect(on_logout, dispatch_uid="inbox.realtime.logout")
+    user_model = settings.AUTH_USER_MODEL  # "app_label.Model": connected once the model is ready
+    post_save.connect(on_user_saved, sender=user_model, dispatch_uid="inbox.realtime.account")
+    post_delete.connect(on_user_deleted, sender=user_model, dispatch_uid="inbox.realtime.account")

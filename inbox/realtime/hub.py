@@ -99,6 +99,8 @@ class Hub:
                     await self.changed(event)
                 elif kind == "logout":
                     await self.logout(str(event["session"]))
+                elif kind == "account":
+                    await self.account(int(event["user"]))
                 else:
                     logger.warning("Unknown real-time event: %r", event)
             except Exception:
@@ -206,6 +208,12 @@ class Hub:
     async def logout(self, session: str) -> None:
         for consumer in list(self.sessions.get(session, ())):
             await consumer.close(code=LOGGED_OUT)
+
+    async def account(self, user_id: int) -> None:
+        """The user's account changed: each of their sockets checks its session (a password
+        changed elsewhere logs the other sessions out), concurrently."""
+        consumers = list(self.users.get(user_id, ()))
+        await asyncio.gather(*(consumer.check_session() for consumer in consumers), return_exceptions=True)
 
     async def _dropdowns(self, user_ids) -> dict:
         if not user_ids:

@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import subprocess
-import time
 from http.cookies import SimpleCookie
 from urllib.parse import urlencode
 from urllib.request import Request, urlopen
@@ -53,7 +52,7 @@ def site(request, tmp_path, migrated):
     site.stop()
 
 
-def test_a_send_from_the_command_line_reaches_the_socket_within_a_second(site):
+def test_a_send_from_the_command_line_reaches_the_socket(site):
     cookie = site.start()
     headers = {"Cookie": f"sessionid={cookie}", "Origin": site.origin}
     with connect(site.socket_url, additional_headers=headers, open_timeout=10) as socket:
@@ -61,14 +60,10 @@ def test_a_send_from_the_command_line_reaches_the_socket_within_a_second(site):
         frame = json.loads(socket.recv(timeout=10))  # the catch-up: the hub listens
         assert "Notifications, 0 unread" in frame.pop("content") and frame == {"badge": 0, "read": []}
         site.manage("send_notification", "Sent from the command line", "--user", "alice")
-        committed = time.monotonic()
-        frame = json.loads(socket.recv(timeout=5))
-        arrived = time.monotonic()
+        frame = json.loads(socket.recv(timeout=5))  # how soon: the sockets benchmark (bench/)
         html = frame.pop("content")
         assert "Sent from the command line" in html and "Notifications, 1 unread" in html
         assert frame == {"badge": 1, "read": []}  # the same frame: one per event
-        took = arrived - committed
-        assert took < 1.0, f"the frame took {took:.2f} s after the command ended"
 
         # "Mark all as read" in another tab: a request served by uvicorn (through a2wsgi) publishes.
         mark_all_read(site, cookie, tab="other-tab")
