@@ -124,6 +124,24 @@ def test_changes_in_one_tab_show_in_the_other(asgi_context, alice, make_notifica
     watching.screenshot(path=f"{SHOTS}/realtime-other-tab-after-mark-all.png")
 
 
+def test_an_unread_list_emptied_elsewhere_says_so(asgi_context, alice, make_notifications):
+    make_notifications(alice, 2, text="Note {i}")
+    context = asgi_context()
+    acting = tab(context, login=("alice", "pw-alice"))
+    watching = tab(context, "/inbox/?filter=unread")
+    expect(dashboard_items(watching)).to_have_count(2)
+
+    dashboard_items(acting).first.get_by_role("button", name="Mark as read").click()
+    expect(dashboard_items(watching)).to_have_count(1)
+    expect(watching.get_by_text("You're all caught up.")).to_have_count(0)
+    acting.get_by_role("main").get_by_role("button", name="Mark all as read").click()
+    expect(dashboard_items(watching)).to_have_text(["No unread notifications. You're all caught up."])
+
+    notify([alice], "A new one")  # and the line goes when something new comes in
+    expect(dashboard_items(watching)).to_have_count(1)
+    expect(dashboard_items(watching).first).to_have_text(shows("A new one"))
+
+
 def test_a_dashboard_filtered_by_kind_gets_only_that_kind_live(asgi_context, alice, make_notifications):
     make_notifications(alice, 1, text="An older general note")
     context = asgi_context()

@@ -93,7 +93,16 @@
     event.target.removeAttribute("data-connected"); // the badge polls again until it reconnects
   });
 
+  // A list whose last item a frame removed (read or deleted elsewhere, expired) says so, in the
+  // words the server rendered into the page's <template id="inbox-empty">.
+  function sayWhenEmpty() {
+    const list = document.getElementById("inbox-items");
+    const empty = document.getElementById("inbox-empty");
+    if (list && empty && !list.querySelector(":scope > li")) list.append(empty.content.cloneNode(true));
+  }
+
   document.addEventListener("htmx:ws:after:message:incoming", (event) => {
+    sayWhenEmpty();
     const data = dataFrame(event.detail.message);
     if (!data) return;
     const tags = Array.isArray(data.read) ? data.read.filter((tag) => typeof tag === "string") : [];
