@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import socket
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -80,10 +81,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture
-def smtp(settings):
-    """The site's default mailer pointed at a fresh aiosmtpd server on 127.0.0.1."""
-    handler = Handler()
+@contextmanager
+def serving(settings, handler):
+    """The site's default mailer pointed at a fresh aiosmtpd server on 127.0.0.1 with `handler`."""
     controller = Controller(handler, hostname="127.0.0.1", port=free_port())
     controller.start()
     settings.MAILERS = {
@@ -98,6 +98,13 @@ def smtp(settings):
         yield handler
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def smtp(settings):
+    """The site's default mailer pointed at a fresh aiosmtpd server on 127.0.0.1."""
+    with serving(settings, Handler()) as handler:
+        yield handler
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ from inbox.mail import pipelining
 from inbox.mail.compose import Email, Item, notification_emails
 from inbox.mail.sender import send_batch
 
-from .conftest import Handler, free_port
+from .conftest import Handler, free_port, serving
 
 DROP = "drop"  # a script's reply: hang up instead of answering
 
@@ -82,21 +82,8 @@ class Scripted(Handler):
 @pytest.fixture
 def pipelined(settings):
     """The default mailer pointed at a fresh aiosmtpd server that advertises PIPELINING."""
-    handler = Scripted()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    settings.MAILERS = {
-        "default": {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "OPTIONS": {"host": "127.0.0.1", "port": controller.port, "timeout": 5},
-        }
-    }
-    settings.DEFAULT_FROM_EMAIL = "Inbox <inbox@example.com>"
-    settings.INBOX_SITE_URL = "https://inbox.example.com"
-    try:
+    with serving(settings, Scripted()) as handler:
         yield handler
-    finally:
-        controller.stop()
 
 
 @pytest.fixture

@@ -43,25 +43,18 @@ def test_a_password_change_closes_the_other_sessions_sockets(users):
     run(scenario)
 
 
-def test_a_deactivated_account_loses_its_sockets(users):
+def deactivate(alice) -> None:
+    alice.is_active = False
+    alice.save()
+
+
+@pytest.mark.parametrize("change", [deactivate, User.delete], ids=["deactivated", "deleted"])
+def test_a_deactivated_or_deleted_user_loses_their_sockets(users, change):
     cookie = login_cookie(users["alice"])
 
     async def scenario():
         page = await open_page(cookie)
-        alice = await db(User.objects.get)(username="alice")
-        alice.is_active = False
-        await db(alice.save)()
-        assert await close_code(page.comm) == 4401
-
-    run(scenario)
-
-
-def test_a_deleted_user_loses_their_sockets(users):
-    cookie = login_cookie(users["alice"])
-
-    async def scenario():
-        page = await open_page(cookie)
-        await db(User.objects.filter(username="alice").delete)()
+        await db(change)(await db(User.objects.get)(username="alice"))
         assert await close_code(page.comm) == 4401
 
     run(scenario)
