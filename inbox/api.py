@@ -85,13 +85,21 @@ def notify(
         else:
             count = _bulk_insert(stored, kind, targets, using)
         if count == 0:
-            raise ValidationError("There are no recipients: nothing was sent.", code="empty")
+            raise ValidationError(_nobody(kind, targets), code="empty")
         no_email = _without_address(stored, kind, using) if "email" in delivery.channels() else 0
         # Integrators hear of it, and every delivery channel (push, ...) gets it, only once the
         # rows are committed; a failure there never undoes the in-app notification.
         transaction.on_commit(partial(announce, stored, count), using=using, robust=True)
         transaction.on_commit(partial(delivery.deliver, stored.pk), using=using, robust=True)
     return Sent(message=stored, count=count, no_email=no_email)
+
+
+def _nobody(kind, targets) -> str:
+    """Why a send reached nobody: no recipients at all, or all of them turned the kind off."""
+    anyone = targets.exists() if isinstance(targets, QuerySet) else bool(targets)
+    if anyone:
+        return f"Every recipient turned “{kind.label}” off in their inbox: nothing was sent."
+    return "There are no recipients: nothing was sent."
 
 
 def announce(message: Message, count: int) -> None:

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from inbox.api import notify
 from inbox.kinds import CHANNELS
-from inbox.models import Notification
+from inbox.models import Message, Notification
 from inbox.preferences import (
     DigestSetting,
     Preference,
@@ -124,8 +124,11 @@ def test_notify_leaves_out_users_who_turned_the_kind_s_inbox_off(alice, bob, car
 
 def test_when_everyone_turned_it_off_nothing_is_sent(alice):
     set_choice(alice, "mention", "inbox", False)
-    with pytest.raises(ValidationError, match="no recipients"):
+    with pytest.raises(ValidationError, match="Every recipient turned “Mentions” off in their inbox"):
         notify(alice, "Mentioned", kind="mention")
+    with pytest.raises(ValidationError, match="Every recipient turned “Mentions” off"):
+        notify(User.objects.filter(pk=alice.pk), "Mentioned", kind="mention")
+    assert not Message.objects.exists()  # nothing was sent
 
 
 def test_a_kind_that_cannot_be_turned_off_reaches_everyone(alice):
