@@ -59,7 +59,7 @@ def item(notification, place: str, csrf: str, *, oob: bool = True, kind: str = "
 
 def prepend(items_html: str) -> str:
     """New items on top of the dashboard's list (and its "no notifications" line gone)."""
-    return _wrap("prepend", items_html)
+    return prepender()(items_html)
 
 
 def prepender():

@@ -211,9 +211,8 @@ class Hub:
 
     async def account(self, user_id: int) -> None:
         """The user's account changed: each of their sockets checks its session (a password
-        changed elsewhere logs the other sessions out), concurrently."""
-        consumers = list(self.users.get(user_id, ()))
-        await asyncio.gather(*(consumer.check_session() for consumer in consumers), return_exceptions=True)
+        changed elsewhere logs the other sessions out), concurrently; a failure is dispatch()'s to log."""
+        await asyncio.gather(*(consumer.check_session() for consumer in list(self.users.get(user_id, ()))))
 
     async def _dropdowns(self, user_ids) -> dict:
         if not user_ids:

@@ -101,21 +101,18 @@ def test_a_session_from_before_a_password_change_is_refused(users):
     assert not Session.objects.filter(session_key=cookie).exists()  # flushed, as a request would
 
 
-def test_an_inactive_users_session_is_refused(users):
-    cookie = login_cookie(users["alice"])
-    User.objects.filter(pk=users["alice"].pk).update(is_active=False)
-
-    async def scenario():
-        comm = communicator(cookie)
-        await comm.connect()
-        assert await close_code(comm) == 4401
-
-    run(scenario)
+def deactivate(cookie, alice) -> None:
+    User.objects.filter(pk=alice.pk).update(is_active=False)
 
 
-def test_an_expired_session_is_refused(users):
-    cookie = login_cookie(users["alice"])
+def expire(cookie, alice) -> None:
     Session.objects.filter(session_key=cookie).update(expire_date=timezone.now() - timedelta(seconds=1))
+
+
+@pytest.mark.parametrize("change", [deactivate, expire], ids=["inactive user", "expired session"])
+def test_a_session_that_no_longer_logs_in_is_refused(users, change):
+    cookie = login_cookie(users["alice"])
+    change(cookie, users["alice"])
 
     async def scenario():
         comm = communicator(cookie)
