@@ -110,7 +110,11 @@ WSGI_APPLICATION = "config.wsgi.application"
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")),
+        # Each process keeps its connection between requests: opening one (and SQLite's PRAGMAs)
+        # was about a third of a small request's time. The check replaces a connection the
+        # database closed meanwhile.
+        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -164,6 +168,29 @@ SECURE_CSP = {
     "base-uri": [CSP.SELF],
     "object-src": [CSP.NONE],
 }
+
+
+def socket_port() -> int | None:
+    """INBOX_SOCKET_PORT from the environment: set by `make run` (scripts/serve.sh), which serves
+    HTTP (gunicorn) and the sockets (uvicorn) on two ports with no proxy to join them."""
+    value = os.environ.get("INBOX_SOCKET_PORT", "").strip()
+    if not value:
+        return None
+    if not value.isascii() or not value.isdecimal() or not 0 < int(value) < 65536:
+        raise ImproperlyConfigured(f"INBOX_SOCKET_PORT must be a port number (1 to 65535), not {value!r}.")
+    return int(value)
+
+
+def socket_sources(port: int) -> list[str]:
+    """connect-src entries for pages whose socket is on `port` of the host they came from: one
+    per allowed host (CSP host sources cannot name an IPv6 address; such pages poll instead)."""
+    hosts = ["*" if host == "*" else "*" + host if host.startswith(".") else host for host in ALLOWED_HOSTS]
+    return [f"{scheme}://{host}:{port}" for host in hosts if "[" not in host for scheme in ("ws", "wss")]
+
+
+INBOX_SOCKET_PORT = socket_port()
+if INBOX_SOCKET_PORT is not None:
+    SECURE_CSP["connect-src"] += socket_sources(INBOX_SOCKET_PORT)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

@@ -52,6 +52,11 @@ DEFAULTS = {
     "REALTIME_EVENT_MINUTES": 5,  # "database": events older than this are deleted
     # A web process whose last socket closed keeps listening this long (a page reload reconnects).
     "REALTIME_IDLE_SECONDS": 30,
+    # Where pages connect their socket: None, the socket's path on the page's own origin (a
+    # reverse proxy sends that path to the ASGI server and the rest to the WSGI server); a port
+    # number, that port on the host the page came from (`make run`, with no proxy: HTTP on one
+    # port, sockets on the next). connect-src in the site's CSP must then allow ws://host:port.
+    "SOCKET_PORT": None,
     # Emails link back to the site with absolute URLs: its address as users reach it, no slash at the end.
     "SITE_URL": "http://localhost:8000",
     # Emails per delivery task, sent through one SMTP connection (first delivery and retries alike).

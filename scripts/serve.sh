@@ -1,22 +1,42 @@
 #!/usr/bin/env bash
-# Serve the site with uvicorn (ASGI: HTTP through a2wsgi, and the real-time WebSockets) and run
-# the task worker (push delivery) beside it; Ctrl-C stops both. Called by `make run` after setup.
-# The worker, inbox_worker, is django-tasks-db's db_worker that also queues again the deliveries
-# of a worker that died.
+# Serve the site as in production, less the reverse proxy: gunicorn serves HTTP (WSGI: Django's
+# sync views at full speed) on PORT, uvicorn serves the real-time WebSockets (ASGI) on
+# SOCKET_PORT, and the task worker (push and email delivery, digests) runs beside them. Ctrl-C
+# stops all three. Called by `make run` after setup.
+# Pages connect their socket to SOCKET_PORT on the host they were loaded from (INBOX_SOCKET_PORT);
+# in production a proxy joins both on one origin instead (docs/deployment.md). The worker,
+# inbox_worker, is django-tasks-db's db_worker that also queues again the deliveries of a worker
+# that died.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
 HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-8000}"
+SOCKET_PORT="${SOCKET_PORT:-$((PORT + 1))}"
+export INBOX_SOCKET_PORT="$SOCKET_PORT"
+
+PIDS=()
+stop() {
+    trap - EXIT INT TERM
+    kill "${PIDS[@]}" 2>/dev/null || true
+    wait "${PIDS[@]}" 2>/dev/null || true
+}
+trap stop EXIT INT TERM
 
 "$BIN/python" manage.py inbox_worker --no-startup-delay &
-WORKER=$!
-trap 'kill "$WORKER" 2>/dev/null || true; wait "$WORKER" 2>/dev/null || true' EXIT INT TERM
-
-echo "Serving Inbox at http://$HOST:$PORT/ (task worker pid $WORKER; Ctrl-C stops both)"
+PIDS+=($!)
 # No permessage-deflate on the sockets: each socket's compressor and decompressor cost about 50 KiB
 # of memory (0.5 GB for 10,000 open tabs) and compressing every frame for its socket a third of
 # a broadcast's CPU, to save about 2 KB per notification and socket (measured by the socket
 # benchmark, bench/README.md section 5; docs/deployment.md says when to turn it back on).
-"$BIN/uvicorn" config.asgi:application --host "$HOST" --port "$PORT" --no-access-log \
-    --ws-per-message-deflate false
+"$BIN/uvicorn" config.asgi:application --host "$HOST" --port "$SOCKET_PORT" --no-access-log \
+    --log-level warning --ws-per-message-deflate false &
+PIDS+=($!)
+# Two sync workers (WEB_CONCURRENCY changes it): the setup bench/run.sh measures.
+BIND="$HOST"; if [[ "$HOST" == *:* ]]; then BIND="[$HOST]"; fi  # an IPv6 address
+"$BIN/gunicorn" config.wsgi:application --bind "$BIND:$PORT" --workers "${WEB_CONCURRENCY:-2}" &
+PIDS+=($!)
+
+echo "Serving Inbox at http://$HOST:$PORT/ (sockets on port $SOCKET_PORT; Ctrl-C stops the site and its task worker)"
+# Whichever stops first (a port already taken, a crash) stops the others too.
+wait -n "${PIDS[@]}"

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from inbox.checks import (
     check_host_setup,
     check_loopback_push,
@@ -107,3 +109,27 @@ def test_a_wrong_service_worker_url_name_is_named_at_check(settings):
     settings.INBOX_SERVICE_WORKER = "no-such-worker"
     (error,) = check_service_worker(None)
     assert error.id == "inbox.E004" and "'no-such-worker'" in error.msg
+
+
+def test_the_socket_port_of_make_run_is_in_the_csp():
+    code = "from django.conf import settings as s; print(s.INBOX_SOCKET_PORT, *s.SECURE_CSP['connect-src'])"
+    hosts = "localhost,.example.com,[::1]"  # CSP cannot name an IPv6 address: that one is left out
+    result = manage("shell", "--no-imports", "-c", code, INBOX_SOCKET_PORT="8001", ALLOWED_HOSTS=hosts)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "8001",
+        "'self'",
+        "ws://localhost:8001",
+        "wss://localhost:8001",
+        "ws://*.example.com:8001",
+        "wss://*.example.com:8001",
+    ]
+    unset = manage("shell", "--no-imports", "-c", code, INBOX_SOCKET_PORT="")
+    assert unset.stdout.split() == ["None", "'self'"]
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "65536", "²", "٨٠٠١", "8001.5", "9" * 400])
+def test_a_bad_socket_port_stops_the_start_with_the_reason(value):
+    result = manage("check", INBOX_SOCKET_PORT=value)
+    assert result.returncode != 0
+    assert "INBOX_SOCKET_PORT must be a port number (1 to 65535)" in result.stderr

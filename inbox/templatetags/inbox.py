@@ -9,6 +9,7 @@ and, for the app's own templates, {% inbox_items items %}: the notifications' HT
 from __future__ import annotations
 
 from django import template
+from django.http.request import split_domain_port
 from django.urls import reverse
 
 from inbox import assets
@@ -51,31 +52,39 @@ def inbox_bell(context):
     if user is None or not user.is_authenticated:
         return ""
     badge, poll_seconds = badge_for(user), inbox_setting("BADGE_POLL_SECONDS")
+    socket = socket_url(request)
     return fragments.partial(
         "inbox/bell.html#bell",
-        (badge, poll_seconds),
-        lambda: bell_context(badge, poll_seconds),
+        (badge, poll_seconds, socket),
+        lambda: bell_context(badge, poll_seconds, socket),
         context.get("csrf_token"),
     )
 
 
-def bell_context(badge, poll_seconds: int) -> dict:
-    """What the bell partial shows; all but the badge is the same on every page."""
+def bell_context(badge, poll_seconds: int, socket: str) -> dict:
+    """What the bell partial shows; all but the badge is the same on every page of a host."""
     return {
         "show": True,
         "inbox_badge": badge,
         "inbox_poll_seconds": poll_seconds,
         "inbox_vapid_public_key": vapid_public_key(),
-        "inbox_socket_url": socket_url(),
+        "inbox_socket_url": socket,
     }
 
 
-def socket_url() -> str:
+def socket_url(request) -> str:
     """Where the page's real-time socket connects (inbox/live.html); "" when the site does not
-    serve inbox.realtime (the page then polls)."""
+    serve inbox.realtime (the page then polls). By default the socket's path on the page's own
+    origin (a reverse proxy routes it to the ASGI server); with INBOX_SOCKET_PORT, that port on
+    the host the page was loaded from (`make run`: HTTP and sockets on two ports, no proxy)."""
     if "inbox.realtime" not in inbox_setting("CHANNELS"):
         return ""
-    return reverse("inbox:realtime")
+    path = reverse("inbox:realtime")
+    port = inbox_setting("SOCKET_PORT")
+    if port is None:
+        return path
+    host, _ = split_domain_port(request.get_host())  # validated against ALLOWED_HOSTS
+    return f"{'wss' if request.is_secure() else 'ws'}://{host}:{int(port)}{path}"
 
 
 @register.simple_tag(takes_context=True)
