@@ -215,8 +215,12 @@ LOGGING = {
 
 # Brute force: after AXES_FAILURE_LIMIT failed logins for one username, or from one address
 # (each counted on its own), further attempts get a 429 page until AXES_COOLOFF_TIME has passed
-# without one. The address is REMOTE_ADDR: behind a proxy, uvicorn sets it from X-Forwarded-For
-# for the proxies named in FORWARDED_ALLOW_IPS.
+# without one. The address is config.client_ip's: REMOTE_ADDR, or behind PROXY_COUNT reverse
+# proxies the address the outermost one appended to X-Forwarded-For (the anonymous rate limit
+# counts by the same address).
+PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"
+RATELIMIT_IP_META_KEY = "config.client_ip.client_ip"
 AXES_FAILURE_LIMIT = 10
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]

@@ -95,3 +95,69 @@ def test_a_failed_login_with_a_huge_username_is_recorded_not_a_500(client, alice
         assert response.status_code == 200 and refusal in response.content.decode()
     # Still counted: the next attempt with that username is the one past the limit.
     assert log_in(client, "x" * 5000, "wrong", "198.51.100.9", url=url).status_code == 429
+
+
+def behind_proxy(client, url, data, forwarded_for, **extra):
+    """A request as one reverse proxy on this machine passes it on."""
+    return client.post(url, data, REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR=forwarded_for, **extra)
+
+
+def test_behind_a_proxy_the_lockout_counts_each_client_not_the_proxy(client, alice, settings):
+    settings.PROXY_COUNT = 1
+    for i in range(LIMIT - 1):
+        assert (
+            behind_proxy(client, LOGIN, {"username": f"guess{i}", "password": "x"}, "203.0.113.5").status_code
+            == 200
+        )
+    assert (
+        behind_proxy(client, LOGIN, {"username": "last", "password": "x"}, "203.0.113.5").status_code == 429
+    )
+    # A made-up X-Forwarded-For from that client still ends with the address the proxy appended.
+    spoofed = behind_proxy(
+        client, LOGIN, {"username": "alice", "password": "pw-alice"}, "192.0.2.1, 203.0.113.5"
+    )
+    assert spoofed.status_code == 429
+    # Another client, through the same proxy, is not locked out.
+    assert (
+        behind_proxy(client, LOGIN, {"username": "alice", "password": "pw-alice"}, "198.51.100.8").status_code
+        == 302
+    )
+
+
+def test_behind_a_proxy_the_rate_limit_counts_each_client(client, db, settings):
+    settings.PROXY_COUNT = 1
+    settings.INBOX_ANONYMOUS_RATE = "2/m"
+    url = reverse("inbox:push_read")
+
+    def post(forwarded_for):
+        return behind_proxy(client, url, "{}", forwarded_for, content_type="application/json")
+
+    for _ in range(2):
+        assert post("203.0.113.5").status_code in (400, 403)
+    assert post("203.0.113.5").status_code == 429
+    assert post("10.9.9.9, 203.0.113.5").status_code == 429  # a made-up entry on the left changes nothing
+    assert post("198.51.100.8").status_code in (400, 403)
+
+
+@pytest.mark.parametrize(
+    ("count", "forwarded_for", "expected"),
+    [
+        (0, "203.0.113.5", "127.0.0.1"),  # no proxy configured: the header is not believed
+        (1, "203.0.113.5", "203.0.113.5"),
+        (1, "192.0.2.1, 203.0.113.5", "203.0.113.5"),
+        (2, "192.0.2.1, 203.0.113.5, 10.0.0.2", "203.0.113.5"),
+        (2, "203.0.113.5", "127.0.0.1"),  # fewer entries than proxies: not through them all
+        (1, "", "127.0.0.1"),
+        (1, "not an address", "127.0.0.1"),
+        (1, "1.2.3.4\x00", "127.0.0.1"),
+        (1, "²", "127.0.0.1"),
+        (1, "2001:db8::7", "2001:db8::7"),
+        (1, "9" * 100_000 + ", 203.0.113.5", "203.0.113.5"),
+    ],
+)
+def test_the_client_address(rf, settings, count, forwarded_for, expected):
+    from config.client_ip import client_ip
+
+    settings.PROXY_COUNT = count
+    request = rf.get("/", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR=forwarded_for)
+    assert client_ip(request) == expected
