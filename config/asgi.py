@@ -1,8 +1,11 @@
-"""ASGI entry point (uvicorn serves it: `make run`, scripts/serve.sh).
+"""ASGI entry point: uvicorn serves the real-time WebSockets with it (`make run`, scripts/serve.sh;
+in production behind a proxy that sends it only the socket's path), while gunicorn serves HTTP
+(config/wsgi.py), about a fifth faster per request than any ASGI server here.
 
-HTTP goes to Django's WSGI handler through a2wsgi's WSGIMiddleware: sync views keep WSGI speed
-(Django's own ASGI handler costs a thread hop and more per request). WebSockets go to the inbox's
-real-time socket (inbox.realtime.asgi). Lifespan events are answered by uvicorn's defaults.
+WebSockets go to the inbox's real-time socket (inbox.realtime.asgi). HTTP still works, for a
+deployment with one server only: it goes to Django's WSGI handler through a2wsgi's
+WSGIMiddleware (Django's own ASGI handler costs a thread hop and more per request). Lifespan
+events are answered by uvicorn's defaults.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""WSGI entry point, for hosts that only speak WSGI (no WebSockets there)."""
+"""WSGI entry point: gunicorn serves HTTP with it (`make run`, scripts/serve.sh, and production),
+beside uvicorn serving the WebSockets with config/asgi.py."""
 
 from __future__ import annotations
 
