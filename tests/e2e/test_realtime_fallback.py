@@ -104,3 +104,32 @@ def test_after_a_restart_the_page_reconnects_and_catches_up(
     expect(items).to_have_count(3)
     expect(bell_of(page)).to_have_accessible_name(unread_name(2))
     page.screenshot(path="/tmp/shots/realtime-after-restart.png")
+
+
+def test_after_a_password_change_the_users_other_tabs_reconnect(asgi_context, alice, browser_errors):
+    """Changing the password gives the session a new key and closes every socket opened with the
+    old one (4401, which hx-ws does not retry). The other tab polls, its poll answers with the
+    session's new key, and its socket connects again: live updates resume without a reload."""
+    browser_errors.allow(r"favicon\.ico")  # Django's own password change page links none
+    context = asgi_context()
+    changing = tab(context, login=("alice", "pw-alice"))
+    other = tab(context)
+    other.add_init_script(CLOSES)
+    other.evaluate(CLOSES)
+    opened = []
+    other.on("websocket", lambda socket: opened.append(socket))
+
+    changing.goto("/accounts/password_change/")
+    changing.locator("#id_old_password").fill("pw-alice")
+    changing.locator("#id_new_password1").fill("a-Much-longer-2026-pass")
+    changing.locator("#id_new_password2").fill("a-Much-longer-2026-pass")
+    changing.get_by_role("button", name="Change my password").click()
+    expect(changing.get_by_text("Your password was changed.")).to_be_visible()
+
+    other.wait_for_function("() => window.__closes.includes(4401)")
+    expect(other.locator(SOCKET_UP)).to_have_count(1)  # after its next poll
+    assert len(opened) == 1, "the socket was opened again, once"
+    before = frames(other)
+    manage("send_notification", "After the password change", "--user", "alice")
+    expect(dashboard_items(other).filter(has_text="After the password change")).to_be_visible()
+    assert frames(other) > before, "it came over the socket"

@@ -88,9 +88,30 @@
     event.target.setAttribute("data-connected", "");
   });
 
+  // A socket closed with 4401 (its session ended, or changed: a password change gives the session
+  // a new key, and every socket opened with the old one closes) is not reconnected by hx-ws. The
+  // badge polls meanwhile; a poll answered 200 (not the login's client redirect) shows the tab
+  // has a session again, so the socket is started afresh: a new element, which hx-ws connects.
+  const SESSION_ENDED = 4401;
+  let endedSocket = null;
+
   document.addEventListener("htmx:ws:close", (event) => {
     connection = null;
     event.target.removeAttribute("data-connected"); // the badge polls again until it reconnects
+    if (event.detail.code === SESSION_ENDED) endedSocket = event.target;
+  });
+
+  document.addEventListener("htmx:after:request", (event) => {
+    const ctx = event.detail.ctx;
+    if (!endedSocket || !ctx?.sourceElement?.closest?.("[data-poll]")) return;
+    const response = ctx.response;
+    if (!response || response.status !== 200 || response.headers.get("HX-Redirect")) return;
+    const ended = endedSocket;
+    endedSocket = null;
+    if (!ended.isConnected) return;
+    const fresh = ended.cloneNode(false);
+    ended.replaceWith(fresh);
+    htmx.process(fresh);
   });
 
   // A list whose last item a frame removed (read or deleted elsewhere, expired) says so, in the
