@@ -140,11 +140,14 @@ class Notification(models.Model):
         indexes = [
             # The dashboard's "All" list: one index range scan, newest first.
             models.Index(fields=["recipient", "-created", "-id"], name="inbox_recipient_newest"),
-            # The badge count and the "Unread" list touch only the unread rows.
+            # The badge count and the "Unread" list touch only the unread rows, and read them
+            # from the index alone: it holds message (for the join) and read_at, NULL in every
+            # entry, because SQLite reads the columns of a partial index's condition from the
+            # table unless the index holds them (and then prefers inbox_recipient_newest).
             models.Index(
-                fields=["recipient", "-created", "-id"],
+                fields=["recipient", "-created", "-id", "message", "read_at"],
                 condition=Q(read_at__isnull=True),
-                name="inbox_recipient_unread",
+                name="inbox_unread_covering",
             ),
         ]
 

@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from inbox.badge import badge_for, count_unread
-from inbox.models import Notification, parse_cursor
+from inbox.models import Message, Notification, parse_cursor
 
 
 def test_unread_count_skips_read_and_expired(alice, bob, make_notifications):
@@ -18,6 +23,28 @@ def test_unread_count_stops_at_its_limit(alice, make_notifications, django_asser
     make_notifications(alice, 30)
     with django_assert_num_queries(1):
         assert count_unread(alice, 10) == 10
+
+
+def test_unread_count_skips_expired_rows_before_its_limit(alice, make_notifications):
+    visible = make_notifications(alice, 10)
+    Message.objects.filter(deliveries__in=visible[:3]).update(expires_at=timezone.now() + timedelta(hours=1))
+    make_notifications(alice, 5, expired=True)  # the newest rows: the first the index yields
+    assert count_unread(alice, 10) == 10
+    assert count_unread(alice, 11) == 10
+
+
+def test_unread_count_reads_the_unread_index_alone_on_sqlite(alice, make_notifications):
+    """Only each message's row is looked up (for its expiry), never the notification's."""
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's plan; PostgreSQL's depends on its table statistics")
+    make_notifications(alice, 3)
+    with CaptureQueriesContext(connection) as queries:
+        count_unread(alice, 10)
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + queries[0]["sql"])
+        plan = [row[3] for row in cursor.fetchall()]
+    assert "SEARCH n USING COVERING INDEX inbox_unread_covering (recipient_id=?)" in plan, plan
+    assert "SEARCH m USING INTEGER PRIMARY KEY (rowid=?)" in plan, plan
 
 
 def test_badge_label_caps_at_the_maximum(settings, alice, make_notifications):
