@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from django.db import connections, router
 from django.utils import timezone
@@ -32,20 +33,28 @@ def badge_for(user) -> Badge:
 def count_unread(user, limit: int) -> int:
     """How many visible unread notifications `user` has, counting no further than `limit`.
 
-    One query (COUNT over a LIMITed subquery on the partial unread index), so the badge costs
-    the same for 5 unread as for 100,000. It is written out because it runs on every badge
-    poll, where compiling the equivalent ORM query cost ten times running it.
+    One query (COUNT over a LIMITed subquery), so the badge costs the same for 5 unread as for
+    100,000: it reads the user's unread rows from the partial unread index alone (the index holds
+    message_id), and each one's message by primary key for its expiry. It is written out because
+    it runs on every badge poll, where compiling the equivalent ORM query cost ten times running it.
     """
-    connection = connections[router.db_for_read(Notification)]
-    qn = connection.ops.quote_name
-    notification, message = qn(Notification._meta.db_table), qn(Message._meta.db_table)
-    sql = (
-        f"SELECT COUNT(*) FROM (SELECT 1 FROM {notification} n "
-        f"INNER JOIN {message} m ON m.id = n.message_id "
-        "WHERE n.recipient_id = %s AND n.read_at IS NULL "
-        "AND (m.expires_at IS NULL OR m.expires_at > %s) LIMIT %s) unread"
-    )
+    alias = router.db_for_read(Notification)
+    connection = connections[alias]
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     with connection.cursor() as cursor:
-        cursor.execute(sql, [user.pk, now, limit])
+        # Named parameters: Django's SQLite cursor turns "%s" into "?" with a regular expression
+        # over the whole statement (about 5 us here); names take one "%" formatting instead.
+        cursor.execute(_count_sql(connection.vendor, alias), {"user": user.pk, "now": now, "limit": limit})
         return cursor.fetchone()[0]
+
+
+@cache
+def _count_sql(vendor: str, alias: str) -> str:
+    qn = connections[alias].ops.quote_name
+    notification, message = qn(Notification._meta.db_table), qn(Message._meta.db_table)
+    return (
+        f"SELECT COUNT(*) FROM (SELECT 1 FROM {notification} n "
+        f"INNER JOIN {message} m ON m.id = n.message_id "
+        "WHERE n.recipient_id = %(user)s AND n.read_at IS NULL "
+        "AND (m.expires_at IS NULL OR m.expires_at > %(now)s) LIMIT %(limit)s) unread"
+    )
