@@ -65,13 +65,18 @@ _TOKEN_INPUT = f'<input type="hidden" name="csrfmiddlewaretoken" value="{TOKEN_P
 class ItemTemplate:
     """An item rendered for any recipient: ``fill()`` puts in one recipient's id and token."""
 
-    # The HTML as a str.format() pattern: {0} = the notification id, {1} = the token's input.
-    pattern: str
+    # The HTML split around the token's input, each piece split around the notification id
+    # (joining the pieces takes a fifth of the time of str.format() on the 2 KB).
+    parts: tuple[tuple[str, ...], ...]
 
     def fill(self, notification_id: int, csrf_token: str | None) -> SafeString:
         """The item's HTML for notification `notification_id`, with the request's CSRF token
         (None or "NOTPROVIDED" leaves the token's input out, as {% csrf_token %} does)."""
-        return mark_safe(self.pattern.format(int(notification_id), csrf_input(csrf_token)))
+        return mark_safe(self.filled(str(int(notification_id)), csrf_input(csrf_token)))
+
+    def filled(self, digits: str, token_input: str) -> str:
+        """fill() given the id's digits and the token's input (csrf_input()) made already."""
+        return token_input.join([digits.join(piece) for piece in self.parts])
 
 
 def csrf_input(csrf_token) -> str:
@@ -84,28 +89,35 @@ def csrf_input(csrf_token) -> str:
 def item_html(
     notification, place: str, csrf_token: str | None, *, kind: str = "", level: str = ""
 ) -> SafeString:
-    """The HTML of `notification` (its message loaded) as `place` shows it: "all" or "unread"
-    (a dashboard list, filtered by `kind` and `level` if not ""), or "dropdown"; the same as
-    rendering its partial, from the cache."""
+    """The HTML of `notification` (its message loaded, or a list's row from inbox.web.rows) as
+    `place` shows it: "all" or "unread" (a dashboard list, filtered by `kind` and `level` if not
+    ""), or "dropdown"; the same as rendering its partial, from the cache."""
     return items_html([notification], place, csrf_token, kind=kind, level=level)
 
 
 def items_html(
-    notifications, place: str, csrf_token: str | None, *, kind: str = "", level: str = ""
+    notifications,
+    place: str,
+    csrf_token: str | None,
+    *,
+    kind: str = "",
+    level: str = "",
+    back: str | None = None,
 ) -> SafeString:
     """The HTML of several items in a row (a page of the dashboard, the dropdown's list): what
     rendering each one's partial gives, one after the other, with the per-request work (the
-    token, the time, the active locale, the back URL) done once."""
+    token, the time, the active locale, the back URL) done once. `back`: the list's back URL
+    (back_url(place, kind, level)) if the caller has it already."""
     check_place(place)
     token, now, env = csrf_input(csrf_token), timezone.now(), environment()
-    back = _back(place, kind, level)
+    back = None if place == "dropdown" else (back or back_url(place, kind, level))
     out = []
     for n in notifications:
         template = _message_template(n.message, place, n.read_at is not None, n.created, back, env, now)
         if template is None:  # the rare message that cannot be cached: render it as it is
             out.append(render_item(n, place, csrf_token, kind=kind, level=level))
         else:
-            out.append(template.pattern.format(int(n.pk), token))
+            out.append(template.filled(str(int(n.pk)), token))
     return mark_safe("".join(out))
 
 
@@ -193,24 +205,35 @@ def _render(
     environment() says is in force)."""
     if any(placeholder in value for placeholder in PLACEHOLDERS for value in (text, url)):
         return None
-    from inbox.models import Message, Notification
-
-    stand_in = Notification(
-        pk=int(ID_PLACEHOLDER),
-        message=Message(text=text, url=url, level=level, kind=kind, created=created),
-        created=created,
-        read_at=created if read else None,
-    )
+    stand_in = _model(int(ID_PLACEHOLDER), text, url, level, kind, created, created if read else None)
     html = _render_template(stand_in, place, TOKEN_PLACEHOLDER, back)
     if ID_PLACEHOLDER not in html:  # e.g. USE_THOUSAND_SEPARATOR printed the id as 1,234,...
         return None
-    pattern = html.replace("{", "{{").replace("}", "}}")
-    return ItemTemplate(pattern.replace(ID_PLACEHOLDER, "{0}").replace(_TOKEN_INPUT, "{1}"))
+    return ItemTemplate(tuple(tuple(piece.split(ID_PLACEHOLDER)) for piece in html.split(_TOKEN_INPUT)))
 
 
 def render_item(notification, place: str, csrf_token, *, kind: str = "", level: str = "") -> SafeString:
     """Render one item through its template partial (no cache)."""
-    return _render_template(notification, place, csrf_token, _back(place, kind, level))
+    return _render_template(_as_model(notification), place, csrf_token, _back(place, kind, level))
+
+
+def _as_model(n):
+    """A Notification (its message loaded) as is; a list's row (inbox.web.rows) as the unsaved
+    instances the item template reads."""
+    from inbox.models import Notification
+
+    if isinstance(n, Notification):
+        return n
+    m = n.message
+    return _model(n.pk, m.text, m.url, m.level, m.kind, n.created, n.read_at, message_pk=m.pk)
+
+
+def _model(pk, text, url, level, kind, created, read_at, *, message_pk=None):
+    """An unsaved Notification and Message with what an item shows (no query)."""
+    from inbox.models import Message, Notification
+
+    message = Message(pk=message_pk, text=text, url=url, level=level, kind=kind, created=created)
+    return Notification(pk=pk, message=message, created=created, read_at=read_at)
 
 
 def _render_template(notification, place: str, csrf_token, back: str | None) -> SafeString:

@@ -5,20 +5,54 @@ it (the same finding as the badge's count in inbox/badge.py). This module runs t
 as ``Notification.objects.for_user(user).visible().select_related("message")
 .newest_first()`` (with ``.unread()``, ``.filter(message__kind=kind)``,
 ``.filter(message__level=level)`` and ``.before(cursor)`` when asked) as SQL, applies the
-database backend's converters (as the ORM does), and returns the same model instances, each
-with its message loaded. tests/web/test_rows.py checks it against the ORM.
+database backend's converters (as the ORM does), and returns the columns a list shows as named
+tuples, as ``values_list(named=True)`` would: a notification and its message as model instances
+cost twice the query's time, for items whose HTML comes from a cache anyway (inbox.web.items
+makes the instances for an item it renders afresh). tests/web/test_rows.py checks the rows
+against the ORM.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import cache
+from typing import NamedTuple
 
 from django.db import connections, router
 from django.utils import timezone
 
 from inbox.models import Message, Notification
 
-__all__ = ["newest_rows"]
+__all__ = ["MessageRow", "Row", "newest_rows"]
+
+
+class MessageRow(NamedTuple):
+    """The message of a row: what an item shows of it."""
+
+    pk: int
+    text: str
+    url: str
+    level: str
+    kind: str
+
+    kind_label = Message.kind_label
+
+
+class Row(NamedTuple):
+    """A notification as a list shows it; the attributes an item reads have the model's names."""
+
+    pk: int
+    created: datetime
+    read_at: datetime | None
+    message: MessageRow
+
+    is_read = Notification.is_read
+    cursor = Notification.cursor
+
+
+# The columns read, by field name: the row's, then its message's.
+ROW_FIELDS = ("id", "created", "read_at")
+MESSAGE_FIELDS = ("id", "text", "url", "level", "kind")
 
 
 def newest_rows(
@@ -29,7 +63,7 @@ def newest_rows(
     cursor: tuple | None = None,
     kind: str = "",
     level: str = "",
-) -> list[Notification]:
+) -> list[Row]:
     """`user`'s visible notifications, newest first, at most `limit`, optionally only the unread
     ones, only those of message kind `kind` and level `level` (if not ""), and only those after
     `cursor` = (created, id) in that order (keyset paging). Values are always bound parameters."""
@@ -59,19 +93,17 @@ def newest_rows(
         fetched = db_cursor.fetchall()
 
     converters = query.converters(connection)
-    split = len(query.notification_fields)
-    set_message = Notification._meta.get_field("message").set_cached_value
+    split = len(ROW_FIELDS)
     out = []
     for row in fetched:
-        row = list(row)
-        for position, convs, column in converters:
-            value = row[position]
-            for convert in convs:
-                value = convert(value, column, connection)
-            row[position] = value
-        notification = Notification.from_db(alias, query.notification_fields, row[:split])
-        set_message(notification, Message.from_db(alias, query.message_fields, row[split:]))
-        out.append(notification)
+        if converters:
+            row = list(row)
+            for position, convs, column in converters:
+                value = row[position]
+                for convert in convs:
+                    value = convert(value, column, connection)
+                row[position] = value
+        out.append(Row(*row[:split], MessageRow(*row[split:])))
     return out
 
 
@@ -81,10 +113,8 @@ class _Query:
     def __init__(self, alias: str):
         connection = connections[alias]
         qn = connection.ops.quote_name
-        self.notification_fields = [f.attname for f in Notification._meta.concrete_fields]
-        self.message_fields = [f.attname for f in Message._meta.concrete_fields]
-        self.columns = [("n", f) for f in Notification._meta.concrete_fields] + [
-            ("m", f) for f in Message._meta.concrete_fields
+        self.columns = [("n", Notification._meta.get_field(name)) for name in ROW_FIELDS] + [
+            ("m", Message._meta.get_field(name)) for name in MESSAGE_FIELDS
         ]
         columns = ", ".join(f"{table}.{qn(field.column)}" for table, field in self.columns)
 

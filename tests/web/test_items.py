@@ -9,6 +9,7 @@ from django.utils import timezone
 from inbox.api import notify
 from inbox.models import Message, Notification
 from inbox.web import items
+from inbox.web.rows import newest_rows
 
 # 30 s into a minute (and a second, an hour): a test never sits on a naturaltime boundary.
 SAFE_AGES = [timedelta(minutes=5, seconds=30), timedelta(hours=3, minutes=30), timedelta(days=20, hours=12)]
@@ -186,3 +187,18 @@ def test_a_new_age_bucket_is_a_new_entry(alice, monkeypatch):
     monkeypatch.setattr(items.timezone, "now", lambda: later)
     items.item_html(notification, "all", "t")
     assert items.cache_info().misses == 2 and items.cache_info().hits == 1
+
+
+@pytest.mark.parametrize("place", items.PLACES)
+def test_a_lists_rows_render_as_their_notifications(alice, place):
+    notifications = [
+        make(alice, SAFE_AGES[0], url="/builds/7/", kind="mention"),
+        make(alice, SAFE_AGES[1], read=True, level="error"),
+        make(alice, SAFE_AGES[2], text=f"not cached {items.ID_PLACEHOLDER}"),
+    ]
+    rows = newest_rows(alice, 10)
+    assert [row.pk for row in rows] == [n.pk for n in notifications]
+    expected = "".join(fresh(n, place, "tok", kind="mention") for n in notifications)
+    assert items.items_html(rows, place, "tok", kind="mention") == expected  # rendered now
+    assert items.items_html(rows, place, "tok", kind="mention") == expected  # from the cache
+    assert items.cache_info().hits == 3  # the placeholder one too: a cached None (render it fresh)
