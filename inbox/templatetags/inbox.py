@@ -4,6 +4,9 @@
 <head> ... {% inbox_head %} </head>       the app's styles, scripts, manifest and settings
 <header> ... {% inbox_bell %} </header>   the bell, its badge and dropdown (logged-in users)
 and, for the app's own templates, {% inbox_items items %}: the notifications' HTML (inbox.web.items).
+
+{% inbox_fragment "page.html#part" name=value ... %} renders a partial that every request of a
+given shape shows alike once per process (a site's base template may use it too).
 """
 
 from __future__ import annotations
@@ -88,13 +91,28 @@ def socket_url(request) -> str:
 
 
 @register.simple_tag(takes_context=True)
+def inbox_fragment(context, template_name, **values):
+    """The partial `template_name` rendered with these values and the CSRF token only (no
+    request, no context processors), once per process for each set of values
+    (inbox.web.fragments). The values are the key and all the partial sees (but for what the
+    cache follows: URLs, static files, time zone, language, settings), so it cannot show
+    anything stale; they are plain data (str, int, bool, None, lists and tuples of them)."""
+    key = fragments.frozen(tuple(values.items()))
+    return fragments.partial(template_name, key, lambda: values, context.get("csrf_token"))
+
+
+@register.simple_tag(takes_context=True)
 def inbox_items(context, notifications, place=None):
     """{% inbox_items items %} (place: the context's filter) or {% inbox_items items "dropdown" %}:
     the items' HTML, each from its partial, rendered once per process and reused
     (inbox/web/items.py); {% inbox_item n %} is the same for one. A dashboard list's items
-    carry its back URL: the context's filter, kind and level."""
+    carry its back URL: the context's back_url, or one made from its filter, kind and level."""
     return items_html(
-        notifications, place or context["filter"], context.get("csrf_token"), **_filters(context)
+        notifications,
+        place or context["filter"],
+        context.get("csrf_token"),
+        back=context.get("back_url"),
+        **_filters(context),
     )
 
 

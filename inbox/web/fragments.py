@@ -7,6 +7,9 @@ per process for a key that names everything its context holds (a badge count, th
 plus the active time zone, language and URL prefix, with placeholders for the request's CSRF
 token, and fills the token in by string substitution. The cache is bounded and emptied when a
 setting changes (tests).
+
+`frozen()` makes such a key from the values a partial shows, for a partial rendered with nothing
+else (the {% inbox_fragment %} tag): then a key cannot leave out something the partial shows.
 """
 
 from __future__ import annotations
@@ -15,16 +18,18 @@ from collections.abc import Callable, Hashable
 
 from django.core.signals import setting_changed
 from django.template.loader import get_template
+from django.utils.functional import Promise
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from .items import TOKEN_PLACEHOLDER, csrf_input, environment
 
-__all__ = ["partial"]
+__all__ = ["frozen", "partial"]
 
 MAX_ENTRIES = 512
 _TOKEN_INPUT = csrf_input(TOKEN_PLACEHOLDER)
-_patterns: dict[tuple, str] = {}
+# key -> the HTML split around the token's input, each piece split around the bare token.
+_parts: dict[tuple, tuple[tuple[str, ...], ...]] = {}
 
 
 def partial(
@@ -34,22 +39,45 @@ def partial(
     gives, from the cache: `key` must name everything in `make_context()` that can differ
     between two requests (make_context is called only when the key is new)."""
     cache_key = (template_name, key, environment())
-    pattern = _patterns.get(cache_key)
-    if pattern is None:
+    parts = _parts.get(cache_key)
+    if parts is None:
         context = {**make_context(), "csrf_token": TOKEN_PLACEHOLDER}
         html = get_template(template_name).render(context)
-        pattern = html.replace("{", "{{").replace("}", "}}")
-        pattern = pattern.replace(_TOKEN_INPUT, "{1}").replace(TOKEN_PLACEHOLDER, "{0}")
-        if len(_patterns) >= MAX_ENTRIES:
-            _patterns.clear()  # a few hundred keys at most in practice (badge counts x places)
-        _patterns[cache_key] = pattern
+        parts = tuple(tuple(piece.split(TOKEN_PLACEHOLDER)) for piece in html.split(_TOKEN_INPUT))
+        if len(_parts) >= MAX_ENTRIES:
+            _parts.clear()  # a few hundred keys at most in practice (badge counts x places)
+        _parts[cache_key] = parts
+    if csrf_token is not None:
+        csrf_token = str(csrf_token)  # the context's lazy token, read once
     # As the template would print it: {{ csrf_token }} escaped (None as "None"), and
     # {% csrf_token %} as its hidden input (nothing for a missing token).
-    return mark_safe(pattern.format(escape(csrf_token), csrf_input(csrf_token)))
+    bare = escape(csrf_token)
+    return mark_safe(csrf_input(csrf_token).join([bare.join(piece) for piece in parts]))
+
+
+# Values whose equality means they print the same. The type is part of the key: True == 1 and
+# SafeString("<b>") == "<b>", yet a template prints each pair differently.
+_PLAIN = frozenset({str, SafeString, int, bool, type(None)})
+
+
+def frozen(value) -> Hashable:
+    """`value` (plain data: str, int, bool, None, and lists and tuples of them) as part of a cache
+    key; TypeError for anything else, e.g. a model instance, which equals any other instance of
+    its row however its fields differ. A lazy string counts as its text in the active language
+    (which is part of every key)."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return kind, value
+    if kind is list or kind is tuple:
+        return kind, tuple(map(frozen, value))
+    if isinstance(value, Promise):
+        text = str(value)
+        return type(text), text
+    raise TypeError(f"A fragment's values are plain data, not {kind.__name__}: {value!r:.80}")
 
 
 def clear(**kwargs) -> None:
-    _patterns.clear()
+    _parts.clear()
 
 
 setting_changed.connect(clear, dispatch_uid="inbox.web.fragments.clear")

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
 import pytest
+from django.template import Context, Template
 from django.template.loader import get_template
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy
 
 from inbox.badge import Badge
 from inbox.templatetags.inbox import bell_context, head_context
@@ -62,3 +65,39 @@ def test_the_page_bell_follows_the_badge(alice_client, alice, make_notifications
     make_notifications(alice, 1)
     html = alice_client.get("/inbox/").content.decode()
     assert ", 3 unread" in html and html.count('name="csrf-token"') == 1
+
+
+def test_frozen_keys_tell_apart_values_that_print_differently():
+    def key(value):
+        return fragments.frozen(value)
+
+    assert key(True) != key(1) and key(False) != key(0) and key("1") != key(1)
+    assert key("<b>") != key(mark_safe("<b>"))
+    assert key([("a", "A")]) != key((("a", "A"),))  # a list and a tuple print differently
+    assert key([("a", "A"), ("b", None)]) == key([("a", "A"), ("b", None)])
+    assert key(gettext_lazy("Notifications")) == key("Notifications")
+    hash(key([("a", ["b", 1, None, True])]))
+
+
+@pytest.mark.parametrize("value", [object(), 1.5, {"a": 1}, Badge(count=1, limit=99)])
+def test_frozen_refuses_anything_but_plain_data(value, alice):
+    for given in (value, [value], (alice,)):
+        with pytest.raises(TypeError, match="plain data"):
+            fragments.frozen(given)
+
+
+def test_the_fragment_tag_renders_only_its_values_once(db):
+    page = Template(
+        '{% load inbox %}{% inbox_fragment "inbox/index.html#empty" filter=filter kind=kind level="" %}'
+    )
+    context = {"filter": "unread", "kind": "", "level": "error", "csrf_token": "t"}
+    assert (
+        page.render(Context(context))
+        == '<li class="empty">No unread notifications. You\'re all caught up.</li>'
+    )
+    assert page.render(Context({**context, "kind": "mention"})).startswith(
+        '<li class="empty">No unread notifications of'
+    )
+    assert len(fragments._parts) == 2
+    page.render(Context(context))
+    assert len(fragments._parts) == 2
