@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
+from django.core.signals import setting_changed
 from django.template.loader import get_template
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone, translation
@@ -263,6 +264,10 @@ def cache_info():
     return _render.cache_info()
 
 
-def cache_clear() -> None:
-    """Forget every rendered item (tests; a deployment never needs to)."""
+def cache_clear(**kwargs) -> None:
+    """Forget every rendered item (tests, and when a setting changes: a deployment never needs to)."""
     _render.cache_clear()
+
+
+# A setting can change what an item shows beyond its key (ROOT_URLCONF, USE_THOUSAND_SEPARATOR...).
+setting_changed.connect(cache_clear, dispatch_uid="inbox.web.items.cache_clear")

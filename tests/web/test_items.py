@@ -202,3 +202,12 @@ def test_a_lists_rows_render_as_their_notifications(alice, place):
     assert items.items_html(rows, place, "tok", kind="mention") == expected  # rendered now
     assert items.items_html(rows, place, "tok", kind="mention") == expected  # from the cache
     assert items.cache_info().hits == 3  # the placeholder one too: a cached None (render it fresh)
+
+
+@pytest.mark.parametrize("place", items.PLACES)
+def test_a_changed_setting_empties_the_cache(alice, settings, place):
+    notification = make(alice)
+    assert 'action="/inbox/' in items.item_html(notification, place, "t")
+    settings.ROOT_URLCONF = "tests.web.urls_elsewhere"  # the dropdown's key holds no URL
+    html = items.item_html(notification, place, "t")
+    assert html == fresh(notification, place, "t") and 'action="/elsewhere/' in html
