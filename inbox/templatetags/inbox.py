@@ -22,6 +22,7 @@ from inbox.push.keys import vapid_public_key
 from inbox.pwa.views import SAVED_HEADER
 from inbox.web import fragments
 from inbox.web.items import items_html
+from inbox.web.paths import path_for
 
 register = template.Library()
 
@@ -82,7 +83,7 @@ def socket_url(request) -> str:
     the host the page was loaded from (`make run`: HTTP and sockets on two ports, no proxy)."""
     if "inbox.realtime" not in inbox_setting("CHANNELS"):
         return ""
-    path = reverse("inbox:realtime")
+    path = path_for("inbox:realtime")
     port = inbox_setting("SOCKET_PORT")
     if port is None:
         return path
