@@ -16,9 +16,10 @@
 # minutes; its own seed and SQLite file; its table goes to bench/results/sockets/summary.txt).
 # BENCH_ONLY=http runs only the seed, the in-process figures and the HTTP load (sections 2 and 3, about
 # 6 minutes); the push results are kept.
-# HTTP is served as `make run` serves it (uvicorn config.asgi:application, here with 2 workers) and, in
-# the same run, by gunicorn (config.wsgi:application, 2 sync workers, port BENCH_PORT + 1): the
-# goals compare the served badge and dashboard with gunicorn's trivial view.
+# HTTP is served as `make run` serves it: gunicorn (config.wsgi:application, 2 sync workers, port
+# BENCH_PORT + 1); the goals compare its badge and dashboard with its trivial view. In the same run,
+# uvicorn (config.asgi:application, 2 workers, port BENCH_PORT) serves the trivial view, the badge and
+# the dashboard as one ASGI server for HTTP and sockets would (HTTP through a2wsgi): the alternative.
 # BENCH_ONLY=mail runs only section 6, email (10,000 immediate emails three ways against three SMTP
 # servers, digests for 10,000 users x 20 unread; its own SQLite file and SMTP server processes; about
 # 3 minutes; its table goes to bench/results/mail/summary.txt and the other results are left as they
@@ -35,8 +36,8 @@ PORT="${BENCH_PORT:-18766}"
 BASE="http://127.0.0.1:$PORT"
 GUNICORN_PORT=$((PORT + 1))
 GUNICORN_BASE="http://127.0.0.1:$GUNICORN_PORT"
-WRK_SECONDS=10   # per timed wrk run
-WRK_REPS=3       # timed runs per endpoint, in rounds (the median is reported)
+WRK_SECONDS="${BENCH_WRK_SECONDS:-10}"   # per timed wrk run
+WRK_REPS="${BENCH_WRK_REPS:-3}"       # timed runs per endpoint, in rounds (the median is reported)
 WARMUP_SECONDS=2 # one discarded wrk run per endpoint
 ANCHOR_DIR="${ANCHOR_DIR:-$BENCH/baselines/notifications_hq}"
 ANCHOR_VENV=/tmp/anchorvenv
@@ -198,7 +199,7 @@ fi  # not BENCH_ONLY=http
 
 # ---------------------------------------------------------------- HTTP load
 wait_quiet HTTP
-echo "== HTTP: uvicorn config.asgi --workers 2 and gunicorn config.wsgi -w 2, $BENCH_WRK_FLAGS, x$WRK_REPS per endpoint"
+echo "== HTTP: gunicorn config.wsgi -w 2 (as make run) and uvicorn config.asgi --workers 2, $BENCH_WRK_FLAGS, x$WRK_REPS per endpoint"
 for base in "$BASE" "$GUNICORN_BASE"; do
     if curl -s -o /dev/null --max-time 2 "$base/"; then echo "$base is already in use (set BENCH_PORT)" >&2; exit 1; fi
 done
@@ -241,27 +242,26 @@ run_clean() {  # $1 = wrk output file, $2 = the server's pid
     kill -0 "$2" 2>/dev/null && ! grep -qE 'Socket errors: connect [1-9]|read [1-9]|write [1-9]' "$1"
 }
 start_server
-# Every cookie must give the logged-in, populated page, or the numbers below mean nothing.
-while IFS=$'\t' read -r -u 3 NAME SESSIONID URLPATH EXPECT; do
-    BODY="$(curl -s --max-time 10 -w '\n%{http_code}' -H "Cookie: sessionid=$SESSIONID" "$BASE$URLPATH")"
-    if [ "${BODY##*$'\n'}" != 200 ] || [[ "$BODY" != *"$EXPECT"* ]]; then
-        echo "login check failed for $NAME ($URLPATH): HTTP ${BODY##*$'\n'}, '$EXPECT' not in the response" >&2
-        exit 1
-    fi
-done 3< "$RES/endpoints.tsv"
-echo "  login check passed for every endpoint"
-
-# Every endpoint on uvicorn; the trivial view also on gunicorn (the goals' floor: "gunicorn_trivial").
+# Every endpoint on gunicorn (as make run serves it); the trivial view, the badge and the small
+# dashboard also on uvicorn ("<name>_asgi": one ASGI server for everything, the alternative).
 NAMES=(); COOKIES=(); PATHS=(); SERVERS=()
 while IFS=$'\t' read -r -u 3 NAME SESSIONID URLPATH EXPECT; do
-    NAMES+=("$NAME"); COOKIES+=("sessionid=$SESSIONID"); PATHS+=("$URLPATH"); SERVERS+=(uvicorn)
-    if [ "$NAME" = trivial ]; then
-        NAMES+=(gunicorn_trivial); COOKIES+=("sessionid=$SESSIONID"); PATHS+=("$URLPATH"); SERVERS+=(gunicorn)
-        if [ "$(curl -s --max-time 10 -H "Cookie: sessionid=$SESSIONID" "$GUNICORN_BASE$URLPATH")" != "$EXPECT" ]; then
-            echo "login check failed on gunicorn ($URLPATH)" >&2; exit 1
-        fi
-    fi
+    NAMES+=("$NAME"); COOKIES+=("sessionid=$SESSIONID"); PATHS+=("$URLPATH"); SERVERS+=(gunicorn)
+    case "$NAME" in trivial | badge | small_all)
+        NAMES+=("${NAME}_asgi"); COOKIES+=("sessionid=$SESSIONID"); PATHS+=("$URLPATH"); SERVERS+=(uvicorn) ;;
+    esac
 done 3< "$RES/endpoints.tsv"
+# Every cookie must give the logged-in, populated page on its server, or the numbers mean nothing.
+while IFS=$'\t' read -r -u 3 NAME SESSIONID URLPATH EXPECT; do
+    for CHECK_BASE in "$GUNICORN_BASE" "$BASE"; do
+        BODY="$(curl -s --max-time 10 -w '\n%{http_code}' -H "Cookie: sessionid=$SESSIONID" "$CHECK_BASE$URLPATH")"
+        if [ "${BODY##*$'\n'}" != 200 ] || [[ "$BODY" != *"$EXPECT"* ]]; then
+            echo "login check failed for $NAME ($CHECK_BASE$URLPATH): HTTP ${BODY##*$'\n'}, '$EXPECT' not in the response" >&2
+            exit 1
+        fi
+    done
+done 3< "$RES/endpoints.tsv"
+echo "  login check passed for every endpoint on both servers"
 base_of() { if [ "${SERVERS[$1]}" = gunicorn ]; then echo "$GUNICORN_BASE"; else echo "$BASE"; fi; }
 pid_of() { if [ "${SERVERS[$1]}" = gunicorn ]; then echo "$GUNICORN_PID"; else echo "$SERVER_PID"; fi; }
 for I in "${!NAMES[@]}"; do  # warm every endpoint once (thrown away)

@@ -5,12 +5,13 @@
 This process is the load client (asyncio on uvloop, the `websockets` client, aiohttp for the
 polling tabs). It seeds its own SQLite file (bench/sockets_send.py: users with session rows, no
 logins), then for each size N (BENCH_SOCKETS, "1000,10000"), each time on a freshly started
-server (uvicorn config.asgi:application, BENCH_SOCKET_WORKERS workers, 2 by default; as
-scripts/serve.sh, without permessage-deflate unless BENCH_SOCKETS_DEFLATE=1):
+server, served as scripts/serve.sh serves it (BENCH_SOCKET_WORKERS workers, 2 by default):
   1. N tabs polling the badge every 15 s (N/15 requests/s, paced by the client, a new connection per
-     poll): the server's CPU over IDLE_SECONDS and its memory growth (RSS of uvicorn and its workers).
-  2. N authenticated sockets (session cookie, Origin header, the page's hello, answered): the same
-     CPU figure with the sockets idle, and the RSS growth divided by N.
+     poll) from gunicorn config.wsgi:application, which serves HTTP: the server's CPU over
+     IDLE_SECONDS and its memory growth (RSS of gunicorn and its workers).
+  2. N authenticated sockets (session cookie, Origin header, the page's hello, answered) on uvicorn
+     config.asgi:application, which serves the sockets (without permessage-deflate unless
+     BENCH_SOCKETS_DEFLATE=1): the same CPU figure with the sockets idle, and the RSS growth / N.
   3. At the largest N: the latency from notify() (called in another process, bench/sockets_send.py)
      to the frame's arrival, one recipient at a time (LATENCY_SENDS sends), and broadcasts to every
      connected user (BROADCASTS runs: when each socket had the frame). Through the database (the
@@ -56,6 +57,7 @@ from .sockets_common import (
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 UVICORN = str(Path(sys.executable).with_name("uvicorn"))
+GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 SIZES = [int(n) for n in os.environ.get("BENCH_SOCKETS", "1000,10000").split(",")]
 WORKERS = int(os.environ.get("BENCH_SOCKET_WORKERS", "2"))
 PORT = int(os.environ.get("BENCH_SOCKETS_PORT", "18770"))
@@ -126,10 +128,11 @@ class Meter:
 
 
 class Server:
-    """uvicorn serving config.asgi (as `make run` does), on the benchmark's database."""
+    """As `make run` serves the site, on the benchmark's database: uvicorn serving config.asgi for
+    the sockets, or with http=True gunicorn serving config.wsgi (HTTP: the polling tabs)."""
 
-    def __init__(self, redis: bool):
-        self.redis = redis
+    def __init__(self, redis: bool, *, http: bool = False):
+        self.redis, self.http = redis, http
         self.env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "bench.sockets_settings",
@@ -142,10 +145,13 @@ class Server:
         self.log = open(SOCKETS_RESULTS / "server.log", "ab")  # noqa: SIM115
 
     async def start(self) -> None:
-        self.log.write(f"--- start, redis={self.redis}\n".encode())
+        self.log.write(f"--- start, redis={self.redis}, http={self.http}\n".encode())
         self.log.flush()
+        gunicorn = [GUNICORN, "config.wsgi:application", "--bind", f"127.0.0.1:{PORT}", "-w", str(WORKERS)]
         self.process = subprocess.Popen(
-            [
+            gunicorn
+            if self.http
+            else [
                 UVICORN,
                 "bench.sockets_profile:application" if PROFILE else "config.asgi:application",
                 "--host",
@@ -170,7 +176,7 @@ class Server:
             answered = 0
             while answered < 20:  # a few answers: every worker has loaded the site
                 if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("uvicorn did not start: see bench/results/sockets/server.log")
+                    raise RuntimeError("the server did not start: see bench/results/sockets/server.log")
                 try:
                     async with session.get(
                         f"http://127.0.0.1:{PORT}/inbox/badge/", allow_redirects=False
@@ -186,8 +192,11 @@ class Server:
         return family(self.process.pid) if self.process else []
 
     def workers(self) -> list[int]:
-        """uvicorn's worker processes (its other child is multiprocessing's resource tracker)."""
+        """The server's worker processes (uvicorn's other child is multiprocessing's resource
+        tracker; gunicorn's children are all workers)."""
         pids = self.pids()
+        if self.http:
+            return pids[1:]
         spawned = [pid for pid in pids[1:] if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
         return spawned or pids[:1]  # --workers 1: uvicorn serves in its own process
 
@@ -577,10 +586,10 @@ async def main() -> dict:
                 sys.exit(f"BENCH_SOCKETS_TRANSPORT=layer, but Redis is not reachable at {REDIS_URL}")
             results["sockets"].append(await sockets_phase(users, n, redis=redis, timed=timed))
             continue
-        server = Server(redis=False)
+        server = Server(redis=False, http=True)
         await server.start()
         try:
-            print(f"  {n:,} tabs polling the badge every {POLL_EVERY:.0f} s ...", flush=True)
+            print(f"  {n:,} tabs polling the badge every {POLL_EVERY:.0f} s (gunicorn) ...", flush=True)
             results["polling"].append(await poll_tabs(users, n, server))
         finally:
             server.stop()

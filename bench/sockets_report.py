@@ -33,8 +33,9 @@ def verdict(value: float, goal: float) -> str:
 def table(data: dict) -> list[str]:
     idle = data["idle_seconds"]
     lines = [
-        "5. WebSockets beside the badge polling they replace: uvicorn config.asgi,"
-        f" {data['workers']} workers, SQLite; the load client (asyncio, websockets) on the same 2 cores",
+        "5. WebSockets beside the badge polling they replace, served as `make run` serves them: sockets by",
+        f"   uvicorn config.asgi, polling by gunicorn config.wsgi, {data['workers']} workers each, SQLite;"
+        " the load client (asyncio, websockets) on the same 2 cores",
         f"   {'':<44}  {'server memory':>13}  {'server CPU, ' + str(int(idle)) + ' s':>17}"
         f"  {'client CPU':>10}  {'other':>5}",
         f"   {'':<44}  {'per tab':>13}  {'% of one core':>17}  {'% of a core':>10}  {'load':>5}",
@@ -109,7 +110,7 @@ def table(data: dict) -> list[str]:
             )
     ext = next((s["extensions"] for s in data["sockets"] if s.get("extensions")), "")
     lines += [
-        f"   (memory: RSS growth of uvicorn and its workers / N; sockets offer compression as Chromium does,"
+        f"   (memory: RSS growth of the server and its workers / N; sockets offer compression as Chromium,"
         f" the server answered '{ext or 'none'}';",
         "   idle: uvicorn pings every socket each 20 s (its default), the pages send nothing; polling: one",
         "   new connection per poll, spread evenly, the same users and cookies; other load = CPU that other",
