@@ -44,15 +44,23 @@ def count_queries(using: str = "default"):
         yield counts
 
 
+class NamedParams(dict):
+    """A statement's named parameters, hashable like positional ones (results key on them)."""
+
+    def __hash__(self):
+        return hash(tuple(sorted(self.items())))
+
+
 @contextmanager
 def capture_sql(using: str = "default"):
     """Record every statement as (sql, params), ready to re-run (e.g. under EXPLAIN QUERY PLAN)."""
     from django.db import connections
 
-    statements: list[tuple[str, tuple]] = []
+    statements: list[tuple[str, tuple | NamedParams]] = []
 
     def wrapper(execute, sql, params, many, context):
-        statements.append((sql, tuple(params or ())))
+        named = isinstance(params, dict)  # the badge's count
+        statements.append((sql, NamedParams(params) if named else tuple(params or ())))
         return execute(sql, params, many, context)
 
     with connections[using].execute_wrapper(wrapper):
