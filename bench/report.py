@@ -91,6 +91,11 @@ def wrk_rows() -> dict:
     return rows
 
 
+def runs_of(wrk: dict) -> int:
+    """Timed wrk runs per endpoint (BENCH_WRK_REPS)."""
+    return min((row["runs"] for row in wrk.values()), default=0)
+
+
 def verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
@@ -227,7 +232,7 @@ def badge_section(lines: list[str], wrk: dict, inproc: dict, wrk_flags: str) -> 
         "   -w 2 (sync workers; the sockets are uvicorn's, on another port); *_asgi: the same views served",
         "   by uvicorn config.asgi:application --workers 2 (one ASGI server for HTTP and sockets, HTTP",
         "   through a2wsgi to Django's WSGI handler), the alternative; same settings and database, same run;",
-        f"   {wrk_flags}, Cookie: sessionid  [median of 3 runs]",
+        f"   {wrk_flags}, Cookie: sessionid  [median of {runs_of(wrk)} runs]",
         "   user reader: 10,000 notifications, 5,000 unread (the badge shows 99+); trivial = same middleware",
         "   and login (reads request.user: session + user queries), returns 'ok'",
     ]
@@ -302,7 +307,7 @@ def dashboard_section(lines: list[str], wrk: dict, inproc: dict, wrk_flags: str)
     lines += [
         "",
         "3. Dashboard GET /inbox/ (the full page: 20 rows and the bell's badge), gunicorn as above,",
-        f"   {wrk_flags}  [median of 3 runs]",
+        f"   {wrk_flags}  [median of {runs_of(wrk)} runs]",
         f"   big: {sizes['big']:,} notifications ({sizes['big'] // 2:,} unread); small: {sizes['small']:,} "
         f"({sizes['small'] // 2:,} unread); *_deep = the 'load more' page after row {deep['big']:,} (big) or "
         f"{deep['small']:,} (small)",
