@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.template.loader import render_to_string
 
 from inbox.conf import inbox_setting
-from inbox.models import Notification
+from inbox.web.rows import Row
 
 from . import frames, queries
 from .messages import State
@@ -59,7 +59,7 @@ def _first_page(user_id: int, state: State) -> str:
     context = {"filter": state.filter, "after": None, "csrf_token": state.csrf or None}
     user = get_user_model()(pk=user_id)
     context.update(inbox_page(user, state.filter, kind=state.kind, level=state.level))
-    items: list[Notification] = context["items"]
+    items: list[Row] = context["items"]
     state.shown = {n.pk for n in items}
     state.newest = (items[0].created, items[0].pk) if items else None
     return frames.first_page(render_to_string("inbox/index.html#list", context))
