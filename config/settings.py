@@ -32,6 +32,20 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def env_int(name: str, default: int | None, low: int, high: int, what: str = "") -> int | None:
+    """A whole number from the environment, low to high, or `default` when unset or empty; any
+    other value stops the start with its name and what it must be (int() alone would take "٣"
+    and fail on 5,000 digits without saying which variable)."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    digits_ok = value.isascii() and value.isdecimal() and len(value) <= len(str(high))
+    if not digits_ok or not low <= int(value) <= high:
+        what = what or f"a whole number from {low} to {high}"
+        raise ImproperlyConfigured(f"{name} must be {what}, not {value[:40]!r}.")
+    return int(value)
+
+
 def local_secret_key() -> str:
     """A per-checkout random key, made on first use and kept out of git in var/."""
     path = VAR_DIR / "secret_key"
@@ -113,7 +127,7 @@ DATABASES = {
         # Each process keeps its connection between requests: opening one (and SQLite's PRAGMAs)
         # was about a third of a small request's time. The check replaces a connection the
         # database closed meanwhile.
-        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
+        conn_max_age=env_int("CONN_MAX_AGE", 60, 0, 86400),
         conn_health_checks=True,
     )
 }
@@ -170,17 +184,6 @@ SECURE_CSP = {
 }
 
 
-def socket_port() -> int | None:
-    """INBOX_SOCKET_PORT from the environment: set by `make run` (scripts/serve.sh), which serves
-    HTTP (gunicorn) and the sockets (uvicorn) on two ports with no proxy to join them."""
-    value = os.environ.get("INBOX_SOCKET_PORT", "").strip()
-    if not value:
-        return None
-    if not value.isascii() or not value.isdecimal() or not 0 < int(value) < 65536:
-        raise ImproperlyConfigured(f"INBOX_SOCKET_PORT must be a port number (1 to 65535), not {value!r}.")
-    return int(value)
-
-
 def socket_sources(port: int) -> list[str]:
     """connect-src entries for pages whose socket is on `port` of the host they came from: one
     per allowed host (CSP host sources cannot name an IPv6 address; such pages poll instead)."""
@@ -188,7 +191,9 @@ def socket_sources(port: int) -> list[str]:
     return [f"{scheme}://{host}:{port}" for host in hosts if "[" not in host for scheme in ("ws", "wss")]
 
 
-INBOX_SOCKET_PORT = socket_port()
+# Set by `make run` (scripts/serve.sh), which serves HTTP (gunicorn) and the sockets (uvicorn) on
+# two ports with no proxy to join them.
+INBOX_SOCKET_PORT = env_int("INBOX_SOCKET_PORT", None, 1, 65535, "a port number (1 to 65535)")
 if INBOX_SOCKET_PORT is not None:
     SECURE_CSP["connect-src"] += socket_sources(INBOX_SOCKET_PORT)
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -200,7 +205,7 @@ HTTPS = env_bool("HTTPS", False)
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 SECURE_SSL_REDIRECT = HTTPS
-SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000" if HTTPS else "0"))
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if HTTPS else 0, 0, 10 * 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
 if HTTPS:
@@ -218,7 +223,7 @@ LOGGING = {
 # without one. The address is config.client_ip's: REMOTE_ADDR, or behind PROXY_COUNT reverse
 # proxies the address the outermost one appended to X-Forwarded-For (the anonymous rate limit
 # counts by the same address).
-PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
+PROXY_COUNT = env_int("PROXY_COUNT", 0, 0, 10)
 AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"
 RATELIMIT_IP_META_KEY = "config.client_ip.client_ip"
 AXES_FAILURE_LIMIT = 10
@@ -278,7 +283,7 @@ def vapid_keys() -> dict:
 WEBPUSH_SETTINGS = vapid_keys()
 
 # The inbox app's own settings (read through inbox.conf).
-INBOX_BADGE_POLL_SECONDS = int(os.environ.get("INBOX_BADGE_POLL_SECONDS", "15"))
+INBOX_BADGE_POLL_SECONDS = env_int("INBOX_BADGE_POLL_SECONDS", 15, 1, 86400)
 # The page registers the site's own worker (config/urls.py), which imports the app's handlers.
 INBOX_SERVICE_WORKER = "service_worker"
 INBOX_OFFLINE_ASSETS = ["site.css"]  # the offline inbox keeps the site's look
@@ -351,7 +356,7 @@ elif os.environ.get("EMAIL_HOST"):
     MAILERS = {
         "default": smtp_mailer(
             host=os.environ["EMAIL_HOST"],
-            port=int(os.environ.get("EMAIL_PORT", "25")),
+            port=env_int("EMAIL_PORT", 25, 1, 65535),
             username=os.environ.get("EMAIL_HOST_USER", ""),
             password=os.environ.get("EMAIL_HOST_PASSWORD", ""),
             use_tls=env_bool("EMAIL_USE_TLS", False),

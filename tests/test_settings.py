@@ -133,3 +133,13 @@ def test_a_bad_socket_port_stops_the_start_with_the_reason(value):
     result = manage("check", INBOX_SOCKET_PORT=value)
     assert result.returncode != 0
     assert "INBOX_SOCKET_PORT must be a port number (1 to 65535)" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "name", ["CONN_MAX_AGE", "PROXY_COUNT", "INBOX_BADGE_POLL_SECONDS", "SECURE_HSTS_SECONDS"]
+)
+@pytest.mark.parametrize("value", ["abc", "-1", "٣", "²", "9" * 5000, "1e3"])
+def test_a_bad_number_in_the_environment_names_its_variable(name, value):
+    result = manage("check", **{name: value})
+    assert result.returncode != 0
+    assert f"{name} must be a whole number from " in result.stderr

@@ -107,13 +107,9 @@ def inbox_items(context, notifications, place=None):
     """{% inbox_items items %} (place: the context's filter) or {% inbox_items items "dropdown" %}:
     the items' HTML, each from its partial, rendered once per process and reused
     (inbox/web/items.py); {% inbox_item n %} is the same for one. A dashboard list's items
-    carry its back URL: the context's back_url, or one made from its filter, kind and level."""
+    carry its back URL: the context's filter, kind and level."""
     return items_html(
-        notifications,
-        place or context["filter"],
-        context.get("csrf_token"),
-        back=context.get("back_url"),
-        **_filters(context),
+        notifications, place or context["filter"], context.get("csrf_token"), **_filters(context)
     )
 
 

@@ -105,15 +105,13 @@ def items_html(
     *,
     kind: str = "",
     level: str = "",
-    back: str | None = None,
 ) -> SafeString:
     """The HTML of several items in a row (a page of the dashboard, the dropdown's list): what
     rendering each one's partial gives, one after the other, with the per-request work (the
-    token, the time, the active locale, the back URL) done once. `back`: the list's back URL
-    (back_url(place, kind, level)) if the caller has it already."""
+    token, the time, the active locale, the back URL) done once."""
     check_place(place)
     token, now, env = csrf_input(csrf_token), timezone.now(), environment()
-    back = None if place == "dropdown" else (back or back_url(place, kind, level))
+    back = _back(place, kind, level)
     out = []
     for n in notifications:
         template = _message_template(n.message, place, n.read_at is not None, n.created, back, env, now)
