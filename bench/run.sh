@@ -245,16 +245,16 @@ start_server
 # Every endpoint on gunicorn (as make run serves it); the trivial view, the badge and the small
 # dashboard also on uvicorn ("<name>_asgi": one ASGI server for everything, the alternative).
 NAMES=(); COOKIES=(); PATHS=(); SERVERS=()
-while IFS=$'\t' read -r -u 3 NAME SESSIONID URLPATH EXPECT; do
-    NAMES+=("$NAME"); COOKIES+=("sessionid=$SESSIONID"); PATHS+=("$URLPATH"); SERVERS+=(gunicorn)
+while IFS=$'\t' read -r -u 3 NAME COOKIE URLPATH EXPECT; do
+    NAMES+=("$NAME"); COOKIES+=("$COOKIE"); PATHS+=("$URLPATH"); SERVERS+=(gunicorn)
     case "$NAME" in trivial | badge | small_all)
-        NAMES+=("${NAME}_asgi"); COOKIES+=("sessionid=$SESSIONID"); PATHS+=("$URLPATH"); SERVERS+=(uvicorn) ;;
+        NAMES+=("${NAME}_asgi"); COOKIES+=("$COOKIE"); PATHS+=("$URLPATH"); SERVERS+=(uvicorn) ;;
     esac
 done 3< "$RES/endpoints.tsv"
 # Every cookie must give the logged-in, populated page on its server, or the numbers mean nothing.
-while IFS=$'\t' read -r -u 3 NAME SESSIONID URLPATH EXPECT; do
+while IFS=$'\t' read -r -u 3 NAME COOKIE URLPATH EXPECT; do
     for CHECK_BASE in "$GUNICORN_BASE" "$BASE"; do
-        BODY="$(curl -s --max-time 10 -w '\n%{http_code}' -H "Cookie: sessionid=$SESSIONID" "$CHECK_BASE$URLPATH")"
+        BODY="$(curl -s --max-time 10 -w '\n%{http_code}' -H "Cookie: $COOKIE" "$CHECK_BASE$URLPATH")"
         if [ "${BODY##*$'\n'}" != 200 ] || [[ "$BODY" != *"$EXPECT"* ]]; then
             echo "login check failed for $NAME ($CHECK_BASE$URLPATH): HTTP ${BODY##*$'\n'}, '$EXPECT' not in the response" >&2
             exit 1

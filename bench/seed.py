@@ -10,8 +10,10 @@ Users:
 Every notification is one of 100,000 messages (message i, i seconds old, goes to each user
 whose list is longer than i), so the lists share content as broadcasts do.
 
-Writes results/seed.json and results/endpoints.tsv (name, sessionid, path, a string that the
-logged-in, populated response must contain), which run.sh loads with wrk.
+Writes results/seed.json and results/endpoints.tsv (name, Cookie header, path, a string that the
+logged-in, populated response must contain), which run.sh loads with wrk. The Cookie header is what
+a browser sends once it has shown one page: the session and the CSRF cookie (without the latter,
+every page that shows a form would make a new CSRF secret and set the cookie again).
 """
 
 from __future__ import annotations
@@ -89,7 +91,8 @@ def seed() -> dict:
     for name, user in users.items():
         client = Client()
         client.force_login(user)
-        sessions[name] = client.cookies["sessionid"].value
+        client.get("/inbox/")  # the first page sets the CSRF cookie, as in a browser
+        sessions[name] = "; ".join(f"{key}={client.cookies[key].value}" for key in ("sessionid", "csrftoken"))
 
     def nth(name: str, n: int, unread: bool = False) -> Notification:
         rows = Notification.objects.for_user(users[name]).newest_first()
