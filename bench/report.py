@@ -232,7 +232,8 @@ def badge_section(lines: list[str], wrk: dict, inproc: dict, wrk_flags: str) -> 
         "   -w 2 (sync workers; the sockets are uvicorn's, on another port); *_asgi: the same views served",
         "   by uvicorn config.asgi:application --workers 2 (one ASGI server for HTTP and sockets, HTTP",
         "   through a2wsgi to Django's WSGI handler), the alternative; same settings and database, same run;",
-        f"   {wrk_flags}, Cookie: sessionid, csrftoken (a browser's, after its first page)  [median of {runs_of(wrk)} runs]",
+        f"   {wrk_flags}, Cookie: sessionid and csrftoken (a browser's after its first page)",
+        f"   [median of {runs_of(wrk)} runs]",
         "   user reader: 10,000 notifications, 5,000 unread (the badge shows 99+); trivial = same middleware",
         "   and login (reads request.user: session + user queries), returns 'ok'",
     ]
