@@ -14,10 +14,13 @@ against the ORM.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from functools import cache
 from typing import NamedTuple
 
+from django.conf import settings
+from django.core.signals import setting_changed
 from django.db import connections, router
 from django.utils import timezone
 
@@ -98,11 +101,8 @@ def newest_rows(
     for row in fetched:
         if converters:
             row = list(row)
-            for position, convs, column in converters:
-                value = row[position]
-                for convert in convs:
-                    value = convert(value, column, connection)
-                row[position] = value
+            for position, convert in converters:
+                row[position] = convert(row[position])
         out.append(Row(*row[:split], MessageRow(*row[split:])))
     return out
 
@@ -137,18 +137,55 @@ class _Query:
         self.order = f" ORDER BY n.{n_created} DESC, n.{n_id} DESC LIMIT %s"
         self._converters = None
 
-    def converters(self, connection) -> list:
+    def converters(self, connection) -> list[tuple[int, Callable]]:
+        """(position, convert(value)) for each column whose values the backend converts."""
         if self._converters is None:
             found = []
             for position, (table, field) in enumerate(self.columns):
                 column = field.get_col(table)
                 convs = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
                 if convs:
-                    found.append((position, convs, column))
+                    found.append((position, _converter(convs, column, connection)))
             self._converters = found
         return self._converters
+
+
+def _converter(convs: list, column, connection) -> Callable:
+    """The backend's converters for `column` as one function of the value.
+
+    SQLite's driver already parses a DateTimeField's text, and with USE_TZ the backend's converter
+    then only attaches the connection's time zone to it: done here directly, that takes a third of
+    the time (20 times per dashboard page); any other value goes through the backend's converters.
+    """
+
+    def chain(value):
+        for convert in convs:
+            value = convert(value, column, connection)
+        return value
+
+    if connection.vendor != "sqlite" or not settings.USE_TZ:
+        return chain
+    if convs != [connection.ops.convert_datetimefield_value]:
+        return chain
+    zone = connection.timezone
+
+    def aware(value):
+        if value.__class__ is datetime and value.tzinfo is None:
+            return value.replace(tzinfo=zone)
+        return chain(value)
+
+    return aware
 
 
 @cache
 def _query(vendor: str, alias: str) -> _Query:
     return _Query(alias)
+
+
+def _forget_queries(*, setting, **kwargs) -> None:
+    # The converters depend on USE_TZ and the database's time zone (tests change them).
+    if setting in {"USE_TZ", "TIME_ZONE", "DATABASES"}:
+        _query.cache_clear()
+
+
+setting_changed.connect(_forget_queries, dispatch_uid="inbox.web.rows.forget_queries")
