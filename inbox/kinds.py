@@ -57,6 +57,12 @@ class Kind:
 
 
 _kinds: dict[str, Kind] = {}
+_generation = 0  # how many times the registry changed: caches of what kinds show key on it
+
+
+def generation() -> int:
+    """A number that changes whenever a kind is registered or removed (its label may differ)."""
+    return _generation
 
 
 def register(
@@ -85,14 +91,17 @@ def register(
     if must_deliver:
         optional = False
     kind = Kind(key, label, description, channels, optional, must_deliver)
+    global _generation
     _kinds[key] = kind
+    _generation += 1
     return kind
 
 
 def unregister(key: str) -> None:
     """Remove a kind (tests); "general" is the default kind and stays."""
-    if key != GENERAL:
-        _kinds.pop(key, None)
+    global _generation
+    if key != GENERAL and _kinds.pop(key, None) is not None:
+        _generation += 1
 
 
 def get(key) -> Kind:

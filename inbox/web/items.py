@@ -32,6 +32,8 @@ from django.utils.html import escape
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
 
+from inbox import kinds
+
 from .paths import path_for
 
 __all__ = [
@@ -152,7 +154,7 @@ def _message_template(message, place, read, created, back, env, now=None) -> Ite
         message.url,
         message.level,
         message.kind,
-        message.kind_label,
+        kinds.generation(),  # the kind's label, as the registry gives it now
         read,
         created,
         age_bucket(created, now),
@@ -199,7 +201,7 @@ def age_bucket(created: datetime, now: datetime | None = None) -> tuple[int, int
 
 @lru_cache(maxsize=CACHE_SIZE)
 def _render(
-    place, text, url, level, kind, kind_label, read, created, bucket, back, env
+    place, text, url, level, kind, kinds_generation, read, created, bucket, back, env
 ) -> ItemTemplate | None:
     """Render an item with the placeholders (the arguments are the cache key: everything that
     shapes the HTML; `back` is the dashboard's back URL (None in the dropdown), `env` what
@@ -249,8 +251,10 @@ def _back(place: str, kind: str, level: str) -> str | None:
     return None if place == "dropdown" else back_url(place, kind, level)
 
 
+@lru_cache(maxsize=256)
 def query(show: str, kind: str = "", level: str = "") -> str:
-    """The dashboard's query string for these filters (the empty ones left out)."""
+    """The dashboard's query string for these filters (the empty ones left out); a page asks for
+    it up to five times (tabs, list, back URL), so it is kept."""
     return urlencode({"filter": show} | {k: v for k, v in (("kind", kind), ("level", level)) if v})
 
 

@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from inbox import kinds
 from inbox.api import notify
 from inbox.models import Message, Notification
 from inbox.web import items
@@ -109,6 +110,21 @@ def test_an_item_shows_its_kind_and_keeps_its_lists_filters(alice):
     assert template.fill(notification.pk, "t") == html
     assert 'value="/inbox/?filter=unread"' in items.item_html(notification, "unread", "t")
     assert "next" not in items.item_html(notification, "dropdown", "t", kind="build.finished")
+
+
+def test_a_kind_registered_again_under_another_label_shows_it(alice):
+    kinds.register("deploy", "Deploys")
+    try:
+        notification = make(alice, kind="deploy")
+        assert '<span class="kind">Deploys</span>' in items.item_html(notification, "all", "t")
+        kinds.register("deploy", "Releases")  # the same key, relabelled: no cached item shows the old
+        html = items.item_html(notification, "all", "t")
+        assert '<span class="kind">Releases</span>' in html
+        assert html == fresh(notification, "all", "t")
+        kinds.unregister("deploy")  # now shown by its key, as Message.kind_label does
+        assert '<span class="kind">deploy</span>' in items.item_html(notification, "all", "t")
+    finally:
+        kinds.unregister("deploy")
 
 
 def test_the_age_bucket_follows_what_naturaltime_shows():
