@@ -28,8 +28,9 @@ __all__ = ["frozen", "partial"]
 
 MAX_ENTRIES = 512
 _TOKEN_INPUT = csrf_input(TOKEN_PLACEHOLDER)
-# key -> the HTML split around the token's input, each piece split around the bare token.
-_parts: dict[tuple, tuple[tuple[str, ...], ...]] = {}
+# key -> (the HTML split around the token's input, each piece split around the bare token;
+# the HTML for no token).
+_parts: dict[tuple, tuple[tuple[tuple[str, ...], ...], SafeString]] = {}
 
 
 def partial(
@@ -39,18 +40,23 @@ def partial(
     gives, from the cache: `key` must name everything in `make_context()` that can differ
     between two requests (make_context is called only when the key is new)."""
     cache_key = (template_name, key, environment())
-    parts = _parts.get(cache_key)
-    if parts is None:
+    entry = _parts.get(cache_key)
+    if entry is None:
         context = {**make_context(), "csrf_token": TOKEN_PLACEHOLDER}
         html = get_template(template_name).render(context)
         parts = tuple(tuple(piece.split(TOKEN_PLACEHOLDER)) for piece in html.split(_TOKEN_INPUT))
         if len(_parts) >= MAX_ENTRIES:
             _parts.clear()  # a few hundred keys at most in practice (badge counts x places)
-        _parts[cache_key] = parts
-    if csrf_token is not None:
-        csrf_token = str(csrf_token)  # the context's lazy token, read once
-    # As the template would print it: {{ csrf_token }} escaped (None as "None"), and
-    # {% csrf_token %} as its hidden input (nothing for a missing token).
+        # Also filled in for no token once: what a badge poll gets, many times a minute per tab.
+        entry = _parts[cache_key] = (parts, _fill(parts, None))
+    if csrf_token is None:
+        return entry[1]
+    return _fill(entry[0], str(csrf_token))  # the context's lazy token, read once
+
+
+def _fill(parts: tuple[tuple[str, ...], ...], csrf_token: str | None) -> SafeString:
+    """The HTML with the token put in as the template would print it: {{ csrf_token }} escaped
+    (None as "None"), and {% csrf_token %} as its hidden input (nothing for a missing token)."""
     bare = escape(csrf_token)
     return mark_safe(csrf_input(csrf_token).join([bare.join(piece) for piece in parts]))
 
