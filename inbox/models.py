@@ -133,9 +133,10 @@ class NotificationQuerySet(models.QuerySet):
         return self.filter(recipient=user)
 
     def visible(self, now=None):
-        """Not expired: expired notifications are never shown or counted."""
+        """Not expired: expired notifications are never shown or counted (by the row's copy of
+        its message's expiry, so no join)."""
         now = now or timezone.now()
-        return self.filter(Q(message__expires_at__isnull=True) | Q(message__expires_at__gt=now))
+        return self.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
 
     def unread(self):
         return self.filter(read_at__isnull=True)

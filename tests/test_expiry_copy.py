@@ -1,4 +1,5 @@
-"""Notification.expires_at, the copy of its message's expiry: every writer keeps it in step.
+"""Notification.expires_at, the copy of its message's expiry: every writer keeps it in step, and
+every read of "is it expired?" takes it from there.
 
 (tests/conftest.py also checks, after every test that used the database, that each row's copy is
 its message's expiry.)
@@ -6,17 +7,26 @@ its message's expiry.)
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from importlib import import_module
+from io import StringIO
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Permission, User
+from django.core.management import call_command
 from django.db import connection
 from django.db.models import F
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from inbox.api import notify
+from inbox.badge import count_unread
 from inbox.models import Message, Notification
+from inbox.realtime import queries
+from inbox.web.rows import newest_rows
+from tests.test_admin import message_data
 
 
 def copies(message) -> set:
@@ -130,3 +140,120 @@ def test_the_migration_fills_the_copies_from_the_messages(alice, bob):
     with connection.cursor() as cursor:
         cursor.execute(import_module("inbox.migrations.0010_unread_visible_index").BACKFILL)
     assert copies(a) == {a.expires_at} and copies(b) == {None}
+
+
+# What reads the copy: every "is it expired?" of a notification, so they all agree.
+
+
+def visible_texts(client) -> dict:
+    """What alice's badge, lists and dropdown show, through the views."""
+    badge = client.get(reverse("inbox:badge")).content.decode()
+    return {
+        "badge": re.search(r"Notifications, (\S+) unread", badge)[1],
+        "all": client.get(reverse("inbox:index")).content.decode(),
+        "unread": client.get(reverse("inbox:index"), {"filter": "unread"}).content.decode(),
+        "dropdown": client.get(reverse("inbox:dropdown")).content.decode(),
+    }
+
+
+def test_expired_notifications_are_neither_counted_nor_listed(alice_client, alice):
+    notify(alice, "Lasting")
+    gone = notify(alice, "Gone by now", expires_at=soon(hours=1)).message
+    Message.objects.filter(pk=gone.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    shown = visible_texts(alice_client)
+    assert shown["badge"] == "1"
+    for page in ("all", "unread", "dropdown"):
+        assert "Lasting" in shown[page] and "Gone by now" not in shown[page], page
+
+
+@pytest.fixture
+def editor(staff):
+    """A staff user who may change messages in the admin (and nothing else)."""
+    staff.user_permissions.add(Permission.objects.get(codename="change_message"))
+    client = Client()
+    client.force_login(staff)
+    return client
+
+
+def change_expiry(editor, message, expires_at):
+    shown = timezone.localtime(expires_at)
+    data = message_data(
+        text=message.text,
+        url=message.url,
+        created_0=timezone.localtime(message.created).strftime("%Y-%m-%d"),
+        created_1=timezone.localtime(message.created).strftime("%H:%M:%S"),
+        expires_at_0=shown.strftime("%Y-%m-%d"),
+        expires_at_1=shown.strftime("%H:%M:%S"),
+    )
+    response = editor.post(reverse("admin:inbox_message_change", args=[message.pk]), data)
+    assert response.status_code == 302, response.content.decode()
+
+
+def test_an_admin_extending_an_expired_message_brings_it_back(editor, alice_client, alice, bob):
+    sent = notify([alice, bob], "Back again", url="/inbox/", expires_at=soon(hours=1))
+    Message.objects.filter(pk=sent.message.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+    before = visible_texts(alice_client)
+    assert before["badge"] == "0" and "Back again" not in before["all"]
+    later = soon(days=2).replace(microsecond=0)
+    change_expiry(editor, sent.message, later)
+    assert copies(sent.message) == {later}
+    after = visible_texts(alice_client)
+    assert after["badge"] == "1"
+    for page in ("all", "unread", "dropdown"):
+        assert "Back again" in after[page], page
+
+
+def test_an_admin_shortening_an_expiry_hides_the_message_when_it_passes(
+    editor, alice_client, alice, bob, monkeypatch
+):
+    sent = notify([alice, bob], "Short lived", url="/inbox/", expires_at=soon(days=1))
+    sooner = soon(minutes=10).replace(microsecond=0)
+    change_expiry(editor, sent.message, sooner)
+    assert copies(sent.message) == {sooner}
+    assert visible_texts(alice_client)["badge"] == "1"
+    real_now = timezone.now
+    monkeypatch.setattr(timezone, "now", lambda: real_now() + timedelta(minutes=11))
+    shown = visible_texts(alice_client)
+    assert shown["badge"] == "0"
+    for page in ("all", "unread", "dropdown"):
+        assert "Short lived" not in shown[page], page
+
+
+@pytest.mark.expiry_copies_differ
+def test_every_read_of_notifications_takes_the_expiry_from_the_row(alice):
+    """The message says "not expired", the rows' copy says "expired": every count, list and
+    catch-up follows the copy (a read that joined the message for its expiry would disagree)."""
+    kept = notify(alice, "Kept")
+    hidden = notify(alice, "Hidden by its copy")
+    Notification.objects.filter(message=hidden.message).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    kept_row, hidden_row = (Notification.objects.get(message=sent.message) for sent in (kept, hidden))
+
+    assert count_unread(alice, 10) == 1
+    assert [r.pk for r in newest_rows(alice, 10)] == [kept_row.pk]
+    assert [r.pk for r in newest_rows(alice, 10, unread=True)] == [kept_row.pk]
+    assert [n.pk for n in Notification.objects.for_user(alice).visible()] == [kept_row.pk]
+    assert queries.unread_counts([alice.pk]) == {alice.pk: 1}
+    assert [row.unread for row in queries.sent_rows(kept.message.pk, [alice.pk])[1]] == [1]
+    assert [n.pk for n in queries.dropdown_items(alice.pk)] == [kept_row.pk]
+    assert [n.pk for n in queries.newer(alice.pk, "all", None, 10)] == [kept_row.pk]
+    assert list(queries.notifications(alice.pk, [kept_row.pk, hidden_row.pk])) == [kept_row.pk]
+
+    # And the other way round for "Kept" (its message expired, its row's copy not, by an UPDATE
+    # that bypasses the copy): purge goes by the copy too.
+    Message._base_manager.filter(pk=kept.message.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    out = StringIO()
+    call_command("purge_notifications", stdout=out)
+    assert out.getvalue().startswith("Deleted 1 expired ")
+    assert list(Notification.objects.values_list("pk", flat=True)) == [kept_row.pk]
+    assert list(Message.objects.values_list("pk", flat=True)) == [kept.message.pk]
+
+
+def test_the_realtime_expiry_finds_the_rows_that_expired_in_its_window(alice, bob):
+    sent = notify([alice, bob], "Flash", expires_at=soon(minutes=1))
+    until = soon(minutes=2)
+    found = queries.expired_rows(timezone.now(), until, [alice.pk, bob.pk])
+    assert sorted(user for _pk, user, _unread in found) == [alice.pk, bob.pk]
+    Message.objects.filter(pk=sent.message.pk).update(expires_at=soon(minutes=5))  # moved later
+    assert queries.expired_rows(timezone.now(), until, [alice.pk, bob.pk]) == []
