@@ -71,13 +71,14 @@ def seed() -> dict:
             batch_size=BATCH,
         )
         # Message i has id i + 1 (a fresh table), so the newest n messages are id <= n; odd ids
-        # (every other row in time) stay unread. The database copies them, like a fan-out would.
+        # (every other row in time) stay unread. The database copies them, like a fan-out would,
+        # with the message's expiry (Notification.expires_at; NULL here, as no message expires).
         read_at = connection.ops.adapt_datetimefield_value(BASE_TS)
         with connection.cursor() as cursor:
             for name, size in LIST_SIZES.items():
                 cursor.execute(
-                    "INSERT INTO inbox_notification (recipient_id, message_id, created, read_at) "
-                    "SELECT %s, id, created, CASE WHEN id % 2 = 1 THEN NULL ELSE %s END "
+                    "INSERT INTO inbox_notification (recipient_id, message_id, created, read_at, expires_at) "
+                    "SELECT %s, id, created, CASE WHEN id % 2 = 1 THEN NULL ELSE %s END, expires_at "
                     "FROM inbox_message WHERE id <= %s",
                     [users[name].pk, read_at, size],
                 )

@@ -142,15 +142,19 @@ def _insert_select(message: Message, kind: kinds.Kind, users: QuerySet, using: s
         pk__in=users.order_by().values("pk")
     )  # IN also drops duplicates
     rows = preferences.route(chosen, kind, "inbox", user_ref="pk").order_by()
+    # Each row also carries the message's expiry (Notification.expires_at, the copy reads use).
     rows = rows.annotate(
-        inbox_message=Value(message.pk), inbox_created=Value(message.created, output_field=DateTimeField())
-    ).values_list("pk", "inbox_message", "inbox_created")
+        inbox_message=Value(message.pk),
+        inbox_created=Value(message.created, output_field=DateTimeField()),
+        inbox_expires_at=Value(message.expires_at, output_field=DateTimeField()),
+    ).values_list("pk", "inbox_message", "inbox_created", "inbox_expires_at")
     try:
         select_sql, params = rows.query.sql_with_params()
     except EmptyResultSet:  # queryset.none(), or a filter that can match nobody
         return 0
     columns = ", ".join(
-        qn(Notification._meta.get_field(name).column) for name in ("recipient", "message", "created")
+        qn(Notification._meta.get_field(name).column)
+        for name in ("recipient", "message", "created", "expires_at")
     )
     sql = f"INSERT INTO {qn(Notification._meta.db_table)} ({columns}) {select_sql}"
     with connection.cursor() as cursor:

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
-from django.db.models import Q
+from django.db import models, router, transaction
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from .signals import notification_read
@@ -36,6 +36,27 @@ class Level(models.TextChoices):
     ERROR = "error", "Error"
 
 
+class MessageQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        """As QuerySet.update(); a new expires_at is copied onto the messages' deliveries first
+        (one more UPDATE, in the same transaction), so Notification.expires_at stays in step."""
+        if "expires_at" not in kwargs:
+            return super().update(**kwargs)
+        value = kwargs["expires_at"]
+        if hasattr(value, "resolve_expression"):  # e.g. F(...) or bulk_update()'s Case: per message
+            value = Subquery(self.filter(pk=OuterRef("message_id")).order_by().values(new=value))
+        with transaction.atomic(using=self.db, savepoint=False):
+            Notification.objects.using(self.db).filter(message__in=self.order_by().values("pk")).update(
+                expires_at=value
+            )
+            return super().update(**kwargs)
+
+    update.alters_data = True
+
+
+_UNKNOWN = object()
+
+
 class Message(models.Model):
     """The content of a notification, stored once however many users receive it."""
 
@@ -57,11 +78,41 @@ class Message(models.Model):
     created = models.DateTimeField(default=timezone.now, db_index=True)
     expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
+    objects = MessageQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created", "-id"]
 
     def __str__(self) -> str:
         return self.text[:80]
+
+    @classmethod
+    def from_db(cls, db, field_names, values, **kwargs):
+        message = super().from_db(db, field_names, values, **kwargs)
+        message._stored_expiry = message.__dict__.get("expires_at", _UNKNOWN)
+        return message
+
+    def save(self, **kwargs):
+        """Saved as usual; when its expiry changed (from what was loaded), its deliveries' copies
+        (Notification.expires_at) are rewritten in the same transaction: one more UPDATE."""
+        update_fields = kwargs.get("update_fields")
+        expiry = self.__dict__.get("expires_at", _UNKNOWN)  # _UNKNOWN: deferred, so not saved
+        copy = (
+            self.pk is not None
+            and not kwargs.get("force_insert")
+            and expiry is not _UNKNOWN
+            and (update_fields is None or "expires_at" in update_fields)
+            and (hasattr(expiry, "resolve_expression") or expiry != getattr(self, "_stored_expiry", _UNKNOWN))
+        )
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using, savepoint=False):
+            super().save(**kwargs)
+            if copy:
+                expiry = self.__dict__.get("expires_at", _UNKNOWN)  # the stored value, if RETURNed
+                if expiry is _UNKNOWN or hasattr(expiry, "resolve_expression"):
+                    expiry = _expiry_of(self.pk)
+                Notification.objects.using(using).filter(message_id=self.pk).update(expires_at=expiry)
+        self._stored_expiry = self.__dict__.get("expires_at", _UNKNOWN)
 
     def is_expired(self, now=None) -> bool:
         return self.expires_at is not None and self.expires_at <= (now or timezone.now())
@@ -82,9 +133,10 @@ class NotificationQuerySet(models.QuerySet):
         return self.filter(recipient=user)
 
     def visible(self, now=None):
-        """Not expired: expired notifications are never shown or counted."""
+        """Not expired: expired notifications are never shown or counted (by the row's copy of
+        its message's expiry, so no join)."""
         now = now or timezone.now()
-        return self.filter(Q(message__expires_at__isnull=True) | Q(message__expires_at__gt=now))
+        return self.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
 
     def unread(self):
         return self.filter(read_at__isnull=True)
@@ -107,6 +159,20 @@ class NotificationQuerySet(models.QuerySet):
     def mark_unread(self) -> int:
         return self.filter(read_at__isnull=False).update(read_at=None)
 
+    def bulk_create(self, objs, *args, **kwargs):
+        """As QuerySet.bulk_create(); each row's expires_at is its message's, read by the INSERT
+        (a value given is replaced). The instances get it from the database when first used."""
+        objs = list(objs)
+        for obj in objs:
+            obj.take_message_expiry()
+        created = super().bulk_create(objs, *args, **kwargs)
+        for obj in objs:
+            if hasattr(obj.__dict__.get("expires_at"), "resolve_expression"):
+                del obj.__dict__["expires_at"]  # deferred: loaded on first access
+        return created
+
+    bulk_create.alters_data = True
+
 
 def announce_read(user_id: int, notification_ids=(), *, all_read: bool = False) -> None:
     """Send notification_read once the change is committed (see inbox.signals)."""
@@ -128,6 +194,11 @@ class Notification(models.Model):
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="deliveries", db_index=False)
     created = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
+    # A copy of message.expires_at, so that "expired?" reads this row, or the unread index, alone.
+    # Kept in step by every writer: save() and bulk_create() take the message's, notify() copies it
+    # in its INSERT ... SELECT, and Message.save() and Message.objects...update(expires_at=...)
+    # rewrite it. Raw SQL that inserts rows or changes a message's expiry must do the same.
+    expires_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = NotificationQuerySet.as_manager()
 
@@ -141,18 +212,35 @@ class Notification(models.Model):
             # The dashboard's "All" list: one index range scan, newest first.
             models.Index(fields=["recipient", "-created", "-id"], name="inbox_recipient_newest"),
             # The badge count and the "Unread" list touch only the unread rows, and read them
-            # from the index alone: it holds message (for the join) and read_at, NULL in every
-            # entry, because SQLite reads the columns of a partial index's condition from the
-            # table unless the index holds them (and then prefers inbox_recipient_newest).
+            # from the index alone: it holds expires_at (the count needs nothing else), message
+            # (the list's join) and read_at, NULL in every entry, because SQLite reads the columns
+            # of a partial index's condition from the table unless the index holds them (and then
+            # prefers inbox_recipient_newest).
             models.Index(
-                fields=["recipient", "-created", "-id", "message", "read_at"],
+                fields=["recipient", "-created", "-id", "message", "read_at", "expires_at"],
                 condition=Q(read_at__isnull=True),
-                name="inbox_unread_covering",
+                name="inbox_unread_visible",
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.message} → {self.recipient_id}"
+
+    def save(self, **kwargs):
+        """Saved as usual, with expires_at set to the message's (a value given is replaced)."""
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or "expires_at" in update_fields:
+            self.take_message_expiry()
+        super().save(**kwargs)
+
+    def take_message_expiry(self) -> None:
+        """Set expires_at to the message's, as a subquery the INSERT or UPDATE runs (no query of
+        its own; save() then holds the stored value, returned by the database)."""
+        message_id = self.message_id
+        if message_id is None and type(self).message.is_cached(self) and self.message is not None:
+            message_id = self.message.pk  # a message saved after it was given to this row
+        if message_id is not None:
+            self.expires_at = _expiry_of(message_id)
 
     def mark_read(self) -> None:
         if self.read_at is None:
@@ -173,6 +261,11 @@ class Notification(models.Model):
     def cursor(self) -> str:
         """This row's keyset position, as it appears in a "load more" link."""
         return f"{(self.created - EPOCH) // ONE_MICROSECOND}.{self.pk}"
+
+
+def _expiry_of(message_id: int) -> Subquery:
+    """The expiry of message `message_id`, as a subquery of the statement it is used in."""
+    return Subquery(Message._base_manager.filter(pk=message_id).order_by().values("expires_at"))
 
 
 # Models of the sub-packages belong to this app; importing them here registers them.

@@ -9,6 +9,25 @@ from django.utils import timezone
 from inbox.models import Message, Notification
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """After every test that used the database and passed: each notification's expires_at is its
+    message's. Every writer must keep that copy in step (see Notification.expires_at), so a test
+    that writes rows or changes an expiry by a path that forgot it fails here. A test that makes
+    the copy differ on purpose is marked expiry_copies_differ."""
+    result = yield
+    uses_db = "_django_db_helper" in item.fixturenames or item.get_closest_marker("django_db")
+    if uses_db and not item.get_closest_marker("expiry_copies_differ"):
+        assert_expiry_copies_in_step()
+    return result
+
+
+def assert_expiry_copies_in_step():
+    rows = Notification.objects.values_list("pk", "expires_at", "message__expires_at")
+    differ = [(pk, copy, expiry) for pk, copy, expiry in rows if copy != expiry]
+    assert not differ, f"Notification.expires_at differs from its message's: {differ[:5]}"
+
+
 @pytest.fixture
 def alice(db):
     return User.objects.create_user("alice", password="pw-alice")

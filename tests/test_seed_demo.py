@@ -67,6 +67,8 @@ def test_one_notification_expires_within_a_day(seeded):
     expiring = Message.objects.filter(expires_at__gt=timezone.now(), expires_at__lt=soon)
     assert expiring.count() == 1
     assert Notification.objects.for_user(seeded["alice"]).visible().filter(message__in=expiring).exists()
+    rows = Notification.objects.filter(message__in=expiring)
+    assert set(rows.values_list("expires_at", flat=True)) == {expiring.get().expires_at}  # the copy
 
 
 def test_the_team_broadcast_reaches_the_team_and_no_one_else(seeded):

@@ -40,12 +40,10 @@ def _batches(ids):
 def _count_sql(connection, outer_user: str) -> str:
     """A scalar subquery: the visible unread notifications of `outer_user`, counted no further
     than a limit (the badge's bounded count, as inbox.badge.count_unread, for many users at once)."""
-    qn = connection.ops.quote_name
-    notification, message = qn(Notification._meta.db_table), qn(Message._meta.db_table)
+    notification = connection.ops.quote_name(Notification._meta.db_table)
     return (
-        f"(SELECT COUNT(*) FROM (SELECT 1 FROM {notification} u INNER JOIN {message} um "
-        f"ON um.id = u.message_id WHERE u.recipient_id = {outer_user} AND u.read_at IS NULL "
-        "AND (um.expires_at IS NULL OR um.expires_at > %s) LIMIT %s) c)"
+        f"(SELECT COUNT(*) FROM (SELECT 1 FROM {notification} u WHERE u.recipient_id = {outer_user} "
+        "AND u.read_at IS NULL AND (u.expires_at IS NULL OR u.expires_at > %s) LIMIT %s) c)"
     )
 
 
@@ -135,8 +133,9 @@ def dropdown_items(user_id: int) -> list[Notification]:
 
 
 def expired_rows(since: datetime, until: datetime, user_ids) -> list[tuple[int, int, bool]]:
-    """(notification id, user id, was unread) of the connected users' notifications whose message
-    expired in (since, until]: one indexed query, and more only when something expired."""
+    """(notification id, user id, was unread) of the connected users' notifications that expired
+    in (since, until]: one indexed query for the messages that did, and more only when some did
+    (the rows are then taken by their own copy of the expiry, as every list and count does)."""
     expired = list(
         Message.objects.filter(expires_at__gt=since, expires_at__lte=until).values_list("pk", flat=True)
     )
@@ -144,7 +143,9 @@ def expired_rows(since: datetime, until: datetime, user_ids) -> list[tuple[int, 
         return []
     out = []
     for batch in _batches(user_ids):
-        rows = Notification.objects.filter(message_id__in=expired, recipient_id__in=batch)
+        rows = Notification.objects.filter(
+            message_id__in=expired, recipient_id__in=batch, expires_at__gt=since, expires_at__lte=until
+        )
         out.extend(
             (pk, user, read_at is None)
             for pk, user, read_at in rows.values_list("pk", "recipient_id", "read_at")

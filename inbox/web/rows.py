@@ -122,11 +122,12 @@ class _Query:
             return qn(model._meta.get_field(name).column)
 
         n_id, n_created = col(Notification, "id"), col(Notification, "created")
-        m_id, m_expires = col(Message, "id"), col(Message, "expires_at")
+        n_expires = col(Notification, "expires_at")  # the row's copy of its message's expiry
+        m_id, n_message = col(Message, "id"), col(Notification, "message")
         self.select = (
             f"SELECT {columns} FROM {qn(Notification._meta.db_table)} n "
-            f"INNER JOIN {qn(Message._meta.db_table)} m ON m.{m_id} = n.{col(Notification, 'message')} "
-            f"WHERE n.{col(Notification, 'recipient')} = %s AND (m.{m_expires} IS NULL OR m.{m_expires} > %s)"
+            f"INNER JOIN {qn(Message._meta.db_table)} m ON m.{m_id} = n.{n_message} "
+            f"WHERE n.{col(Notification, 'recipient')} = %s AND (n.{n_expires} IS NULL OR n.{n_expires} > %s)"
         )
         self.unread = f" AND n.{col(Notification, 'read_at')} IS NULL"
         self.kind = f" AND m.{col(Message, 'kind')} = %s"
