@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib.auth.models import AnonymousUser
 from django.template import Context, Template
 from django.test import RequestFactory
 from django.urls import reverse
+from django.utils import timezone
 
 from inbox.api import notify
+from inbox.models import Message, Notification
 
 PAGE = Template("{% load inbox %}<head>{% inbox_head %}</head><header>{% inbox_bell %}</header>")
 
@@ -31,3 +35,21 @@ def test_the_bell_is_for_logged_in_users_only(alice, django_assert_num_queries):
     with django_assert_num_queries(1):  # the badge's one bounded count
         html = render(alice)
     assert 'id="bell-button"' in html and "Notifications, 1 unread" in html
+
+
+def test_inbox_nbsp_escapes_and_writes_no_break_spaces_as_entities():
+    html = Template("{% load inbox %}{{ text|inbox_nbsp }}").render(Context({"text": "3\xa0days <b>&"}))
+    assert html == "3&nbsp;days &lt;b&gt;&amp;"
+
+
+def test_pages_of_ascii_text_are_ascii(alice, alice_client):
+    """Items' ages ("2 days, 3 hours ago") have no-break spaces; the page writes them as &nbsp;,
+    so a page whose text is ASCII is encoded by copying (inbox_nbsp)."""
+    for age in (timedelta(minutes=5), timedelta(hours=3, minutes=2), timedelta(days=2, hours=3)):
+        created = timezone.now() - age
+        message = Message.objects.create(text="Deploy done", created=created)
+        Notification.objects.create(recipient=alice, message=message, created=created)
+    for url in ("/inbox/", "/inbox/?filter=unread", "/inbox/dropdown/", "/inbox/badge/"):
+        body = alice_client.get(url).content
+        assert body.isascii(), (url, sorted({c for c in body.decode() if not c.isascii()}))
+    assert b"2&nbsp;days" in alice_client.get("/inbox/").content

@@ -14,6 +14,8 @@ from __future__ import annotations
 from django import template
 from django.http.request import split_domain_port
 from django.urls import reverse
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
 
 from inbox import assets
 from inbox.badge import badge_for
@@ -100,6 +102,15 @@ def inbox_fragment(context, template_name, **values):
     anything stale; they are plain data (str, int, bool, None, lists and tuples of them)."""
     key = fragments.frozen(tuple(values.items()))
     return fragments.partial(template_name, key, lambda: values, context.get("csrf_token"))
+
+
+@register.filter
+def inbox_nbsp(text):
+    """The text escaped, with its no-break spaces written as &nbsp; (naturaltime puts one between
+    a number and its unit): the same HTML, but a page whose text is ASCII stays ASCII, and Python
+    encodes such a response by copying it instead of converting every character (about 5% of a
+    dashboard request)."""
+    return mark_safe(conditional_escape(text).replace("\xa0", "&nbsp;"))
 
 
 @register.simple_tag(takes_context=True)
