@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import timedelta
 from importlib import import_module
@@ -28,7 +29,7 @@ def seed(*args) -> str:
 
 
 def visible_text(response) -> str:
-    return re.sub(r"\s+", " ", strip_tags(response.content.decode()))
+    return re.sub(r"\s+", " ", html.unescape(strip_tags(response.content.decode())))
 
 
 @pytest.fixture
