@@ -11,7 +11,7 @@ from django.utils import timezone
 from .conf import inbox_setting
 from .models import Notification
 
-__all__ = ["Badge", "badge_for", "count_unread"]
+__all__ = ["Badge", "badge_for", "count_unread", "unread_count_sql"]
 
 
 @dataclass(frozen=True)
@@ -26,8 +26,12 @@ class Badge:
 
 def badge_for(user) -> Badge:
     limit = inbox_setting("BADGE_MAX")
-    # Count one past the limit, so "99" and "99+" can be told apart.
-    return Badge(count=count_unread(user, limit + 1), limit=limit)
+    return Badge(count=count_unread(user, badge_count_limit()), limit=limit)
+
+
+def badge_count_limit() -> int:
+    """How far a badge counts: one past INBOX_BADGE_MAX, so "99" and "99+" can be told apart."""
+    return inbox_setting("BADGE_MAX") + 1
 
 
 def count_unread(user, limit: int) -> int:
@@ -50,9 +54,21 @@ def count_unread(user, limit: int) -> int:
 
 @cache
 def _count_sql(vendor: str, alias: str) -> str:
-    notification = connections[alias].ops.quote_name(Notification._meta.db_table)
+    rows = _unread_rows_sql(connections[alias], "%(user)s", "%(now)s", "%(limit)s")
+    return f"SELECT COUNT(*) FROM ({rows}) unread"
+
+
+def unread_count_sql(connection, user: str, now: str = "%s", limit: str = "%s") -> str:
+    """The bounded count as a scalar subquery, for a statement that reads it along with other
+    columns (the dashboard's rows, a broadcast's recipients): `user` is the SQL of the user's id
+    (a placeholder, or a column of the outer query), `now` and `limit` the placeholders of the
+    current time and the limit. The database computes it once when `user` is a placeholder."""
+    return f"(SELECT COUNT(*) FROM ({_unread_rows_sql(connection, user, now, limit)}) c)"
+
+
+def _unread_rows_sql(connection, user: str, now: str, limit: str) -> str:
+    notification = connection.ops.quote_name(Notification._meta.db_table)
     return (
-        f"SELECT COUNT(*) FROM (SELECT 1 FROM {notification} n "
-        "WHERE n.recipient_id = %(user)s AND n.read_at IS NULL "
-        "AND (n.expires_at IS NULL OR n.expires_at > %(now)s) LIMIT %(limit)s) unread"
+        f"SELECT 1 FROM {notification} u WHERE u.recipient_id = {user} AND u.read_at IS NULL "
+        f"AND (u.expires_at IS NULL OR u.expires_at > {now}) LIMIT {limit}"
     )

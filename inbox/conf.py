@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.signals import setting_changed
 
 __all__ = ["inbox_setting"]
 
@@ -76,4 +77,21 @@ DEFAULTS = {
 
 
 def inbox_setting(name: str):
-    return getattr(settings, f"INBOX_{name}", DEFAULTS[name])
+    """settings.INBOX_<name>, or its default. Kept once read: a page reads several, and looking up
+    a setting the site leaves out (its default) raises and catches an AttributeError each time."""
+    value = _read.get(name, _UNREAD)
+    if value is _UNREAD:
+        value = _read[name] = getattr(settings, f"INBOX_{name}", DEFAULTS[name])
+    return value
+
+
+_UNREAD = object()
+_read: dict = {}
+
+
+def _forget(*, setting: str, **kwargs) -> None:
+    if setting.startswith("INBOX_"):  # tests change settings; a running site never does
+        _read.clear()
+
+
+setting_changed.connect(_forget, dispatch_uid="inbox.conf.forget")

@@ -46,7 +46,7 @@ def test_unread_count_reads_the_unread_index_alone_on_sqlite(alice, make_notific
         plan = [row[3] for row in cursor.fetchall()]
     assert plan == [
         "CO-ROUTINE unread",
-        "SEARCH n USING COVERING INDEX inbox_unread_visible (recipient_id=?)",
+        "SEARCH u USING COVERING INDEX inbox_unread_visible (recipient_id=?)",
         "SCAN unread",
     ], plan
 

@@ -12,6 +12,7 @@ from django.db import connections, router
 from django.db.models import Q
 from django.utils import timezone
 
+from inbox.badge import badge_count_limit, unread_count_sql
 from inbox.conf import inbox_setting
 from inbox.models import Message, Notification
 
@@ -37,19 +38,10 @@ def _batches(ids):
         yield ids[start : start + BATCH]
 
 
-def _count_sql(connection, outer_user: str) -> str:
-    """A scalar subquery: the visible unread notifications of `outer_user`, counted no further
-    than a limit (the badge's bounded count, as inbox.badge.count_unread, for many users at once)."""
-    notification = connection.ops.quote_name(Notification._meta.db_table)
-    return (
-        f"(SELECT COUNT(*) FROM (SELECT 1 FROM {notification} u WHERE u.recipient_id = {outer_user} "
-        "AND u.read_at IS NULL AND (u.expires_at IS NULL OR u.expires_at > %s) LIMIT %s) c)"
-    )
-
-
 def _count_params(connection) -> list:
+    """The parameters of unread_count_sql() with a column for the user: the time, the limit."""
     now = connection.ops.adapt_datetimefield_value(timezone.now())
-    return [now, inbox_setting("BADGE_MAX") + 1]
+    return [now, badge_count_limit()]
 
 
 def sent_rows(message_id: int, user_ids) -> tuple[Message | None, list[Row]]:
@@ -63,7 +55,8 @@ def sent_rows(message_id: int, user_ids) -> tuple[Message | None, list[Row]]:
     rows = []
     for batch in _batches(user_ids):
         sql = (
-            f"SELECT n.id, n.recipient_id, n.created, n.read_at, {_count_sql(connection, 'n.recipient_id')} "
+            "SELECT n.id, n.recipient_id, n.created, n.read_at, "
+            f"{unread_count_sql(connection, 'n.recipient_id')} "
             f"FROM {table} n WHERE n.message_id = %s AND n.recipient_id IN ({', '.join(['%s'] * len(batch))})"
         )
         with connection.cursor() as cursor:
@@ -90,7 +83,7 @@ def unread_counts(user_ids) -> dict[int, int]:
     counts = {}
     for batch in _batches(user_ids):
         sql = (
-            f"SELECT p.{qn(users.pk.column)}, {_count_sql(connection, 'p.' + qn(users.pk.column))} "
+            f"SELECT p.{qn(users.pk.column)}, {unread_count_sql(connection, 'p.' + qn(users.pk.column))} "
             f"FROM {qn(users.db_table)} p WHERE p.{qn(users.pk.column)} IN ({', '.join(['%s'] * len(batch))})"
         )
         with connection.cursor() as cursor:

@@ -18,7 +18,7 @@ from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 
 from inbox import assets
-from inbox.badge import badge_for
+from inbox.badge import Badge, badge_for
 from inbox.conf import inbox_setting
 from inbox.push.keys import vapid_public_key
 from inbox.pwa.views import SAVED_HEADER
@@ -52,12 +52,16 @@ def head_context(worker: str) -> dict:
 @register.simple_tag(takes_context=True)
 def inbox_bell(context):
     """The bell for a logged-in user (nothing for anyone else), rendered once per process for
-    each badge count (inbox.web.fragments); the badge is counted only here."""
+    each badge count (inbox.web.fragments). The badge is counted here, unless the view has
+    counted it already (the context's "inbox_badge": the dashboard reads it with its rows)."""
     request = context.get("request")
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return ""
-    badge, poll_seconds = badge_for(user), inbox_setting("BADGE_POLL_SECONDS")
+    badge = context.get("inbox_badge")
+    if not isinstance(badge, Badge):
+        badge = badge_for(user)
+    poll_seconds = inbox_setting("BADGE_POLL_SECONDS")
     socket = socket_url(request)
     return fragments.partial(
         "inbox/bell.html#bell",
@@ -100,7 +104,7 @@ def inbox_fragment(context, template_name, **values):
     (inbox.web.fragments). The values are the key and all the partial sees (but for what the
     cache follows: URLs, static files, time zone, language, settings), so it cannot show
     anything stale; they are plain data (str, int, bool, None, lists and tuples of them)."""
-    key = fragments.frozen(tuple(values.items()))
+    key = fragments.frozen_values(values)
     return fragments.partial(template_name, key, lambda: values, context.get("csrf_token"))
 
 

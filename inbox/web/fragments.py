@@ -4,9 +4,10 @@ Every page's head (styles, scripts, icons: a dozen {% static %} URLs) and bell (
 URLs), and every badge poll, rendered the same HTML again and again, at a fifth to half a
 millisecond each: as much as the rest of a badge poll. `partial()` renders a template partial once
 per process for a key that names everything its context holds (a badge count, the poll interval)
-plus the active time zone, language and URL prefix, with placeholders for the request's CSRF
-token, and fills the token in by string substitution. The cache is bounded and emptied when a
-setting changes (tests).
+plus the active language, URL prefix and URLconf, with placeholders for the request's CSRF
+token, and fills the token in by string substitution. The time zone is not part of the key: a
+fragment shows no time (its values are plain data, never a datetime). The cache is bounded and
+emptied when a setting changes (tests).
 
 `frozen()` makes such a key from the values a partial shows, for a partial rendered with nothing
 else (the {% inbox_fragment %} tag): then a key cannot leave out something the partial shows.
@@ -22,15 +23,15 @@ from django.utils.functional import Promise
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from .items import TOKEN_PLACEHOLDER, csrf_input, environment
+from .items import TOKEN_PLACEHOLDER, csrf_input, url_environment
 
-__all__ = ["frozen", "partial"]
+__all__ = ["frozen", "frozen_values", "partial"]
 
 MAX_ENTRIES = 512
 _TOKEN_INPUT = csrf_input(TOKEN_PLACEHOLDER)
-# key -> (the HTML split around the token's input, each piece split around the bare token;
-# the HTML for no token).
-_parts: dict[tuple, tuple[tuple[tuple[str, ...], ...], SafeString]] = {}
+# key -> (the HTML split around the token's input, each piece split around the bare token, or
+# None for HTML without the token; the HTML for no token).
+_parts: dict[tuple, tuple[tuple[tuple[str, ...], ...] | None, SafeString]] = {}
 
 
 def partial(
@@ -39,7 +40,7 @@ def partial(
     """What ``get_template(template_name).render(make_context() | {"csrf_token": csrf_token})``
     gives, from the cache: `key` must name everything in `make_context()` that can differ
     between two requests (make_context is called only when the key is new)."""
-    cache_key = (template_name, key, environment())
+    cache_key = (template_name, key, url_environment())
     entry = _parts.get(cache_key)
     if entry is None:
         context = {**make_context(), "csrf_token": TOKEN_PLACEHOLDER}
@@ -47,9 +48,11 @@ def partial(
         parts = tuple(tuple(piece.split(TOKEN_PLACEHOLDER)) for piece in html.split(_TOKEN_INPUT))
         if len(_parts) >= MAX_ENTRIES:
             _parts.clear()  # a few hundred keys at most in practice (badge counts x places)
-        # Also filled in for no token once: what a badge poll gets, many times a minute per tab.
-        entry = _parts[cache_key] = (parts, _fill(parts, None))
-    if csrf_token is None:
+        # Also filled in for no token once: what a badge poll gets, many times a minute per tab,
+        # and all there is of a fragment that shows no token (e.g. the site's links).
+        without_token = _fill(parts, None)
+        entry = _parts[cache_key] = (None if parts == ((html,),) else parts, without_token)
+    if csrf_token is None or entry[0] is None:
         return entry[1]
     return _fill(entry[0], str(csrf_token))  # the context's lazy token, read once
 
@@ -70,20 +73,53 @@ def frozen(value) -> Hashable:
     """`value` (plain data: str, int, bool, None, and lists and tuples of them) as part of a cache
     key; TypeError for anything else, e.g. a model instance, which equals any other instance of
     its row however its fields differ. A lazy string counts as its text in the active language
-    (which is part of every key)."""
+    (which is part of every key).
+
+    A tuple of plain data (no list, no lazy string inside) cannot change, so its key is kept by
+    identity: a page's choices, kept tuples, are walked once per process, not on every request."""
+    if type(value) is tuple:
+        known = _lasting.get(id(value))
+        if known is not None and known[0] is value:
+            return known[1]
+        key, lasting = _freeze(value)
+        if lasting:
+            if len(_lasting) >= MAX_ENTRIES:
+                _lasting.clear()
+            _lasting[id(value)] = (value, key)  # holding the tuple keeps its id from being reused
+        return key
+    return _freeze(value)[0]
+
+
+def frozen_values(values: dict) -> Hashable:
+    """A fragment's named values ({% inbox_fragment %}'s arguments) as a cache key."""
+    return tuple([(name, frozen(value)) for name, value in values.items()])
+
+
+def _freeze(value) -> tuple[Hashable, bool]:
+    """frozen(value), and whether it lasts (nothing mutable or lazy in `value`)."""
     kind = type(value)
     if kind in _PLAIN:
-        return kind, value
+        return (kind, value), True
     if kind is list or kind is tuple:
-        return kind, tuple(map(frozen, value))
+        keys, lasting = [], kind is tuple
+        for item in value:
+            key, item_lasts = _freeze(item)
+            keys.append(key)
+            lasting = lasting and item_lasts
+        return (kind, tuple(keys)), lasting
     if isinstance(value, Promise):
         text = str(value)
-        return type(text), text
+        return (type(text), text), False
     raise TypeError(f"A fragment's values are plain data, not {kind.__name__}: {value!r:.80}")
+
+
+# id(tuple) -> (the tuple, its key), for tuples of plain data.
+_lasting: dict[int, tuple[tuple, Hashable]] = {}
 
 
 def clear(**kwargs) -> None:
     _parts.clear()
+    _lasting.clear()
 
 
 setting_changed.connect(clear, dispatch_uid="inbox.web.fragments.clear")

@@ -169,13 +169,15 @@ def check_place(place: str) -> None:
 
 
 def environment() -> tuple:
-    """What else shapes a render: the active time zone and language, the URL prefix and URLconf."""
-    return (
-        timezone.get_current_timezone_name(),
-        translation.get_language(),
-        get_script_prefix(),
-        get_urlconf(),
-    )
+    """What else shapes a render: the active time zone, and what url_environment() names."""
+    return (timezone.get_current_timezone_name(), *url_environment())
+
+
+def url_environment() -> tuple:
+    """What shapes a render that shows no time: the active language, the URL prefix and URLconf.
+    (Each lookup costs a few microseconds, the time zone's and the language's most when none is
+    activated, so a render that shows no time leaves the time zone out.)"""
+    return (translation.get_language(), get_script_prefix(), get_urlconf())
 
 
 def age_bucket(created: datetime, now: datetime | None = None) -> tuple[int, int]:

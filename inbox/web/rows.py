@@ -24,9 +24,10 @@ from django.core.signals import setting_changed
 from django.db import connections, router
 from django.utils import timezone
 
+from inbox.badge import unread_count_sql
 from inbox.models import Message, Notification
 
-__all__ = ["MessageRow", "Row", "newest_rows"]
+__all__ = ["MessageRow", "Row", "newest_rows", "newest_rows_and_unread"]
 
 
 class MessageRow(NamedTuple):
@@ -70,12 +71,34 @@ def newest_rows(
     """`user`'s visible notifications, newest first, at most `limit`, optionally only the unread
     ones, only those of message kind `kind` and level `level` (if not ""), and only those after
     `cursor` = (created, id) in that order (keyset paging). Values are always bound parameters."""
+    return _newest(user, limit, None, unread, cursor, kind, level)[0]
+
+
+def newest_rows_and_unread(
+    user,
+    limit: int,
+    *,
+    count_to: int,
+    unread: bool = False,
+    cursor: tuple | None = None,
+    kind: str = "",
+    level: str = "",
+) -> tuple[list[Row], int | None]:
+    """newest_rows(), and from the same statement how many visible unread notifications `user`
+    has, counted no further than `count_to` (as inbox.badge.count_unread): a page and its bell's
+    badge in one query. The count comes with the rows, so it is None when there are none."""
+    return _newest(user, limit, count_to, unread, cursor, kind, level)
+
+
+def _newest(user, limit, count_to, unread, cursor, kind, level) -> tuple[list[Row], int | None]:
     alias = router.db_for_read(Notification)
     connection = connections[alias]
     query = _query(connection.vendor, alias)
     now = connection.ops.adapt_datetimefield_value(timezone.now())
-    params = [user.pk, now]
-    sql = query.select
+    if count_to is None:
+        sql, params = query.select, [user.pk, now]
+    else:
+        sql, params = query.select_counting, [user.pk, now, count_to, user.pk, now]
     if unread:
         sql += query.unread
     if kind:
@@ -96,15 +119,18 @@ def newest_rows(
         fetched = db_cursor.fetchall()
 
     converters = query.converters(connection)
-    split = len(ROW_FIELDS)
+    split, end = len(ROW_FIELDS), len(ROW_FIELDS) + len(MESSAGE_FIELDS)
+    # _make builds a named tuple from an iterable in C; calling the class goes through Python.
+    make_row, make_message = Row._make, MessageRow._make
     out = []
     for row in fetched:
         if converters:
             row = list(row)
             for position, convert in converters:
                 row[position] = convert(row[position])
-        out.append(Row(*row[:split], MessageRow(*row[split:])))
-    return out
+        out.append(make_row((*row[:split], make_message(row[split:end]))))
+    unread_count = fetched[0][end] if fetched and count_to is not None else None
+    return out, unread_count
 
 
 class _Query:
@@ -124,11 +150,14 @@ class _Query:
         n_id, n_created = col(Notification, "id"), col(Notification, "created")
         n_expires = col(Notification, "expires_at")  # the row's copy of its message's expiry
         m_id, n_message = col(Message, "id"), col(Notification, "message")
-        self.select = (
-            f"SELECT {columns} FROM {qn(Notification._meta.db_table)} n "
+        rows = (
+            f"FROM {qn(Notification._meta.db_table)} n "
             f"INNER JOIN {qn(Message._meta.db_table)} m ON m.{m_id} = n.{n_message} "
             f"WHERE n.{col(Notification, 'recipient')} = %s AND (n.{n_expires} IS NULL OR n.{n_expires} > %s)"
         )
+        self.select = f"SELECT {columns} {rows}"
+        # The same with the user's bounded unread count as a last column (computed once).
+        self.select_counting = f"SELECT {columns}, {unread_count_sql(connection, '%s')} {rows}"
         self.unread = f" AND n.{col(Notification, 'read_at')} IS NULL"
         self.kind = f" AND m.{col(Message, 'kind')} = %s"
         self.level = f" AND m.{col(Message, 'level')} = %s"

@@ -3,6 +3,8 @@ that page that changed."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
@@ -10,7 +12,7 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from inbox import kinds
-from inbox.badge import badge_for
+from inbox.badge import Badge, badge_count_limit, badge_for
 from inbox.conf import inbox_setting
 from inbox.models import Level, parse_cursor
 from inbox.push.keys import vapid_public_key
@@ -18,7 +20,7 @@ from inbox.push.keys import vapid_public_key
 from . import fragments
 from .decorators import login_required
 from .items import back_url, query
-from .rows import newest_rows
+from .rows import newest_rows, newest_rows_and_unread
 
 FILTER_CHOICES = [("unread", "Unread"), ("all", "All")]
 
@@ -27,6 +29,22 @@ FILTERS = tuple(value for value, _ in FILTER_CHOICES)
 
 
 DEFAULT_FILTER = "all"  # what the dashboard shows without ?filter= (the service worker's too)
+
+# The list head's choices are kept tuples: its fragment's key is then made once per process
+# (inbox.web.fragments.frozen).
+LEVEL_CHOICES = tuple(Level.choices)
+
+
+@lru_cache(maxsize=8)
+def kind_choices(generation: int) -> tuple:
+    """The kinds filter's choices while the registry is at `generation` (kinds.generation())."""
+    return tuple(kinds.choices())
+
+
+@lru_cache(maxsize=256)
+def tabs(kind: str, level: str) -> tuple:
+    """The Unread / All tabs: (filter, label, its query string) for these kind and level filters."""
+    return tuple((value, label, query(value, kind, level)) for value, label in FILTER_CHOICES)
 
 
 def wants_partial(request) -> bool:
@@ -62,24 +80,34 @@ def index(request):
     except ValueError as error:
         return HttpResponseBadRequest(str(error))
 
-    context = {"filter": show, "after": after, **inbox_page(request.user, show, cursor, **filters)}
     if wants_partial(request):
         template = "inbox/index.html#page" if after else "inbox/index.html#list"
     else:
         template = "inbox/index.html"
-    return render(request, template, context)
+    whole_page = template == "inbox/index.html"  # with the bell: its badge comes with the rows
+    page = inbox_page(request.user, show, cursor, **filters, with_badge=whole_page)
+    return render(request, template, {"filter": show, "after": after, **page})
 
 
-def inbox_page(user, show: str, cursor=None, *, kind: str = "", level: str = "") -> dict:
+def inbox_page(
+    user, show: str, cursor=None, *, kind: str = "", level: str = "", with_badge: bool = False
+) -> dict:
+    """What the list shows; `with_badge` adds the user's badge ("inbox_badge", for the page's
+    bell), counted in the rows' query (unless the page is empty: then the bell counts)."""
     size = inbox_setting("PAGE_SIZE")
-    items = newest_rows(user, size + 1, unread=show == "unread", cursor=cursor, kind=kind, level=level)
-    return {
+    filters = {"unread": show == "unread", "cursor": cursor, "kind": kind, "level": level}
+    if with_badge:
+        items, unread = newest_rows_and_unread(user, size + 1, count_to=badge_count_limit(), **filters)
+    else:
+        items, unread = newest_rows(user, size + 1, **filters), None
+    badge = {} if unread is None else {"inbox_badge": Badge(count=unread, limit=inbox_setting("BADGE_MAX"))}
+    return badge | {
         "filter_choices": FILTER_CHOICES,
-        "tabs": [(value, label, query(value, kind, level)) for value, label in FILTER_CHOICES],
+        "tabs": tabs(kind, level),
         "kind": kind,
         "level": level,
-        "kind_choices": kinds.choices(),
-        "level_choices": Level.choices,
+        "kind_choices": kind_choices(kinds.generation()),
+        "level_choices": LEVEL_CHOICES,
         "query": query(show, kind, level),
         "back_url": back_url(show, kind, level),
         "items": items[:size],

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 from django.template import Context, Template
 from django.template.loader import get_template
+from django.utils import translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy
 
@@ -77,6 +78,32 @@ def test_frozen_keys_tell_apart_values_that_print_differently():
     assert key([("a", "A"), ("b", None)]) == key([("a", "A"), ("b", None)])
     assert key(gettext_lazy("Notifications")) == key("Notifications")
     hash(key([("a", ["b", 1, None, True])]))
+
+
+def test_a_tuple_of_plain_data_is_walked_once(monkeypatch):
+    choices = (("a", "A"), ("b", None), ("c", True))
+    key = fragments.frozen(choices)
+    walked = []
+    real = fragments._freeze
+    monkeypatch.setattr(fragments, "_freeze", lambda value: walked.append(value) or real(value))
+    assert fragments.frozen(choices) == key and walked == []
+    same_values = (*choices,)
+    assert same_values is not choices and fragments.frozen(same_values) == key
+    assert walked
+
+
+def test_what_can_change_is_walked_every_time():
+    """A tuple that holds a list or a lazy string gives the key of what it holds now."""
+    labels = ["A"]
+    holder = (("a", labels),)
+    before = fragments.frozen(holder)
+    labels.append("B")
+    assert fragments.frozen(holder) != before
+    lazy = (("1", gettext_lazy("January")),)
+    english = fragments.frozen(lazy)
+    with translation.override("de"):
+        assert fragments.frozen(lazy) != english
+    assert fragments.frozen(lazy) == english
 
 
 @pytest.mark.parametrize("value", [object(), 1.5, {"a": 1}, Badge(count=1, limit=99)])

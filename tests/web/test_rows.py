@@ -3,10 +3,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from inbox.badge import count_unread
 from inbox.models import Message, Notification
-from inbox.web.rows import MessageRow, Row, newest_rows
+from inbox.web.rows import MessageRow, Row, newest_rows, newest_rows_and_unread
 
 
 def orm(user, limit, *, unread=False, cursor=None, kind="", level=""):
@@ -120,3 +123,38 @@ def test_no_rows(alice):
     assert (
         newest_rows(alice, 20) == [] and newest_rows(alice, 20, unread=True, cursor=(timezone.now(), 1)) == []
     )
+
+
+@pytest.mark.parametrize("count_to", [1, 5, 20, 21, 100])
+@pytest.mark.parametrize(
+    "filters",
+    [{}, {"unread": True}, {"kind": "mention"}, {"level": "warning", "unread": True}, {"limit": 2}],
+)
+def test_the_rows_come_with_the_badges_count(mixed, count_to, filters, django_assert_num_queries):
+    """The count is the badge's, whatever the list shows: unread, visible rows of this user only
+    (bob's, the read and the expired ones left out), bounded by `count_to`."""
+    filters = {"limit": 100} | filters
+    with django_assert_num_queries(1):
+        rows, unread = newest_rows_and_unread(mixed, count_to=count_to, **filters)
+    assert rows == newest_rows(mixed, **filters)
+    assert unread == count_unread(mixed, count_to) == min(count_to, 20)
+
+
+def test_the_count_needs_a_row(mixed, bob):
+    """With no row to carry it there is no count (the bell then counts for itself)."""
+    assert newest_rows_and_unread(mixed, 20, count_to=100, kind="nothing") == ([], None)
+    Notification.objects.filter(recipient=bob).update(read_at=timezone.now())
+    rows, unread = newest_rows_and_unread(bob, 20, count_to=100)
+    assert len(rows) == 4 and unread == 0
+
+
+def test_the_rows_count_reads_the_unread_index_alone_on_sqlite(mixed):
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's plan; PostgreSQL's depends on its table statistics")
+    with CaptureQueriesContext(connection) as queries:
+        newest_rows_and_unread(mixed, 20, count_to=100)
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + queries[0]["sql"])
+        plan = [row[3] for row in cursor.fetchall()]
+    assert "SCALAR SUBQUERY 2" in plan  # not correlated: computed once, not once per row
+    assert "SEARCH u USING COVERING INDEX inbox_unread_visible (recipient_id=?)" in plan
