@@ -102,8 +102,9 @@ def inbox_fragment(context, template_name, **values):
     """The partial `template_name` rendered with these values and the CSRF token only (no
     request, no context processors), once per process for each set of values
     (inbox.web.fragments). The values are the key and all the partial sees (but for what the
-    cache follows: URLs, static files, time zone, language, settings), so it cannot show
-    anything stale; they are plain data (str, int, bool, None, lists and tuples of them)."""
+    cache follows: URLs, static files, language, settings), so it cannot show anything stale;
+    they are plain data (str, int, bool, None, lists and tuples of them), never a time, so the
+    time zone does not matter."""
     key = fragments.frozen_values(values)
     return fragments.partial(template_name, key, lambda: values, context.get("csrf_token"))
 
