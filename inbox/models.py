@@ -21,7 +21,8 @@ ONE_MICROSECOND = timedelta(microseconds=1)
 def parse_cursor(value: str) -> tuple[datetime, int]:
     """Read a "load more" cursor ("<microseconds since epoch>.<id>"); ValueError if malformed."""
     micros, _, pk = value.partition(".")
-    if not (micros.isdigit() and pk.isdigit()) or len(micros) > 18 or len(pk) > 18:
+    digits = micros.isascii() and pk.isascii() and micros.isdigit() and pk.isdigit()  # "²".isdigit()
+    if not digits or len(micros) > 18 or len(pk) > 18:
         raise ValueError("The paging cursor is not valid.")
     try:
         return EPOCH + int(micros) * ONE_MICROSECOND, int(pk)

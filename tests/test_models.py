@@ -85,10 +85,12 @@ def test_cursor_round_trip(alice, make_notifications):
 
 
 @pytest.mark.parametrize(
-    "bad", ["", "abc", "1", "1.", ".1", "-1.2", "1.2.3", "9" * 30 + ".1", "1e5.2", "9" * 18 + ".1"]
+    "bad",
+    ["", "abc", "1", "1.", ".1", "-1.2", "1.2.3", "9" * 30 + ".1", "1e5.2", "9" * 18 + ".1"]
+    + ["\u00b2.1", "1.\u0663"],  # digits to isdigit(), not to int()
 )
 def test_malformed_cursors_are_refused(bad):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="The paging cursor is not valid."):
         parse_cursor(bad)
 
 
