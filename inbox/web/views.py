@@ -102,7 +102,6 @@ def inbox_page(
         items, unread = newest_rows(user, size + 1, **filters), None
     badge = {} if unread is None else {"inbox_badge": Badge(count=unread, limit=inbox_setting("BADGE_MAX"))}
     return badge | {
-        "filter_choices": FILTER_CHOICES,
         "tabs": tabs(kind, level),
         "kind": kind,
         "level": level,
