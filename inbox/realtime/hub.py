@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from inbox.conf import inbox_setting
 from inbox.models import Notification
-from inbox.web.items import message_item
+from inbox.web.items import csrf_input, message_item
 
 from . import frames, queries
 from .transport import transport
@@ -116,15 +116,18 @@ class Hub:
             r.user_id for r in rows if any(c.state.dropdown for c in self.users.get(r.user_id, ()))
         ]
         dropdowns = await self._dropdowns(open_dropdowns)
-        announce, prepend = frames.announce(message), frames.prepender()
+        # Every shared piece is rendered and JSON-encoded once (frames.encoded); a socket's frame
+        # is joined from them with its item's id and CSRF token.
+        announce = frames.encoded(frames.announce(message))
+        prepend_head, prepend_tail = frames.encoded_prepender()
         templates, badges = {}, {}
 
         def item(row, state) -> str:
-            """One recipient's item: rendered once per (place, filters, read, created) for the
-            whole broadcast, then only its id and CSRF token filled in."""
+            """One recipient's item, encoded: rendered once per (place, filters, read, created)
+            for the whole broadcast, then only its id and CSRF token filled in."""
             key = (state.filter, state.kind, state.level, row.read, row.created)
             if key not in templates:
-                templates[key] = message_item(
+                template = message_item(
                     message,
                     state.filter,
                     created=row.created,
@@ -132,9 +135,10 @@ class Hub:
                     kind=state.kind,
                     level=state.level,
                 )
+                templates[key] = None if template is None else frames.encoded_item(template)
             template = templates[key]
             if template is not None:
-                return template.fill(row.id, state.csrf or None)
+                return template.filled(str(row.id), frames.encoded(csrf_input(state.csrf or None)))
             # A message whose text holds a placeholder cannot be filled in: rendered as it is.
             notification = Notification(
                 pk=row.id,
@@ -143,27 +147,29 @@ class Hub:
                 created=row.created,
                 read_at=row.created if row.read else None,  # read already, in the blink since
             )
-            return frames.item(
-                notification, state.filter, state.csrf, oob=False, kind=state.kind, level=state.level
+            return frames.encoded(
+                frames.item(
+                    notification, state.filter, state.csrf, oob=False, kind=state.kind, level=state.level
+                )
             )
 
         for row in rows:
             if row.unread not in badges:  # the badge of a count is rendered once per broadcast
-                badges[row.unread] = frames.badge(row.unread)
+                badges[row.unread] = frames.encoded(frames.badge(row.unread))
             badge = badges[row.unread]
             for consumer in list(self.users.get(row.user_id, ())):
                 if consumer.busy():
                     continue
                 state, parts = consumer.state, [badge]
                 if state.dashboard and state.top and state.lists(message, row.read):
-                    parts.append(prepend(item(row, state)))
+                    parts += (prepend_head, item(row, state), prepend_tail)
                     state.shown.add(row.id)
                     if state.newest is None or (row.created, row.id) > state.newest:
                         state.newest = (row.created, row.id)
                 if state.dropdown and row.user_id in dropdowns:
-                    parts.append(frames.dropdown(dropdowns[row.user_id], state.csrf))
+                    parts.append(frames.encoded(frames.dropdown(dropdowns[row.user_id], state.csrf)))
                 parts.append(announce)
-                await consumer.send_frame(frames.frame("".join(parts), badge=row.unread))
+                await consumer.send_frame(frames.encoded_frame("".join(parts), badge=row.unread))
 
     async def changed(self, event: dict) -> None:
         user_id = int(event["user"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 from datetime import timedelta
 
@@ -250,5 +251,43 @@ def test_hellos_are_rate_limited(users):
             answered += "inbox-badge" in message["text"]
         assert 1 <= answered <= 5  # a burst of catch-ups, then the rest are abuse...
         assert message["code"] == 1003  # ... and closes the socket
+
+    run(scenario)
+
+
+def test_a_client_that_takes_no_frames_is_closed_and_holds_up_no_one(users, monkeypatch):
+    """A socket whose sends stop (a client that stopped reading fills its buffer) is closed with
+    1013 after SEND_SECONDS; the other recipients get the frame, and one whose socket went away
+    under the hub's feet is skipped."""
+    from inbox.realtime import consumer as consumer_module
+    from inbox.realtime.hub import get_hub
+
+    monkeypatch.setattr(consumer_module, "SEND_SECONDS", 0.2)
+    alice_cookie, bob_cookie = login_cookie(users["alice"]), login_cookie(users["bob"])
+    carol = User.objects.create_user("carol")
+    carol_cookie = login_cookie(carol)
+
+    async def stuck(text_data=None, bytes_data=None, close=False):
+        await asyncio.Event().wait()
+
+    async def gone(text_data=None, bytes_data=None, close=False):
+        raise RuntimeError("Unexpected ASGI message 'websocket.send', after sending 'websocket.close'")
+
+    async def scenario():
+        alice, bob, carol_page = [await open_page(c) for c in (alice_cookie, bob_cookie, carol_cookie)]
+        hub = get_hub()
+        (alice_socket,) = hub.users[users["alice"].pk]
+        (carol_socket,) = hub.users[carol.pk]
+        alice_socket.send = stuck
+        carol_socket.send = gone
+        await db(notify)(User.objects.all(), "To everyone")
+        assert "To everyone" in await bob.receive_until("To everyone")
+        assert await close_code(alice.comm) == 1013
+        assert users["alice"].pk not in hub.users
+        assert carol.pk in hub.users  # skipped, not closed: its own disconnect unregisters it
+        await db(notify)(users["bob"], "Still served")
+        assert "Still served" in await bob.receive_until("Still served")
+        for page in (bob, carol_page):
+            await page.comm.disconnect()
 
     run(scenario)

@@ -69,6 +69,22 @@ def test_message_item_is_filled_per_recipient(alice):
     assert "csrfmiddlewaretoken" not in template.fill(notification.pk, "NOTPROVIDED")
 
 
+@pytest.mark.parametrize("token", ['x"><script>alert(1)</script>', "tok-en", "é" * 8, "a" * 64])
+def test_the_token_is_escaped_as_the_template_escapes_it(alice, token):
+    """A Django token is letters and digits and is put in as it is; anything else is escaped."""
+    notification = make(alice)
+    template = items.message_item(notification.message, "all")
+    assert template.fill(notification.pk, token) == fresh(notification, "all", token)
+    assert "<script>" not in template.fill(notification.pk, token)
+
+
+def test_a_lazy_token_is_put_in_as_its_value():
+    from django.utils.functional import SimpleLazyObject
+
+    assert items.csrf_input(SimpleLazyObject(lambda: "abc123")) == items.csrf_input("abc123")
+    assert 'value="abc123"' in items.csrf_input("abc123")
+
+
 def test_message_item_defaults_to_the_message_time(alice):
     notification = make(alice)
     template = items.message_item(notification.message, "dropdown")
