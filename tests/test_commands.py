@@ -121,6 +121,19 @@ def test_purge_deletes_expired_and_optionally_old_read(alice, make_notifications
     assert Message.objects.count() == 4  # messages nobody holds any more are gone too
 
 
+def test_purge_finds_the_expired_rows_through_the_partial_index(alice, make_notifications):
+    """Not one pass over every notification: only the rows that expire are in the index."""
+    connection = connections["default"]
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's plan; PostgreSQL's depends on its table statistics")
+    make_notifications(alice, 2, expired=True)
+    sql, params = Notification.objects.filter(expires_at__lte=timezone.now()).query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+        plan = [row[3] for row in cursor.fetchall()]
+    assert any("USING INDEX inbox_expiring (expires_at<?)" in step for step in plan), plan
+
+
 @pytest.mark.parametrize("days", ["99999999999", "36501", "-1", "ten", "9" * 5000, "٣"])
 def test_purge_with_days_out_of_range_is_a_one_line_error_and_deletes_nothing(
     alice, make_notifications, days

@@ -41,8 +41,8 @@ class Command(BaseCommand):
         if read_older_than is not None:
             read_older_than = parse_days(read_older_than)
         now = timezone.now()
-        # By the row's own copy of its message's expiry, as every list and count reads it (no index:
-        # one pass over the table, as for old read rows).
+        # By the row's own copy of its message's expiry, as every list and count reads it (through
+        # the partial index inbox_expiring; old read rows take one pass over the table).
         expired = Notification.objects.filter(expires_at__lte=now)
         old_read = Notification.objects.none()
         if read_older_than is not None:
