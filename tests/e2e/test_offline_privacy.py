@@ -183,6 +183,9 @@ def test_an_action_without_an_answer_says_so(
     browser_errors.allow(r"ERR_CONNECTION_REFUSED|Failed to fetch|ERR_FAILED")
     make_notifications(alice, 1, text="Seen online")
     log_in(page, "alice", "pw-alice")
+    # The service worker controls the page before the server goes: else it could take control
+    # between the two, and the click's request would then go through it or not by chance.
+    controlled(page)
     notice = page.get_by_role("status").filter(has_text=UNREACHABLE)
     mark_read = page.get_by_role("button", name="Mark as read", exact=True)
 
