@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import threading
 from datetime import timedelta
 from functools import partial
 
@@ -36,6 +38,7 @@ __all__ = ["account", "changed", "connect_signals", "logout", "prune", "publish"
 
 logger = logging.getLogger(__name__)
 PRUNE_EVERY = 256  # the "database" transport deletes old events after every this many
+PUBLISH_SECONDS = 5  # a channel layer that takes longer loses the event (logged), not the change
 
 
 def publish(event: dict) -> None:
@@ -67,16 +70,42 @@ def prune() -> int:
 
 
 def _publish_layer(event: dict) -> None:
-    from channels.layers import get_channel_layer
+    from channels.layers import InMemoryChannelLayer, get_channel_layer
 
     layer = get_channel_layer()
     message = {"type": "inbox.event", "event": event}
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:  # the usual case: a request thread, a command, the worker
-        async_to_sync(layer.group_send)(GROUP, message)
+        if isinstance(layer, InMemoryChannelLayer):  # one process (tests): its queues are the loop's
+            async_to_sync(layer.group_send)(GROUP, message)
+        else:
+            sending = asyncio.run_coroutine_threadsafe(layer.group_send(GROUP, message), _publisher())
+            try:
+                sending.result(PUBLISH_SECONDS)
+            except TimeoutError:
+                sending.cancel()
+                raise
     else:  # called from async code: send without blocking its loop
         loop.create_task(layer.group_send(GROUP, message))
+
+
+_publisher_lock = threading.Lock()
+_publisher_loop: tuple[int, asyncio.AbstractEventLoop] | None = None
+
+
+def _publisher() -> asyncio.AbstractEventLoop:
+    """The process's event loop for publishing from synchronous code, in a daemon thread.
+    async_to_sync would run each event in a new loop, and channels-redis connects to Redis
+    anew in each (about 2 ms per event); this loop keeps its connection. A forked child (a
+    server's worker) starts its own."""
+    global _publisher_loop
+    with _publisher_lock:
+        if _publisher_loop is None or _publisher_loop[0] != os.getpid():
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="inbox-realtime-publisher", daemon=True).start()
+            _publisher_loop = (os.getpid(), loop)
+        return _publisher_loop[1]
 
 
 def sent(message_id: int) -> None:

@@ -4,6 +4,7 @@ transport's table shows it), and which tab is named as the one that acted."""
 from __future__ import annotations
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.test import Client
 
 from inbox.api import notify
@@ -88,3 +89,53 @@ def test_logging_out_publishes_the_sessions_hash_not_its_key(users):
 def test_logging_out_anonymously_publishes_nothing(client):
     client.post("/accounts/logout/")
     assert published() == []
+
+
+def test_events_from_synchronous_code_reach_redis_over_one_connection(settings):
+    """A command or a WSGI request publishes through the process's publisher loop: every event
+    arrives, and the channel layer's connection to Redis is opened once, not once per event."""
+    import asyncio
+    import os
+    import subprocess
+    import sys
+
+    import redis
+    from channels.layers import get_channel_layer
+
+    from inbox.realtime.events import publish
+    from inbox.realtime.transport import GROUP
+
+    url = "redis://127.0.0.1:6379/0"
+    if subprocess.run([sys.executable, "scripts/reachable.py", url]).returncode:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Redis is not reachable at {url}, and CI must run the Redis transport tests.")
+        pytest.skip(f"Redis is not reachable at {url}")
+    settings.INBOX_REALTIME_TRANSPORT = "layer"
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [url], "prefix": f"inbox-test-{os.getpid()}"},
+        }
+    }
+    connections = redis.Redis.from_url(url)
+    layer = get_channel_layer()
+
+    async def scenario():
+        channel = await layer.new_channel()
+        await layer.group_add(GROUP, channel)
+        before = connections.info("stats")["total_connections_received"]
+
+        def publish_all():  # a plain thread, as a command's or a WSGI request's
+            for user in range(20):
+                publish({"type": "account", "user": user})
+
+        await asyncio.to_thread(publish_all)
+        opened = connections.info("stats")["total_connections_received"] - before
+        received = [(await asyncio.wait_for(layer.receive(channel), 5))["event"]["user"] for _ in range(20)]
+        await layer.group_discard(GROUP, channel)
+        await layer.flush()
+        return opened, received
+
+    opened, received = async_to_sync(scenario)()
+    assert received == list(range(20))
+    assert opened <= 1  # the first event's connection (none if an earlier test opened it)
