@@ -136,6 +136,23 @@ def test_events_from_synchronous_code_reach_redis_over_one_connection(settings):
         await layer.flush()
         return opened, received
 
-    opened, received = async_to_sync(scenario)()
+    try:
+        opened, received = async_to_sync(scenario)()
+    finally:
+        connections.close()
     assert received == list(range(20))
     assert opened <= 1  # the first event's connection (none if an earlier test opened it)
+
+
+def test_the_publisher_loop_is_one_per_process(monkeypatch):
+    """Kept for the process's life, and a forked child (another pid: a server's worker) starts
+    its own instead of waiting on its parent's, whose thread it does not have."""
+    from inbox.realtime import events
+
+    loop = events._publisher()
+    assert events._publisher() is loop and loop.is_running()
+    parent = events.os.getpid()
+    monkeypatch.setattr(events.os, "getpid", lambda: parent + 1)
+    child = events._publisher()
+    assert child is not loop and child.is_running()
+    child.call_soon_threadsafe(child.stop)
