@@ -88,6 +88,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
     user_id: int | None = None
     registered = False
     catching_up = missed = False
+    closing: asyncio.Task | None = None  # a close under way in the background (kept referenced)
 
     async def connect(self):
         await self.accept()  # then close with a code the page can read: no reconnect for 4401
@@ -222,6 +223,12 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
                 await asyncio.wait_for(sending, SEND_SECONDS)
         except TimeoutError:
             logger.info("Closing user %s's socket: it takes no frames", self.user_id)
-            await self.close(code=TRY_AGAIN_LATER)
+            # Closed in the background: the server's close writes a close frame to the same full
+            # buffer and waits for it (its close timeout), which would hold up the others again.
+            # The hub forgets the socket now.
+            if self.registered:
+                self.registered = False
+                self.hub.unregister(self)
+            self.closing = asyncio.get_running_loop().create_task(self.close(code=TRY_AGAIN_LATER))
         except Exception:  # closed under our feet: its disconnect() unregisters it
             logger.debug("Could not send to a closing socket", exc_info=True)

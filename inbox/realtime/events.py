@@ -38,7 +38,9 @@ __all__ = ["account", "changed", "connect_signals", "logout", "prune", "publish"
 
 logger = logging.getLogger(__name__)
 PRUNE_EVERY = 256  # the "database" transport deletes old events after every this many
-PUBLISH_SECONDS = 5  # a channel layer that takes longer loses the event (logged), not the change
+# A channel layer that takes longer loses the event (logged), not the change; the channels after
+# real time (push, email) wait for it at most this long.
+PUBLISH_SECONDS = 2
 
 
 def publish(event: dict) -> None:
@@ -91,21 +93,31 @@ def _publish_layer(event: dict) -> None:
 
 
 _publisher_lock = threading.Lock()
-_publisher_loop: tuple[int, asyncio.AbstractEventLoop] | None = None
+_publisher_loop: asyncio.AbstractEventLoop | None = None
 
 
 def _publisher() -> asyncio.AbstractEventLoop:
     """The process's event loop for publishing from synchronous code, in a daemon thread.
     async_to_sync would run each event in a new loop, and channels-redis connects to Redis
-    anew in each (about 2 ms per event); this loop keeps its connection. A forked child (a
-    server's worker) starts its own."""
+    anew in each (about 2 ms per event); this loop keeps its connection."""
     global _publisher_loop
     with _publisher_lock:
-        if _publisher_loop is None or _publisher_loop[0] != os.getpid():
-            loop = asyncio.new_event_loop()
-            threading.Thread(target=loop.run_forever, name="inbox-realtime-publisher", daemon=True).start()
-            _publisher_loop = (os.getpid(), loop)
-        return _publisher_loop[1]
+        if _publisher_loop is None:
+            _publisher_loop = asyncio.new_event_loop()
+            threading.Thread(
+                target=_publisher_loop.run_forever, name="inbox-realtime-publisher", daemon=True
+            ).start()
+        return _publisher_loop
+
+
+def _forget_publisher() -> None:
+    """In a forked child (a server's worker): the parent's loop thread is not there, and its
+    lock may have been held at the fork. The child starts its own on its first event."""
+    global _publisher_lock, _publisher_loop
+    _publisher_lock, _publisher_loop = threading.Lock(), None
+
+
+os.register_at_fork(after_in_child=_forget_publisher)
 
 
 def sent(message_id: int) -> None:

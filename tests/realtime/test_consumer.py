@@ -291,3 +291,38 @@ def test_a_client_that_takes_no_frames_is_closed_and_holds_up_no_one(users, monk
             await page.comm.disconnect()
 
     run(scenario)
+
+
+def test_a_stuck_clients_close_holds_up_no_one_either(users, monkeypatch):
+    """The server's close of a socket whose buffer is full waits too (a close frame to write):
+    it runs in the background, and the next recipient has the frame at once."""
+    from inbox.realtime import consumer as consumer_module
+    from inbox.realtime.hub import get_hub
+
+    monkeypatch.setattr(consumer_module, "SEND_SECONDS", 0.2)
+    alice_cookie, bob_cookie = login_cookie(users["alice"]), login_cookie(users["bob"])
+    closing = asyncio.Event()
+
+    async def stuck(*args, **kwargs):
+        await asyncio.Event().wait()
+
+    async def stuck_close(code=None, reason=None):
+        closing.set()
+        await asyncio.Event().wait()
+
+    async def scenario():
+        alice, bob = [await open_page(c) for c in (alice_cookie, bob_cookie)]
+        hub = get_hub()
+        (alice_socket,) = hub.users[users["alice"].pk]
+        alice_socket.send, alice_socket.close = stuck, stuck_close
+        started = asyncio.get_running_loop().time()
+        await db(notify)(User.objects.filter(username__in=["alice", "bob"]).order_by("pk"), "To both")
+        assert "To both" in await bob.receive_until("To both", timeout=3)
+        assert asyncio.get_running_loop().time() - started < 2  # not the close's wait as well
+        await asyncio.wait_for(closing.wait(), 1)
+        assert users["alice"].pk not in hub.users  # forgotten at once: no more frames for it
+        alice_socket.closing.cancel()
+        for page in (alice, bob):
+            await page.comm.disconnect()
+
+    run(scenario)

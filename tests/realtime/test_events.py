@@ -145,14 +145,27 @@ def test_events_from_synchronous_code_reach_redis_over_one_connection(settings):
 
 
 def test_the_publisher_loop_is_one_per_process(monkeypatch):
-    """Kept for the process's life, and a forked child (another pid: a server's worker) starts
-    its own instead of waiting on its parent's, whose thread it does not have."""
+    """Kept for the process's life; a forked child (a server's worker) forgets its parent's,
+    whose thread it does not have, and starts its own."""
+    import asyncio
+    import time
+
     from inbox.realtime import events
 
+    monkeypatch.setattr(events, "_publisher_loop", None)  # this test's loops only; restored after
+    monkeypatch.setattr(events, "_publisher_lock", events._publisher_lock)
+
+    def alive(loop) -> bool:
+        return asyncio.run_coroutine_threadsafe(asyncio.sleep(0, "alive"), loop).result(2) == "alive"
+
     loop = events._publisher()
-    assert events._publisher() is loop and loop.is_running()
-    parent = events.os.getpid()
-    monkeypatch.setattr(events.os, "getpid", lambda: parent + 1)
+    assert events._publisher() is loop and alive(loop)
+    events._forget_publisher()  # what os.register_at_fork runs in a child
     child = events._publisher()
-    assert child is not loop and child.is_running()
-    child.call_soon_threadsafe(child.stop)
+    assert child is not loop and alive(child)
+    for each in (loop, child):
+        each.call_soon_threadsafe(each.stop)
+        deadline = time.monotonic() + 2
+        while each.is_running() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        each.close()
