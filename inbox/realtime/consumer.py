@@ -229,6 +229,12 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             if self.registered:
                 self.registered = False
                 self.hub.unregister(self)
-            self.closing = asyncio.get_running_loop().create_task(self.close(code=TRY_AGAIN_LATER))
+            self.closing = asyncio.get_running_loop().create_task(self._close_quietly(TRY_AGAIN_LATER))
         except Exception:  # closed under our feet: its disconnect() unregisters it
             logger.debug("Could not send to a closing socket", exc_info=True)
+
+    async def _close_quietly(self, code: int) -> None:
+        try:
+            await self.close(code=code)
+        except Exception:  # the client went away meanwhile: nothing left to close
+            logger.debug("Could not close a socket that takes no frames", exc_info=True)
