@@ -218,18 +218,23 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
 
-# Brute force: after AXES_FAILURE_LIMIT failed logins for one username, or from one address
-# (each counted on its own), further attempts get a 429 page until AXES_COOLOFF_TIME has passed
-# without one. The address is config.client_ip's: REMOTE_ADDR, or behind PROXY_COUNT reverse
-# proxies the address the outermost one appended to X-Forwarded-For (the anonymous rate limit
-# counts by the same address).
+# Brute force (policy in config/lockout.py): AXES_FAILURE_LIMIT failed logins for one username
+# from one address lock that pair, and LOGIN_ADDRESS_FAILURE_LIMIT from one address, whatever the
+# usernames, lock the address for the usernames that never logged in from it; locked attempts
+# get a 429 page until AXES_COOLOFF_TIME has passed without one. Never a username from every
+# address: that let anyone lock the admin out. A success resets its own pair only. The address
+# is config.client_ip's: REMOTE_ADDR, or behind PROXY_COUNT reverse proxies the address the
+# outermost one appended to X-Forwarded-For (the anonymous rate limit counts by the same
+# address); for the lockout an IPv6 address counts as its /64.
 PROXY_COUNT = env_int("PROXY_COUNT", 0, 0, 10)
-AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"
+AXES_CLIENT_IP_CALLABLE = "config.lockout.lockout_address"
 RATELIMIT_IP_META_KEY = "config.client_ip.client_ip"
 AXES_FAILURE_LIMIT = 10
+LOGIN_ADDRESS_FAILURE_LIMIT = 30  # at least AXES_FAILURE_LIMIT: reaching it is a lockout
 AXES_COOLOFF_TIME = timedelta(minutes=15)
-AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
-AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_PARAMETERS = "config.lockout.lockout_parameters"
+AXES_RESET_ON_SUCCESS = True  # what the success's parameters select: its pair (config/lockout.py)
+AXES_DISABLE_ACCESS_LOG = False  # its log of successes says who is known at a locked address
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_LOCKOUT_CALLABLE = "config.lockout.lockout_response"
 AXES_USERNAME_CALLABLE = "config.lockout.login_username"  # bounded to django-axes's column
