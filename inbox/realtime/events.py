@@ -15,9 +15,11 @@ Events are small JSON objects:
 from __future__ import annotations
 
 import asyncio
+import atexit
 import logging
 import os
 import threading
+import time
 from datetime import timedelta
 from functools import partial
 
@@ -32,15 +34,16 @@ from django.utils.crypto import salted_hmac
 from inbox.conf import inbox_setting
 from inbox.signals import acting_tab, notification_changed, notification_read
 
+from .outage import Outage
 from .transport import GROUP, transport
 
 __all__ = ["account", "changed", "connect_signals", "logout", "prune", "publish", "sent", "session_hash"]
 
 logger = logging.getLogger(__name__)
 PRUNE_EVERY = 256  # the "database" transport deletes old events after every this many
-# A channel layer that takes longer loses the event (logged), not the change; the channels after
-# real time (push, email) wait for it at most this long.
-PUBLISH_SECONDS = 2
+PUBLISH_SECONDS = 2  # a send to the channel layer that takes longer has failed
+PROBE_SECONDS = 5  # while the channel layer is down, one event tries it this often
+MAX_PENDING = 1000  # events waiting for the channel layer; more are dropped
 
 
 def publish(event: dict) -> None:
@@ -76,48 +79,95 @@ def _publish_layer(event: dict) -> None:
 
     layer = get_channel_layer()
     message = {"type": "inbox.event", "event": event}
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:  # the usual case: a request thread, a command, the worker
-        if isinstance(layer, InMemoryChannelLayer):  # one process (tests): its queues are the loop's
+    if isinstance(layer, InMemoryChannelLayer):  # one process (tests): its queues are the loop's
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
             async_to_sync(layer.group_send)(GROUP, message)
         else:
-            sending = asyncio.run_coroutine_threadsafe(layer.group_send(GROUP, message), _publisher())
-            try:
-                sending.result(PUBLISH_SECONDS)
-            except TimeoutError:
-                sending.cancel()
-                raise
-    else:  # called from async code: send without blocking its loop
-        loop.create_task(layer.group_send(GROUP, message))
+            loop.create_task(layer.group_send(GROUP, message))
+    else:
+        _outbox.put(message)
 
 
-_publisher_lock = threading.Lock()
-_publisher_loop: asyncio.AbstractEventLoop | None = None
+class Outbox:
+    """The process's publisher for a network channel layer (Redis): the caller (a request, a
+    command, the worker, async code) hands the event over and goes on at once; a daemon thread's
+    event loop sends the events in order. Its loop keeps channels-redis's connection (async_to_sync
+    would run each event in a new loop, which connects anew: about 2 ms per event).
 
+    A layer that is down or hung costs no caller anything: a send that fails or takes longer than
+    PUBLISH_SECONDS starts an outage (logged once), during which events are dropped except one
+    every PROBE_SECONDS, which tries the layer again (its success is logged once). At most
+    MAX_PENDING events wait; more are dropped. A lost event costs a live update, never the change:
+    the pages poll while real time is down and catch up when their socket is back."""
 
-def _publisher() -> asyncio.AbstractEventLoop:
-    """The process's event loop for publishing from synchronous code, in a daemon thread.
-    async_to_sync would run each event in a new loop, and channels-redis connects to Redis
-    anew in each (about 2 ms per event); this loop keeps its connection."""
-    global _publisher_loop
-    with _publisher_lock:
-        if _publisher_loop is None:
-            _publisher_loop = asyncio.new_event_loop()
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.idle = threading.Condition(self.lock)
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.pending = 0  # handed to the loop, not sent or failed yet
+        self.probe_at = 0.0  # while down: when the next event may try the layer
+        self.outage = Outage(logger, "The channel layer (real-time events from this process)")
+
+    def put(self, message: dict) -> None:
+        with self.lock:
+            if self.pending >= MAX_PENDING:
+                return
+            if self.outage.down:
+                if time.monotonic() < self.probe_at:
+                    return
+                self.probe_at = time.monotonic() + PROBE_SECONDS
+            self.pending += 1
+            loop = self._loop()
+        asyncio.run_coroutine_threadsafe(self._send(message), loop)
+
+    def _loop(self) -> asyncio.AbstractEventLoop:
+        if self.loop is None:
+            self.loop = asyncio.new_event_loop()
             threading.Thread(
-                target=_publisher_loop.run_forever, name="inbox-realtime-publisher", daemon=True
+                target=self.loop.run_forever, name="inbox-realtime-publisher", daemon=True
             ).start()
-        return _publisher_loop
+        return self.loop
+
+    async def _send(self, message: dict) -> None:
+        from channels.layers import get_channel_layer
+
+        try:
+            async with asyncio.timeout(PUBLISH_SECONDS):
+                await get_channel_layer().group_send(GROUP, message)
+        except Exception as error:
+            with self.lock:
+                if self.outage.failed(error, "; real-time events are dropped until it answers again"):
+                    self.probe_at = time.monotonic() + PROBE_SECONDS
+        else:
+            with self.lock:
+                self.outage.recovered()
+        finally:
+            with self.lock:
+                self.pending -= 1
+                if not self.pending:
+                    self.idle.notify_all()
+
+    def wait(self, timeout: float) -> bool:
+        """Wait until every event handed over is sent or failed (at most `timeout` s)."""
+        with self.lock:
+            return self.idle.wait_for(lambda: not self.pending, timeout)
+
+
+_outbox = Outbox()
 
 
 def _forget_publisher() -> None:
     """In a forked child (a server's worker): the parent's loop thread is not there, and its
     lock may have been held at the fork. The child starts its own on its first event."""
-    global _publisher_lock, _publisher_loop
-    _publisher_lock, _publisher_loop = threading.Lock(), None
+    global _outbox
+    _outbox = Outbox()
 
 
 os.register_at_fork(after_in_child=_forget_publisher)
+# A command publishes and exits: what it handed over still goes out, waiting at most this long.
+atexit.register(lambda: _outbox.wait(PUBLISH_SECONDS))
 
 
 def sent(message_id: int) -> None:

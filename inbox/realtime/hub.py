@@ -21,6 +21,7 @@ from inbox.models import Notification
 from inbox.web.items import csrf_input, message_item
 
 from . import frames, queries
+from .outage import Outage
 from .transport import transport
 
 __all__ = ["Hub", "collector_paused", "get_hub"]
@@ -28,6 +29,8 @@ __all__ = ["Hub", "collector_paused", "get_hub"]
 logger = logging.getLogger(__name__)
 PRUNE_SECONDS = 60  # how often the "database" transport's old events are deleted
 LOGGED_OUT = 4401
+# The source of events failed (Redis down): the page polls, and tries its socket again later.
+REALTIME_DOWN = 4503
 
 
 class Hub:
@@ -38,6 +41,8 @@ class Hub:
         self.tasks: list[asyncio.Task] = []
         self.stop_timer: asyncio.TimerHandle | None = None
         self.events = 0  # events handled (tests, benchmarks)
+        self.closing: set[asyncio.Task] = set()
+        self.outage = Outage(logger, "Real time (its source of events)")
 
     # --- sockets ------------------------------------------------------------------------
 
@@ -49,6 +54,8 @@ class Hub:
             self.stop_timer = None
         if not self.tasks:
             self.start()
+        if self.outage.down:  # a socket would stay silent: the page polls (the source keeps trying)
+            self._close(consumer, REALTIME_DOWN)
 
     def unregister(self, consumer) -> None:
         for index, key in ((self.users, consumer.user_id), (self.sessions, consumer.session)):
@@ -83,6 +90,31 @@ class Hub:
         for task in self.tasks:
             task.cancel()
         self.tasks = []
+
+    # --- the source's health ------------------------------------------------------------
+
+    def source_down(self, error: BaseException) -> None:
+        """The source failed (it tries again by itself): every socket closes with REALTIME_DOWN,
+        so that its page polls instead of waiting for frames that cannot come, and tries again
+        later. Logged once per outage."""
+        self.outage.failed(error, "; its sockets are closed and the pages poll until it is back")
+        for consumers in list(self.users.values()):
+            for consumer in list(consumers):
+                self._close(consumer, REALTIME_DOWN)
+
+    def source_up(self) -> None:
+        self.outage.recovered()
+
+    def _close(self, consumer, code: int) -> None:
+        """Close in the background (kept referenced): a close can wait on a slow client."""
+        task = self.loop.create_task(consumer.close(code=code))
+        self.closing.add(task)
+        task.add_done_callback(self._closed)
+
+    def _closed(self, task: asyncio.Task) -> None:
+        self.closing.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.debug("Could not close a socket", exc_info=task.exception())
 
     # --- events -------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from django.db.models import Max
 from inbox.conf import inbox_setting
 
 from .models import RealtimeEvent
+from .outage import Outage
 
 __all__ = ["DatabaseSource"]
 
@@ -26,6 +27,9 @@ logger = logging.getLogger(__name__)
 WINDOW = timedelta(seconds=10)  # an event commits within this long after its row was written
 BATCH = 500  # events per read
 EXCLUDE_MAX = 1000  # seen ids excluded in SQL up to this many, beyond that in Python
+MAX_RETRY_SECONDS = 10  # the backoff after failed reads: the poll interval doubled, up to this
+# One per process, not per source: a hub that stops and starts again during an outage logs it once.
+outage = Outage(logger, "Reading real-time events from the database")
 
 
 class DatabaseSource:
@@ -62,15 +66,23 @@ class DatabaseSource:
         return events
 
     async def run(self) -> None:
+        """Start, then poll; a failure of either (the database unreachable, at the first connect
+        too) is retried with backoff, and logged once per outage and once when it ends."""
         interval = inbox_setting("REALTIME_POLL_SECONDS")
-        await database_sync_to_async(self.start)()
+        started, failures = False, 0
         while True:
-            await asyncio.sleep(interval)
             try:
+                if not started:
+                    await database_sync_to_async(self.start)()
+                    started = True
                 events = await database_sync_to_async(self.poll)()
-            except Exception:
-                logger.exception("Could not read real-time events")
-                await asyncio.sleep(min(10, interval * 20))
+            except Exception as error:
+                failures += 1
+                outage.failed(error, "; trying again")
+                await asyncio.sleep(min(interval * 2**failures, MAX_RETRY_SECONDS))
                 continue
+            failures = 0
+            outage.recovered()
             if events:
                 await self.hub.dispatch(events)
+            await asyncio.sleep(interval)

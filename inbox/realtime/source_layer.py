@@ -1,5 +1,11 @@
 """The "layer" transport's source: the hub's one channel in the channel-layer group that every
-publisher sends to (channels-redis pub/sub: one message reaches every web process at once)."""
+publisher sends to (channels-redis pub/sub: one message reaches every web process at once).
+
+channels-redis never tells its listener that Redis went away (its receive waits for ever while
+its own task retries, logging each second), so the source checks the path itself: it pings its
+own channel through the layer every HEARTBEAT_SECONDS, and a ping not back by the next one, or a
+layer that does not answer within TIMEOUT_SECONDS, is a failure. The hub then tells its sockets
+(they close and the pages poll); the source drops the connection and tries again with backoff."""
 
 from __future__ import annotations
 
@@ -13,31 +19,77 @@ from .transport import GROUP
 __all__ = ["LayerSource"]
 
 logger = logging.getLogger(__name__)
-RETRY_SECONDS = 1
+TIMEOUT_SECONDS = 5  # subscribing, or sending a ping, takes at most this long
+HEARTBEAT_SECONDS = 5
+RETRY_SECONDS, MAX_RETRY_SECONDS = 1, 30  # the backoff between tries: 1, 2, 4 ... 30 s
+PING = "inbox.ping"
 
 
 class LayerSource:
     def __init__(self, hub):
         self.hub = hub
         self.channel = None
+        self.pinged = self.answered = 0  # the pings sent, the last one back
 
     async def run(self) -> None:
-        layer = get_channel_layer()
+        failures = 0
         while True:
+            layer = get_channel_layer()
             try:
-                self.channel = await layer.new_channel()
-                await layer.group_add(GROUP, self.channel)
-                while True:
-                    message = await layer.receive(self.channel)
-                    event = message.get("event") if isinstance(message, dict) else None
-                    if isinstance(event, dict):
-                        await self.hub.dispatch([event])
+                await self.listen(layer)
             except asyncio.CancelledError:
                 await self._leave(layer)
                 raise
-            except Exception:
-                logger.exception("The channel layer failed; listening again in %s s", RETRY_SECONDS)
-                await asyncio.sleep(RETRY_SECONDS)
+            except Exception as error:
+                if isinstance(error, ExceptionGroup):
+                    error = error.exceptions[0]
+                failures = 1 if self.answered else failures + 1  # it was up: the backoff starts again
+                self.hub.source_down(error)
+                await self._reset(layer)
+                await asyncio.sleep(min(RETRY_SECONDS * 2 ** (failures - 1), MAX_RETRY_SECONDS))
+
+    async def listen(self, layer) -> None:
+        """Subscribe, then hand each event to the hub until the layer fails (raises)."""
+        self.pinged = self.answered = 0
+        async with asyncio.timeout(TIMEOUT_SECONDS):
+            self.channel = await layer.new_channel()
+            await layer.group_add(GROUP, self.channel)
+        async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(self._receive(layer))
+            tasks.create_task(self._heartbeat(layer))
+
+    async def _receive(self, layer) -> None:
+        while True:
+            message = await layer.receive(self.channel)
+            if not isinstance(message, dict):
+                continue
+            if message.get("type") == PING:
+                if not self.answered:
+                    self.hub.source_up()
+                self.answered = message.get("ping", 0)
+                continue
+            event = message.get("event")
+            if isinstance(event, dict):
+                await self.hub.dispatch([event])
+
+    async def _heartbeat(self, layer) -> None:
+        while True:
+            self.pinged += 1
+            async with asyncio.timeout(TIMEOUT_SECONDS):
+                await layer.send(self.channel, {"type": PING, "ping": self.pinged})
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            if self.answered < self.pinged:
+                raise ConnectionError(f"a ping did not come back within {HEARTBEAT_SECONDS} s")
+
+    async def _reset(self, layer) -> None:
+        """Drop the failed connection: channels-redis would keep retrying it on its own, logging a
+        traceback each second. The layer opens a new one on the next try."""
+        self.channel = None
+        try:
+            async with asyncio.timeout(TIMEOUT_SECONDS):
+                await layer.flush()
+        except Exception:
+            logger.debug("Could not reset the channel layer", exc_info=True)
 
     async def _leave(self, layer) -> None:
         if self.channel is not None:

@@ -130,8 +130,8 @@ def test_events_from_synchronous_code_reach_redis_over_one_connection(settings):
                 publish({"type": "account", "user": user})
 
         await asyncio.to_thread(publish_all)
-        opened = connections.info("stats")["total_connections_received"] - before
         received = [(await asyncio.wait_for(layer.receive(channel), 5))["event"]["user"] for _ in range(20)]
+        opened = connections.info("stats")["total_connections_received"] - before
         await layer.group_discard(GROUP, channel)
         await layer.flush()
         return opened, received
@@ -152,16 +152,15 @@ def test_the_publisher_loop_is_one_per_process(monkeypatch):
 
     from inbox.realtime import events
 
-    monkeypatch.setattr(events, "_publisher_loop", None)  # this test's loops only; restored after
-    monkeypatch.setattr(events, "_publisher_lock", events._publisher_lock)
+    monkeypatch.setattr(events, "_outbox", events.Outbox())  # this test's loops only; restored after
 
     def alive(loop) -> bool:
         return asyncio.run_coroutine_threadsafe(asyncio.sleep(0, "alive"), loop).result(2) == "alive"
 
-    loop = events._publisher()
-    assert events._publisher() is loop and alive(loop)
+    loop = events._outbox._loop()
+    assert events._outbox._loop() is loop and alive(loop)
     events._forget_publisher()  # what os.register_at_fork runs in a child
-    child = events._publisher()
+    child = events._outbox._loop()
     assert child is not loop and alive(child)
     for each in (loop, child):
         each.call_soon_threadsafe(each.stop)

@@ -95,10 +95,39 @@
   const SESSION_ENDED = 4401;
   let endedSocket = null;
 
+  // A socket closed with 4503 (the server's real time is down: Redis unreachable) is not
+  // reconnected by hx-ws either. The badge polls meanwhile, and the socket is started afresh
+  // later, with backoff and jitter (2 s, 4 s ... 60 s); once it stays up, the hello catches up.
+  const REALTIME_DOWN = 4503;
+  const RETRY_MS = 2000;
+  const MAX_RETRY_MS = 60000;
+  const STAYED_UP_MS = 30000; // a socket up this long before a 4503 starts the backoff again
+  let retries = 0;
+  let openedAt = 0;
+
+  function restart(socket) {
+    if (!socket.isConnected) return;
+    const fresh = socket.cloneNode(false);
+    socket.replaceWith(fresh);
+    htmx.process(fresh);
+  }
+
+  function retryLater(socket) {
+    if (Date.now() - openedAt > STAYED_UP_MS) retries = 0;
+    const delay = Math.min(RETRY_MS * 2 ** retries, MAX_RETRY_MS) * (0.7 + Math.random() * 0.6);
+    retries += 1;
+    setTimeout(() => restart(socket), delay);
+  }
+
+  document.addEventListener("htmx:ws:after:connection", () => {
+    openedAt = Date.now();
+  });
+
   document.addEventListener("htmx:ws:close", (event) => {
     connection = null;
     event.target.removeAttribute("data-connected"); // the badge polls again until it reconnects
     if (event.detail.code === SESSION_ENDED) endedSocket = event.target;
+    if (event.detail.code === REALTIME_DOWN) retryLater(event.target);
   });
 
   document.addEventListener("htmx:after:request", (event) => {
@@ -108,10 +137,7 @@
     if (!response || response.status !== 200 || response.headers.get("HX-Redirect")) return;
     const ended = endedSocket;
     endedSocket = null;
-    if (!ended.isConnected) return;
-    const fresh = ended.cloneNode(false);
-    ended.replaceWith(fresh);
-    htmx.process(fresh);
+    restart(ended);
   });
 
   // A list whose last item a frame removed (read or deleted elsewhere, expired) says so, in the
