@@ -160,10 +160,11 @@ def subscribe(request):
         return error(str(problem), getattr(problem, "status", 400))
     user_agent = clean_user_agent(request.headers.get("User-Agent", ""))
     try:
-        subscription, created = save_subscription(request.user, fields, browser, user_agent)
+        with transaction.atomic():
+            subscription, created = save_subscription(request.user, fields, browser, user_agent)
+            session.bind(request, subscription.pk)  # push ends when this session does
     except (Conflict, IntegrityError):
         return error(NOT_YOURS, 409)
-    session.remember(request.session, subscription.pk)
     return JsonResponse({"id": subscription.pk}, status=201 if created else 200)
 
 
@@ -179,10 +180,14 @@ def check(request):
         auth = clean_secret(body.get("auth"), "auth")
     except (Refused, InvalidSubscription) as problem:
         return error(str(problem), getattr(problem, "status", 400))
-    subscription = SubscriptionInfo.objects.filter(endpoint=endpoint, webpush_info__user=request.user).first()
+    subscription = (
+        SubscriptionInfo.objects.filter(endpoint=endpoint, webpush_info__user=request.user)
+        .select_related("inbox_session")
+        .first()
+    )
     mine = secrets_match(auth, subscription.auth if subscription else DUMMY_AUTH) and subscription is not None
-    if mine:
-        session.remember(request.session, subscription.pk)  # logging out removes it
+    if mine:  # now bound to this session: push ends when it does (its key may have changed)
+        session.bind(request, subscription.pk, getattr(subscription, "inbox_session", None))
     return JsonResponse({"mine": mine})
 
 
@@ -209,7 +214,6 @@ def unsubscribe(request):
         if subscription is not None:
             mine = PushInformation.objects.filter(subscription=subscription, user=request.user).exists()
             if mine or (auth is not None and secrets_match(auth, subscription.auth)):
-                session.forget(request.session, subscription.pk)
                 subscription.delete()
                 removed = True
     return JsonResponse({"removed": removed})
@@ -222,7 +226,6 @@ def unsubscribe_by_id(request, subscription_id: str):
     deleted, _ = mine.delete()
     if not deleted:
         return error("No such subscription of yours.", 404)
-    session.forget(request.session, int(subscription_id))
     return redirect("inbox:preferences")
 
 
