@@ -80,8 +80,11 @@ def end_for_login(sender, request=None, user=None, **kwargs) -> None:
     if not old_key or len(old_key) > SESSION_KEY_MAX_LENGTH or old_key == new_key:
         return
     bound = PushSession.objects.filter(session_key=old_key)
-    SubscriptionInfo.objects.filter(inbox_session__in=bound.exclude(user=user)).delete()
-    bound.filter(user=user).update(session_key=new_key, auth_hash=user.get_session_auth_hash())
+    # A session login() emptied has no key yet: nothing to bind to, so its push ends too.
+    ending = bound.exclude(user=user) if new_key else bound
+    SubscriptionInfo.objects.filter(inbox_session__in=ending).delete()
+    if new_key:
+        bound.update(session_key=new_key, auth_hash=user.get_session_auth_hash())
 
 
 def end_for_user_change(sender, instance, update_fields=None, **kwargs) -> None:

@@ -196,3 +196,16 @@ def test_the_sweep_asks_a_cache_session_engine_key_by_key(settings, alice, recei
     laptop.session.delete()  # gone from the cache, as an eviction would do
     assert sweep_push_subscriptions.call()["session_gone"] == 1
     assert subscriptions() == {"phone"}
+
+
+def test_logging_in_again_over_a_session_login_empties_ends_push(alice, receiver):
+    """Her password was changed without a signal; logging in again on the laptop, login() empties
+    the stale session (no key until the response saves it): push ends rather than being bound to
+    a session that cannot be looked up."""
+    laptop = log_in("alice")
+    turn_on_push(laptop, receiver, "laptop")
+    alice.set_password("pw-alice")  # the same password, a new salt: a new session auth hash
+    User.objects.filter(pk=alice.pk).update(password=alice.password)
+    log_in("alice", laptop)
+    assert subscriptions() == set()
+    assert pushed(receiver, alice, "Hello") == []
