@@ -209,3 +209,18 @@ def test_logging_in_again_over_a_session_login_empties_ends_push(alice, receiver
     log_in("alice", laptop)
     assert subscriptions() == set()
     assert pushed(receiver, alice, "Hello") == []
+
+
+@pytest.mark.parametrize("n", [1, 40])
+def test_the_sweep_costs_the_same_few_queries_for_any_number_of_live_subscriptions(
+    alice, bob, subscribe, n, django_assert_num_queries
+):
+    from .conftest import bind_to_sessions
+
+    bind_to_sessions(
+        [(user, subscribe(user, f"{user.username}-{i}")) for i in range(n) for user in (alice, bob)]
+    )
+    # One SELECT each for unbound, inactive and ended sessions; the password check reads a chunk
+    # of bindings with their users, then finds no next chunk.
+    with django_assert_num_queries(5):
+        assert sum(sweep_push_subscriptions.call().values()) == 0
