@@ -32,6 +32,13 @@ DEFAULTS = {
     "PUSH_TIMEOUT": 10,  # seconds for one push service request
     "PUSH_MAX_ATTEMPTS": 5,  # a 429, 5xx or network error is retried until this many attempts
     "PUSH_RETRY_BASE_SECONDS": 30,  # backoff: 30 s, 60 s, 120 s, ... (or the Retry-After header)
+    # The ports a push endpoint may use: FCM, Mozilla autopush, Apple and Windows (WNS) all
+    # take pushes on https's 443. Another port is refused when saving and when sending.
+    "PUSH_PORTS": (443,),
+    # Seconds between two sweeps queued by `manage.py inbox_worker`, which end push for sessions
+    # that expired or were deleted, and users deactivated or whose password changed by
+    # QuerySet.update() (logout, login and a saved change end it at once).
+    "PUSH_SWEEP_INTERVAL": 300,
     "PUSH_ALLOW_LOOPBACK": False,  # tests only: accept http://127.0.0.1 push endpoints
     "ANONYMOUS_RATE": "60/m",  # requests per address to the endpoints that need no login
     # Subscriptions per delivery task, first delivery and retries alike: a task's run time stays

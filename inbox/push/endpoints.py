@@ -1,9 +1,10 @@
 """Endpoint checks: a subscription's endpoint is a URL the server will POST to, so it is checked
-like any user-supplied URL: https only, and every address it resolves to must be public (no
-private, loopback, link-local, reserved, NAT64 or IPv4-in-IPv6 forms), when it is saved and again
-when a push is sent. When sending, the host is resolved once, every address is checked, and the
-connection goes to a checked address (PinnedAdapter): a second lookup by the HTTP library could
-answer differently (DNS rebinding)."""
+like any user-supplied URL: https only, on a port push services use (INBOX_PUSH_PORTS), and
+every address it resolves to must be public (no private, loopback, link-local, site-local,
+reserved, NAT64 or IPv4-in-IPv6 forms), when it is saved and again when a push is sent. When
+sending, the host is resolved once, every address is checked, and the connection goes to a
+checked address (PinnedAdapter): a second lookup by the HTTP library could answer differently
+(DNS rebinding)."""
 
 from __future__ import annotations
 
@@ -19,8 +20,12 @@ from inbox.conf import inbox_setting
 
 from .keys import InvalidSubscription
 
-NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
-IPV4_COMPATIBLE = ipaddress.ip_network("::/96")  # ::a.b.c.d, deprecated, reaches IPv4
+# IANA's global unicast space: every public IPv6 address is in it. Outside it lie ::/8 (the
+# IPv4-compatible ::a.b.c.d, IPv4-translated ::ffff:0:a.b.c.d, NAT64 64:ff9b::/96 and
+# 64:ff9b:1::/48 forms, all ways back into IPv4), unique-local fc00::/7, link-local fe80::/10,
+# site-local fec0::/10 and multicast ff00::/8. Python's is_global says True for some of these
+# (::ffff:0:127.0.0.1, fec0::1), so the range is checked first.
+GLOBAL_UNICAST = ipaddress.ip_network("2000::/3")
 ENDPOINT_MAX_LENGTH = 500  # django-webpush's SubscriptionInfo.endpoint
 PRINTABLE_ASCII = re.compile(r"[!-~]+", re.ASCII)  # no spaces, no control characters
 
@@ -40,13 +45,14 @@ def resolve(host: str, port: int) -> list[str]:
 
 
 def is_public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    """Whether a push may go to this address: globally routable unicast, and not an IPv6 form
-    that leads back into IPv4 space (mapped to a private address, NAT64, IPv4-compatible,
-    6to4 or Teredo)."""
+    """Whether a push may go to this address: globally routable unicast. An IPv4-mapped IPv6
+    address (::ffff:a.b.c.d, what a dual-stack resolver may give) is judged by its IPv4
+    address; any other IPv6 form that leads back into IPv4 space (IPv4-compatible,
+    IPv4-translated, NAT64, 6to4, Teredo) is refused whatever it embeds."""
     if address.version == 6:
         if address.ipv4_mapped:
             return is_public_address(address.ipv4_mapped)
-        if any(address in net for net in NAT64) or address in IPV4_COMPATIBLE:
+        if address not in GLOBAL_UNICAST or address.is_site_local:
             return False
         if address.sixtofour or address.teredo:
             return False
@@ -68,13 +74,16 @@ def check_url(url) -> tuple[str, str, int]:
     return parts.scheme, parts.hostname, port
 
 
-def check_addresses(scheme: str, addresses: list) -> None:
-    """Raise InvalidSubscription unless a push may go to every one of these addresses
-    (INBOX_PUSH_ALLOW_LOOPBACK also lets http://127.0.0.1 through, for tests)."""
+def check_addresses(scheme: str, addresses: list, port: int) -> None:
+    """Raise InvalidSubscription unless a push may go to every one of these addresses, on this
+    port (INBOX_PUSH_ALLOW_LOOPBACK also lets http://127.0.0.1:<any port> through, for tests)."""
     if inbox_setting("PUSH_ALLOW_LOOPBACK") and all(a.is_loopback for a in addresses):
         return
     if scheme != "https":
         raise InvalidSubscription("The endpoint must be an https:// URL.")
+    if port not in inbox_setting("PUSH_PORTS"):
+        # A port is a service: an endpoint on :22 or :6379 of a public host is not a push service.
+        raise InvalidSubscription(f"The endpoint's port {port} is not one push services use.")
     if blocked := sorted(str(a) for a in addresses if not is_public_address(a)):
         raise InvalidSubscription(
             f"The endpoint's host resolves to a non-public address ({', '.join(blocked)})."
@@ -97,7 +106,7 @@ def check_endpoint(url: str) -> None:
         addresses = addresses_of(host, port)
     except (OSError, UnicodeError, ValueError):
         raise InvalidSubscription(f"The endpoint's host {host} does not resolve.") from None
-    check_addresses(scheme, addresses)
+    check_addresses(scheme, addresses, port)
 
 
 class PinnedAdapter(HTTPAdapter):
@@ -119,7 +128,7 @@ class PinnedAdapter(HTTPAdapter):
         except UnicodeError as error:
             raise BlockedAddress(f"{host} is not a valid host name: {error}", request=request) from None
         try:
-            check_addresses(scheme, addresses)
+            check_addresses(scheme, addresses, port)
         except InvalidSubscription as error:
             raise BlockedAddress(str(error), request=request) from None
         if scheme == "https":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -27,3 +28,24 @@ class PushReceipt(models.Model):
 
     def __str__(self) -> str:
         return f"message {self.message_id} → subscription {self.subscription_id}"
+
+
+class PushSession(models.Model):
+    """The login session a push subscription was saved or last confirmed in: push to a browser
+    lasts only as long as the session that turned it on. Logging out, another user logging in
+    over it, a password change, deactivation and the session's expiry or deletion each end it
+    (inbox.push.session and the sweep in inbox.push.sweep)."""
+
+    subscription = models.OneToOneField(
+        "webpush.SubscriptionInfo", on_delete=models.CASCADE, primary_key=True, related_name="inbox_session"
+    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # The session's key, to look the session up (as long as Django's own; empty for an engine
+    # that keeps no session on the server, such as signed cookies).
+    session_key = models.CharField(max_length=40, db_index=True)
+    # The user's session auth hash when bound: a password changed since makes it stale, as it
+    # makes Django's own session invalid.
+    auth_hash = models.CharField(max_length=128)
+
+    def __str__(self) -> str:
+        return f"subscription {self.subscription_id} of user {self.user_id}"

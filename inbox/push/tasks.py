@@ -27,6 +27,7 @@ from inbox.preferences import kind_of, route
 
 from .keys import push_configured
 from .sender import URGENCY, PushJob, encode_payload, send_pushes
+from .sweep import live_session_keys, sweep
 from .tokens import read_token
 
 logger = logging.getLogger(__name__)
@@ -78,6 +79,7 @@ def deliver_push(message_id: int, subscription_ids: list[int] | None = None, att
     subscribed = Notification.objects.filter(
         message=message,
         read_at__isnull=True,
+        recipient__is_active=True,  # a deactivated user's subscriptions are the sweep's to delete
         recipient__webpush_info__isnull=False,
         recipient__webpush_info__subscription_id__in=pending,
     )
@@ -88,8 +90,14 @@ def deliver_push(message_id: int, subscription_ids: list[int] | None = None, att
         endpoint=F("recipient__webpush_info__subscription__endpoint"),
         p256dh=F("recipient__webpush_info__subscription__p256dh"),
         auth=F("recipient__webpush_info__subscription__auth"),
+        session_key=F("recipient__webpush_info__subscription__inbox_session__session_key"),
     )
     targets = list(targets)
+    # Not to a browser whose session has ended since (the sweep deletes its subscription later):
+    # one more query, only when the targets are bound to sessions.
+    if bound := {t["session_key"] for t in targets if t["session_key"] is not None}:
+        live = live_session_keys(bound)
+        targets = [t for t in targets if t["session_key"] is None or t["session_key"] in live]
     if not targets:
         return {"sent": 0}
 
@@ -119,6 +127,13 @@ def deliver_push(message_id: int, subscription_ids: list[int] | None = None, att
         outcomes += done
     result = settle(message_id, outcomes, attempt)
     return result | ({"already_sent": len(sent_before)} if sent_before else {})
+
+
+@task
+def sweep_push_subscriptions() -> dict:
+    """Queued periodically by `manage.py inbox_worker`: end push for the sessions that ended
+    without a signal (see inbox.push.sweep)."""
+    return sweep()
 
 
 def audience(message: Message) -> list[int]:

@@ -1,8 +1,8 @@
 """Endpoints for Web Push: saving, checking and removing a browser's subscription (CSRF-protected,
 unlike django-webpush's own save view), the service worker's renewal and "mark read".
 
-Every JSON endpoint reads its body through `read_json`: at most BODY_MAX_BYTES, UTF-8, a JSON
-object; anything else is a 4xx with {"error": "..."}, never a 500."""
+Every JSON endpoint reads its body through `read_json`: sent as application/json, at most
+BODY_MAX_BYTES, UTF-8, a JSON object; anything else is a 4xx with {"error": "..."}, never a 500."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from . import session
 from .endpoints import clean_endpoint
 from .keys import InvalidSubscription
 from .subscriptions import clean_subscription, secrets_match
-from .tokens import READ_TOKEN_MAX_AGE, READ_TOKEN_MAX_LENGTH, READ_TOKEN_SALT
+from .tokens import notification_id
 
 BODY_MAX_BYTES = 4096  # a subscription is about 400 bytes
 
@@ -75,8 +75,13 @@ def check_body_size(request) -> None:
 
 
 def read_json(request) -> dict:
-    """The request's body as a JSON object, or Refused (413 when too large)."""
+    """The request's body as a JSON object, or Refused (413 when too large, 415 when not sent as
+    JSON)."""
     check_body_size(request)  # before the body is read
+    if request.content_type != "application/json":
+        # Checked before request.body: a form's stream may already be parsed (the CSRF middleware
+        # reads request.POST), and then request.body raises RawPostDataException, a 500.
+        raise Refused("The request body must be JSON (Content-Type: application/json).", 415)
     body = request.body
     if len(body) > BODY_MAX_BYTES:
         raise Refused(f"The request body is larger than {BODY_MAX_BYTES} bytes.", 413)
@@ -155,10 +160,11 @@ def subscribe(request):
         return error(str(problem), getattr(problem, "status", 400))
     user_agent = clean_user_agent(request.headers.get("User-Agent", ""))
     try:
-        subscription, created = save_subscription(request.user, fields, browser, user_agent)
+        with transaction.atomic():
+            subscription, created = save_subscription(request.user, fields, browser, user_agent)
+            session.bind(request, subscription.pk)  # push ends when this session does
     except (Conflict, IntegrityError):
         return error(NOT_YOURS, 409)
-    session.remember(request.session, subscription.pk)
     return JsonResponse({"id": subscription.pk}, status=201 if created else 200)
 
 
@@ -174,10 +180,14 @@ def check(request):
         auth = clean_secret(body.get("auth"), "auth")
     except (Refused, InvalidSubscription) as problem:
         return error(str(problem), getattr(problem, "status", 400))
-    subscription = SubscriptionInfo.objects.filter(endpoint=endpoint, webpush_info__user=request.user).first()
+    subscription = (
+        SubscriptionInfo.objects.filter(endpoint=endpoint, webpush_info__user=request.user)
+        .select_related("inbox_session")
+        .first()
+    )
     mine = secrets_match(auth, subscription.auth if subscription else DUMMY_AUTH) and subscription is not None
-    if mine:
-        session.remember(request.session, subscription.pk)  # logging out removes it
+    if mine:  # now bound to this session: push ends when it does (its key may have changed)
+        session.bind(request, subscription.pk, getattr(subscription, "inbox_session", None))
     return JsonResponse({"mine": mine})
 
 
@@ -204,7 +214,6 @@ def unsubscribe(request):
         if subscription is not None:
             mine = PushInformation.objects.filter(subscription=subscription, user=request.user).exists()
             if mine or (auth is not None and secrets_match(auth, subscription.auth)):
-                session.forget(request.session, subscription.pk)
                 subscription.delete()
                 removed = True
     return JsonResponse({"removed": removed})
@@ -217,7 +226,6 @@ def unsubscribe_by_id(request, subscription_id: str):
     deleted, _ = mine.delete()
     if not deleted:
         return error("No such subscription of yours.", 404)
-    session.forget(request.session, int(subscription_id))
     return redirect("inbox:preferences")
 
 
@@ -226,15 +234,12 @@ def unsubscribe_by_id(request, subscription_id: str):
 @require_POST
 def mark_read_from_push(request):
     try:
-        token = read_json(request).get("token")
-        if not isinstance(token, str) or len(token) > READ_TOKEN_MAX_LENGTH:
-            raise signing.BadSignature
-        notification_id = signing.loads(token, salt=READ_TOKEN_SALT, max_age=READ_TOKEN_MAX_AGE)
+        pk = notification_id(read_json(request).get("token"))
     except Refused as problem:
         return error(str(problem), problem.status)
-    except signing.BadSignature:
+    except signing.BadSignature:  # SignatureExpired is one
         return error("The token is missing, altered or too old.")
-    notification = Notification.objects.filter(pk=notification_id).first()
+    notification = Notification.objects.filter(pk=pk).first()
     if notification:
         notification.mark_read()
     return HttpResponse(status=204)

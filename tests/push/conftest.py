@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.tasks import default_task_backend
+from django.utils import timezone
 from webpush.models import PushInformation, SubscriptionInfo
 
 from .receiver import PushReceiver
@@ -32,6 +35,25 @@ def subscribe(receiver):
         return info
 
     return make
+
+
+def bind_to_sessions(pairs) -> None:
+    """Bind each (user, subscription) to a session of its own, as push/subscribe/ does: the
+    worker's sweep deletes a subscription bound to no session."""
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.models import Session
+    from django.utils.crypto import get_random_string
+
+    from inbox.models import PushSession
+
+    expiry = timezone.now() + timedelta(days=1)
+    data = SessionStore().encode({})
+    keys = [get_random_string(32) for _ in pairs]
+    Session.objects.bulk_create(Session(session_key=k, session_data=data, expire_date=expiry) for k in keys)
+    PushSession.objects.bulk_create(
+        PushSession(subscription=info, user=user, session_key=key, auth_hash=user.get_session_auth_hash())
+        for (user, info), key in zip(pairs, keys, strict=True)
+    )
 
 
 def queued():

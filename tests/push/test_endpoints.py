@@ -107,3 +107,47 @@ def test_loopback_only_when_the_setting_allows_it(settings, monkeypatch):
     monkeypatch.setattr(endpoints, "resolve", lambda host, port: {"10.0.0.1"})
     with pytest.raises(InvalidSubscription):
         check_endpoint("http://10.0.0.1/push")  # the setting opens loopback, nothing else
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "::ffff:0:127.0.0.1",  # IPv4-translated (SIIT, ::ffff:0:0/96): loopback inside
+        "::ffff:0:169.254.169.254",  # ... the cloud metadata address
+        "::ffff:0:10.0.0.1",
+        "64:ff9b::127.0.0.1",  # NAT64 well-known prefix around a private address
+        "64:ff9b::169.254.169.254",
+        "64:ff9b:1::a00:1",  # the local-use NAT64 prefix (RFC 8215)
+        "fec0::1",  # site-local (deprecated, but routed inside some networks)
+        "feff::1",
+        "::127.0.0.1",  # IPv4-compatible
+        "2002:7f00:1::1",  # 6to4 around 127.0.0.1
+        "fc00::1",  # unique local
+    ],
+)
+def test_ipv6_forms_that_lead_inside_are_refused(monkeypatch, address):
+    monkeypatch.setattr(endpoints, "resolve", lambda host, port: {address})
+    with pytest.raises(InvalidSubscription, match="non-public address"):
+        check_endpoint("https://push.example.net/x")
+
+
+def test_an_ipv4_translated_address_is_refused_whatever_it_embeds(monkeypatch):
+    """Like NAT64 and IPv4-compatible addresses: no push service is reached that way, and a
+    translator on the path would lead into IPv4 space."""
+    monkeypatch.setattr(endpoints, "resolve", lambda host, port: {"::ffff:0:93.184.216.34"})
+    with pytest.raises(InvalidSubscription, match="non-public address"):
+        check_endpoint("https://push.example.net/x")
+
+
+@pytest.mark.parametrize("url", ["https://push.example.net:22/x", "https://push.example.net:8443/x"])
+def test_ports_other_than_the_push_services_are_refused(url):
+    with pytest.raises(InvalidSubscription, match="port"):
+        check_endpoint(url)
+
+
+def test_the_allowed_ports_are_a_setting(settings):
+    check_endpoint("https://push.example.net:443/x")
+    settings.INBOX_PUSH_PORTS = (443, 8443)
+    check_endpoint("https://push.example.net:8443/x")
+    with pytest.raises(InvalidSubscription, match="port 22"):
+        check_endpoint("https://push.example.net:22/x")

@@ -43,7 +43,7 @@ def post_raw(client, url, body: bytes | str, **extra):
         ("9" * 5000, 413, "larger than 4096 bytes"),
         (b'{"endpoint": "\xff\xfe"}', 400, "not UTF-8"),
         ("{not json", 400, "not JSON"),
-        ("", 400, "not JSON"),
+        ("", 415, "must be JSON"),  # the test client sends no Content-Type with an empty body
         ("[]", 400, "JSON object"),
         ("null", 400, "JSON object"),
         ('"text"', 400, "JSON object"),
@@ -196,5 +196,54 @@ def test_a_bad_read_token_is_a_400_with_a_message(db, token):
 @pytest.mark.parametrize("value", ["²", "١", "1" * 19, " 1", "1 ", "-1", "+1", "0x1", "", "1.0"])
 def test_a_subscription_id_must_be_ascii_digits(alice_client, value):
     response = alice_client.post(UNSUBSCRIBE, {"subscription_id": value})
+    assert response.status_code == 400
+    assert response.json() == {"error": "subscription_id must be a number."}
+
+
+def strict_client(user) -> Client:
+    """A browser: CSRF is checked, so the middleware reads request.POST before the view runs."""
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    client.get(reverse("inbox:index"))  # sets the CSRF cookie
+    return client
+
+
+@pytest.mark.parametrize(
+    ("url", "kind"),
+    [
+        (url, kind)
+        for url in JSON_ENDPOINTS
+        for kind in ("multipart", "text/plain", "none")
+        if (url, kind) != (UNSUBSCRIBE, "multipart")  # the preferences page's form: see the test below
+    ],
+)
+def test_a_body_that_is_not_json_is_a_415_with_a_message(alice, url, kind):
+    """multipart/form-data was a 500 (RawPostDataException: the CSRF middleware had parsed the
+    form, so request.body was gone). unsubscribe/ also takes a form (the preferences page's)."""
+    client = strict_client(alice)
+    token = client.cookies["csrftoken"].value
+    if kind == "multipart":
+        response = client.post(
+            url, {"token": "x", "endpoint": "https://push.example.net/x"}, HTTP_X_CSRFTOKEN=token
+        )
+    else:
+        content_type = kind if kind != "none" else ""
+        response = client.post(url, '{"token": "x"}', content_type=content_type, HTTP_X_CSRFTOKEN=token)
+    assert response.status_code == 415
+    assert response.json() == {"error": "The request body must be JSON (Content-Type: application/json)."}
+    assert not SubscriptionInfo.objects.exists()
+
+
+def test_json_with_a_charset_is_still_json(alice_client):
+    response = alice_client.post(
+        CHECK, '{"endpoint": "https://push.example.net/x"}', content_type="application/json; charset=utf-8"
+    )
+    assert response.status_code == 200 and response.json() == {"mine": False}
+
+
+def test_a_multipart_form_to_unsubscribe_is_read_as_the_form(alice):
+    client = strict_client(alice)
+    token = client.cookies["csrftoken"].value
+    response = client.post(UNSUBSCRIBE, {"subscription_id": "x"}, HTTP_X_CSRFTOKEN=token)
     assert response.status_code == 400
     assert response.json() == {"error": "subscription_id must be a number."}

@@ -28,7 +28,7 @@ from inbox.push import recovery
 from inbox.push.recovery import recover_abandoned_tasks
 from inbox.push.tasks import deliver_push
 
-from .conftest import queued
+from .conftest import bind_to_sessions, queued
 from .receiver import PushReceiver
 
 DB_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
@@ -232,7 +232,7 @@ def test_of_two_workers_recovering_at_once_only_one_queues_it_again(settings, db
 def test_inbox_worker_recovers_an_abandoned_delivery_when_it_starts(settings, alice, receiver, subscribe):
     """In one process, on any database: the killed worker's row is found on start and run."""
     settings.TASKS = DB_TASKS
-    subscribe(alice, "a")
+    bind_to_sessions([(alice, subscribe(alice, "a"))])  # else the worker's sweep deletes it
     notify(alice, "Survives a dead worker")
     DBTaskResult.objects.update(
         status="RUNNING", started_at=timezone.now() - timedelta(hours=1), worker_ids=["dead-worker"]
@@ -244,6 +244,20 @@ def test_inbox_worker_recovers_an_abandoned_delivery_when_it_starts(settings, al
     assert push["payload"]["body"] == "Survives a dead worker"
     pushes = DBTaskResult.objects.filter(task_path=deliver_push.module_path)  # not the digest run
     assert sorted(pushes.values_list("status", flat=True)) == ["FAILED", "SUCCESSFUL"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_inbox_worker_sweeps_push_subscriptions_when_it_starts(settings, alice, bob, receiver, subscribe):
+    """Then every INBOX_PUSH_SWEEP_INTERVAL: push ends for sessions that ended without a signal."""
+    settings.TASKS = DB_TASKS
+    bind_to_sessions([(alice, subscribe(alice, "alice"))])
+    subscribe(bob, "bob")  # bound to no session
+    call_command("inbox_worker", "--batch", "--no-startup-delay", verbosity=0)
+    assert list(SubscriptionInfo.objects.values_list("endpoint", flat=True)) == [
+        f"{receiver.origin}/push/alice"
+    ]
+    (sweep,) = DBTaskResult.objects.filter(task_path="inbox.push.tasks.sweep_push_subscriptions")
+    assert sweep.status == "SUCCESSFUL"
 
 
 # -- end to end: a real worker process is killed mid-delivery, another one finishes the job
@@ -308,6 +322,7 @@ def test_a_worker_killed_mid_delivery_loses_nothing(settings, tmp_path, django_u
         PushInformation.objects.bulk_create(
             PushInformation(user=user, subscription=info) for user, info in zip(users, infos, strict=True)
         )
+        bind_to_sessions(list(zip(users, infos, strict=True)))  # the workers sweep unbound ones
         notify(django_user_model.objects.all(), "To everyone, once")  # queues the delivery on commit
 
         first = start_worker(log)

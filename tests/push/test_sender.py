@@ -162,8 +162,9 @@ class TLSPushService:
 
 
 @pytest.fixture
-def tls_service(tmp_path, monkeypatch):
+def tls_service(tmp_path, monkeypatch, settings):
     service = TLSPushService(tmp_path)
+    settings.INBOX_PUSH_PORTS = (443, service.port)  # it listens on a port of its own
     monkeypatch.setattr(requests.adapters, "DEFAULT_CA_BUNDLE_PATH", str(service.ca_file))
     yield service
     service.close()
@@ -225,6 +226,16 @@ def test_the_connection_goes_to_the_address_that_was_checked(monkeypatch, tls_se
     (outcome,) = send_pushes([job(endpoint)], ttl=60, urgency="normal")
     assert (outcome.kind, connections) == ("failed", [PUBLIC])
     assert "non-public address (127.0.0.1)" in outcome.detail
+
+
+def test_a_port_push_services_do_not_use_is_not_contacted(monkeypatch, settings, tls_service, connections):
+    """Checked again when sending: an endpoint stored before INBOX_PUSH_PORTS changed is not used."""
+    monkeypatch.setattr(endpoints, "resolve", lambda host, port: [PUBLIC])
+    settings.INBOX_PUSH_PORTS = (443,)
+    endpoint = f"https://push.example.net:{tls_service.port}/push/a"
+    (outcome,) = send_pushes([job(endpoint)], ttl=60, urgency="normal")
+    assert outcome.kind == "failed" and f"port {tls_service.port}" in outcome.detail
+    assert connections == [] and tls_service.requests == []
 
 
 def test_the_certificate_is_still_checked_against_the_host_name(monkeypatch, tls_service, connections):

@@ -163,3 +163,42 @@ def test_renew_replaces_the_endpoint_with_the_old_auth_secret(alice_client):
 
 def test_a_malformed_subscription_id_is_a_400(alice_client):
     assert alice_client.post(UNSUBSCRIBE, {"subscription_id": "abc"}).status_code == 400
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "abc",
+        "12",
+        "1\x00",
+        "١٢",
+        "½",
+        1.5,
+        True,
+        None,
+        [1],
+        {"id": 1},
+        2**63,
+        -(2**70),
+        0,
+        -1,
+        10**400 // 10**395,
+    ],
+    ids=repr,
+)
+def test_a_validly_signed_token_around_anything_but_an_id_is_a_400(alice, make_notifications, payload):
+    """The signer's own signature, around a payload that is no notification id: a 400, not a
+    500 (a string or a float reached the query; 2**63 overflowed SQLite's integer)."""
+    from django.core import signing
+
+    from inbox.push.tokens import READ_TOKEN_SALT
+
+    (note,) = make_notifications(alice, 1)
+    token = signing.dumps(payload, salt=READ_TOKEN_SALT, compress=True)
+    response = post_json(Client(), reverse("inbox:push_read"), {"token": token})
+    if payload == 100_000:  # 10**400 // 10**395: a real (unknown) id, nothing to mark
+        assert response.status_code == 204
+    else:
+        assert response.status_code == 400
+        assert response.json() == {"error": "The token is missing, altered or too old."}
+    assert Notification.objects.get().read_at is None

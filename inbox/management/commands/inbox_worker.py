@@ -9,6 +9,10 @@ Several workers may run at once; each abandoned task is queued again once.
 With "inbox.mail" in INBOX_CHANNELS it also queues the email digest run when it starts and then
 every INBOX_DIGEST_INTERVAL seconds (no cron needed; the run is idempotent, so several workers,
 or a cron job calling `manage.py send_digests` as well, never send a digest twice).
+
+With "inbox.push" in INBOX_CHANNELS it queues the push sweep the same way, every
+INBOX_PUSH_SWEEP_INTERVAL seconds: push ends for sessions that ended without a signal (expired,
+deleted, a password or is_active changed by QuerySet.update()). See inbox.push.sweep.
 """
 
 from __future__ import annotations
@@ -60,6 +64,23 @@ def keep_queueing_digests(every: float) -> None:
         time.sleep(every)
 
 
+def queue_push_sweep() -> None:
+    from inbox.push.tasks import sweep_push_subscriptions
+
+    try:
+        sweep_push_subscriptions.enqueue()
+    except Exception:  # a database hiccup must not stop the worker; the next interval tries again
+        logger.exception("Queueing the push sweep failed")
+    finally:
+        connections.close_all()  # this thread's connections only
+
+
+def keep_queueing_push_sweeps(every: float) -> None:
+    while True:
+        queue_push_sweep()
+        time.sleep(every)
+
+
 class Command(db_worker.Command):
     help = "Run the task worker, queueing again the deliveries of workers that died."
 
@@ -82,5 +103,13 @@ class Command(db_worker.Command):
                 else:
                     threading.Thread(
                         target=keep_queueing_digests, args=(every,), name="inbox-digests", daemon=True
+                    ).start()
+            if "inbox.push" in inbox_setting("CHANNELS"):
+                every = max(inbox_setting("PUSH_SWEEP_INTERVAL"), 1)
+                if options["batch"]:
+                    queue_push_sweep()
+                else:
+                    threading.Thread(
+                        target=keep_queueing_push_sweeps, args=(every,), name="inbox-push-sweep", daemon=True
                     ).start()
         return super().handle(*args, **options)
