@@ -1,7 +1,8 @@
 """A push subscription is bound to the login session that saved or last confirmed it
-(PushSession), so push ends when that session ends. Subscriptions saved before this have no
-binding: the worker's next sweep removes them (their users turn push on again), unless a page
-of their user confirmed them first (push/check/ binds them to that session)."""
+(PushSession), so push ends when that session ends. Subscriptions saved before this are bound
+by 0013 to the database sessions that recorded them; the rest are removed by the worker's next
+sweep (their users turn push on again) unless a page of their user confirms them first
+(push/check/ binds them to that session)."""
 
 from __future__ import annotations
 
