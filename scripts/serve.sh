@@ -14,6 +14,20 @@ HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-8000}"
 SOCKET_PORT="${SOCKET_PORT:-$((PORT + 1))}"
 export INBOX_SOCKET_PORT="$SOCKET_PORT"
+# The socket takes only pages of the site's origins (inbox/realtime/handshake.py): here the pages
+# come from PORT, another origin than the socket's, so each host they may be loaded from (as
+# ALLOWED_HOSTS lists them; "*" cannot be listed) is trusted on PORT. Kept apart from any
+# CSRF_TRUSTED_ORIGINS given: those are added to, not replaced.
+PAGE_ORIGINS=()
+IFS=, read -ra PAGE_HOSTS <<< "${ALLOWED_HOSTS:-127.0.0.1,localhost,[::1]}"
+for PAGE_HOST in "${PAGE_HOSTS[@]}"; do
+    PAGE_HOST="${PAGE_HOST// /}"
+    if [[ -z "$PAGE_HOST" || "$PAGE_HOST" == "*" ]]; then continue; fi
+    if [[ "$PAGE_HOST" == .* ]]; then PAGE_HOST="*$PAGE_HOST"; fi  # .example.com: its subdomains
+    PAGE_ORIGINS+=("http://$PAGE_HOST:$PORT")
+done
+CSRF_TRUSTED_ORIGINS="${CSRF_TRUSTED_ORIGINS:+$CSRF_TRUSTED_ORIGINS,}$(IFS=,; echo "${PAGE_ORIGINS[*]}")"
+export CSRF_TRUSTED_ORIGINS
 
 PIDS=()
 stop() {
