@@ -1,7 +1,9 @@
 """The socket of one open page. It belongs to a logged-in user's session: an anonymous socket is
-closed (4401), and so is the socket of a session that logs out (an event) or expires (a timer,
-set from the session's expiry date: no polling). The page says what it shows (messages.py); the
-hub sends it what changed, and a hello is answered with what it missed (catchup.py).
+closed (4401), and so is the socket of a session that logs out (an event), expires (a timer,
+set from the session's expiry date) or ends unannounced (a deleted session row, a user changed
+by a bulk update: the process's session check, session_watch.py, on an interval). The page says
+what it shows (messages.py); the hub sends it what changed, and a hello is answered with what it
+missed (catchup.py).
 
 A socket lives for hours and a process holds thousands, so what each one keeps and costs counts:
 the session is read once on connect (with the user, in one trip to a worker thread), and every
@@ -27,6 +29,8 @@ from .catchup import catch_up
 from .events import session_hash
 from .hub import get_hub
 from .messages import Invalid, State, parse
+from .queries import login_fingerprint
+from .session_watch import get_session_watch
 
 __all__ = ["RealtimeConsumer", "in_thread", "session_expiry", "session_user"]
 
@@ -64,21 +68,22 @@ def _session(session_key: str):
 
 
 def session_user(session_key: str):
-    """(user id, when the session ends) if the session logs a user in now, else None: the
-    session read once, the user checked by Django's get_user (the backend, an inactive user, the
-    session's auth hash: a password changed since logs it out)."""
+    """(user id, when the session ends, the user's login_fingerprint) if the session logs a user
+    in now, else None: the session read once, the user checked by Django's get_user (the
+    backend, an inactive user, the session's auth hash: a password changed since logs it out)."""
     store, expiry = _session(session_key)
     if expiry is None or expiry <= timezone.now():
         return None
     user = get_user(SimpleNamespace(session=store))
-    return (user.pk, expiry) if user.is_authenticated else None
+    return (user.pk, expiry, login_fingerprint(user)) if user.is_authenticated else None
 
 
 def session_expiry(session_key: str, user_id: int):
-    """When the session ends, or None if it no longer logs in `user_id` (gone, expired, another
-    user, inactive, or a password changed since). Reads the session's store afresh."""
+    """(when the session ends, the user's login_fingerprint), or None if it no longer logs in
+    `user_id` (gone, expired, another user, inactive, or a password changed since). Reads the
+    session's store afresh."""
     found = session_user(session_key)
-    return found[1] if found is not None and found[0] == user_id else None
+    return found[1:] if found is not None and found[0] == user_id else None
 
 
 class RealtimeConsumer(AsyncWebsocketConsumer):
@@ -97,7 +102,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         if found is None:
             await self.close(code=LOGGED_OUT)
             return
-        self.user_id, expiry = found
+        self.user_id, expiry, self.fingerprint = found
         self.session_key = session_key
         self.session = session_hash(self.session_key)
         self.state = State()
@@ -106,6 +111,8 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         self.expiry_timer = None
         self.hub = get_hub()
         self.hub.register(self)
+        self.watch = get_session_watch()
+        self.watch.add(self)
         self.registered = True
         self._arm(expiry)
 
@@ -119,18 +126,21 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         await handler(message)
 
     async def disconnect(self, code):
-        if self.registered:
-            self.registered = False
-            self.hub.unregister(self)
+        self._forget()
         timer = getattr(self, "expiry_timer", None)
         if timer is not None:
             timer.cancel()
 
     async def close(self, code=None, reason=None):
-        if self.registered:  # no more frames for a socket that is closing
+        self._forget()  # no more frames for a socket that is closing
+        await super().close(code=code, reason=reason)
+
+    def _forget(self) -> None:
+        """The hub and the session check forget this socket (once)."""
+        if self.registered:
             self.registered = False
             self.hub.unregister(self)
-        await super().close(code=code, reason=reason)
+            self.watch.discard(self)
 
     # --- the session's end ------------------------------------------------------------------
 
@@ -146,10 +156,11 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             self.expiry_timer = None
         if not self.registered:
             return
-        expiry = await in_thread(session_expiry, self.session_key, self.user_id)
-        if expiry is None or expiry <= timezone.now():
+        found = await in_thread(session_expiry, self.session_key, self.user_id)
+        if found is None or found[0] <= timezone.now():
             await self.close(code=LOGGED_OUT)
         else:  # extended meanwhile (SESSION_SAVE_EVERY_REQUEST): look again then
+            expiry, self.fingerprint = found
             self._arm(expiry)
 
     # --- frames -----------------------------------------------------------------------------
@@ -226,9 +237,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             # Closed in the background: the server's close writes a close frame to the same full
             # buffer and waits for it (its close timeout), which would hold up the others again.
             # The hub forgets the socket now.
-            if self.registered:
-                self.registered = False
-                self.hub.unregister(self)
+            self._forget()
             self.closing = asyncio.get_running_loop().create_task(self._close_quietly(TRY_AGAIN_LATER))
         except Exception:  # closed under our feet: its disconnect() unregisters it
             logger.debug("Could not send to a closing socket", exc_info=True)
