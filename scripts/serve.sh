@@ -43,8 +43,11 @@ PIDS+=($!)
 # of memory (0.5 GB for 10,000 open tabs) and compressing every frame for its socket a third of
 # a broadcast's CPU, to save about 2 KB per notification and socket (measured by the socket
 # benchmark, bench/README.md section 5; docs/deployment.md says when to turn it back on).
+# --ws-max-size: a page's frames are at most 4096 bytes (MAX_BYTES, inbox/realtime/messages.py);
+# uvicorn reads a whole frame before the app sees it (16 MiB by default), and closes a socket that
+# announces a larger one (1009) without reading it.
 "$BIN/uvicorn" config.asgi:application --host "$HOST" --port "$SOCKET_PORT" --no-access-log \
-    --log-level warning --ws-per-message-deflate false &
+    --log-level warning --ws-per-message-deflate false --ws-max-size 4096 &
 PIDS+=($!)
 # Two sync workers (WEB_CONCURRENCY changes it): the setup bench/run.sh measures.
 BIND="$HOST"; if [[ "$HOST" == *:* ]]; then BIND="[$HOST]"; fi  # an IPv6 address
