@@ -27,14 +27,17 @@ from django.utils import timezone
 
 from .catchup import catch_up
 from .events import session_hash
+from .handshake import handshake_request
 from .hub import get_hub
 from .messages import Invalid, State, parse
 from .queries import login_fingerprint
 from .session_watch import get_session_watch
+from .throttle import retry_after
 
 __all__ = ["RealtimeConsumer", "in_thread", "session_expiry", "session_user"]
 
 logger = logging.getLogger(__name__)
+TOO_MANY = 4429  # opened too often from this address (a refused handshake: the page polls)
 LOGGED_OUT = 4401  # not logged in, logged out or session expired: the page polls (and meets the login)
 UNSUPPORTED = 1003  # too many malformed frames
 TRY_AGAIN_LATER = 1013  # a client that stopped reading (hx-ws reconnects on it)
@@ -78,6 +81,15 @@ def session_user(session_key: str):
     return (user.pk, expiry, login_fingerprint(user)) if user.is_authenticated else None
 
 
+def opening(request, session_key: str | None):
+    """(seconds to wait, None) for a handshake one too many from its address (throttle.py), else
+    (None, session_user(session_key)): both in one trip to a worker thread."""
+    wait = retry_after(request)
+    if wait is not None:
+        return wait, None
+    return None, session_user(session_key) if session_key else None
+
+
 def session_expiry(session_key: str, user_id: int):
     """(when the session ends, the user's login_fingerprint), or None if it no longer logs in
     `user_id` (gone, expired, another user, inactive, or a password changed since). Reads the
@@ -96,9 +108,12 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
     closing: asyncio.Task | None = None  # a close under way in the background (kept referenced)
 
     async def connect(self):
-        await self.accept()  # then close with a code the page can read: no reconnect for 4401
         session_key = self.scope.get("cookies", {}).get(settings.SESSION_COOKIE_NAME)
-        found = await in_thread(session_user, session_key) if session_key else None
+        wait, found = await in_thread(opening, handshake_request(self.scope), session_key)
+        if wait is not None:
+            await self._refuse(wait)
+            return
+        await self.accept()  # then close with a code the page can read: no reconnect for 4401
         if found is None:
             await self.close(code=LOGGED_OUT)
             return
@@ -115,6 +130,25 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         self.watch.add(self)
         self.registered = True
         self._arm(expiry)
+
+    async def _refuse(self, seconds: int) -> None:
+        """Refuse the handshake: a 429 saying when to retry where the server can answer it in
+        HTTP (ASGI's websocket.http.response extension), else a close before accept."""
+        if "websocket.http.response" not in self.scope.get("extensions", {}):
+            await self.close(code=TOO_MANY)
+            return
+        body = f"Too many sockets opened from this address: try again in {seconds} seconds.".encode()
+        await self.base_send(
+            {
+                "type": "websocket.http.response.start",
+                "status": 429,
+                "headers": [
+                    (b"content-type", b"text/plain; charset=utf-8"),
+                    (b"retry-after", str(seconds).encode()),
+                ],
+            }
+        )
+        await self.base_send({"type": "websocket.http.response.body", "body": body})
 
     async def dispatch(self, message):
         """As Channels' own, without its close_old_connections() in a worker thread before
