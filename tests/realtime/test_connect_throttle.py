@@ -7,12 +7,16 @@ the session is read."""
 from __future__ import annotations
 
 import itertools
+import os
 
 import pytest
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
 
 from inbox.realtime import throttle
 
 from .conftest import communicator, login_cookie, run
+from .server import Site, manage
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -93,3 +97,26 @@ def test_a_cache_that_fails_lets_sockets_open_and_is_logged_once(
     assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == [
         "Socket opens are not counted: the cache failed"
     ]
+
+
+def test_uvicorn_answers_the_open_past_the_rate_with_429(tmp_path):
+    """A real server, a real client from 127.0.0.1: the third open of the minute gets an HTTP 429."""
+    environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.realtime.throttled_settings"}
+    environment["DATABASE_URL"] = f"sqlite:///{tmp_path / 'site.sqlite3'}"
+    environment.pop("TEST_DB_NAME", None)
+    manage(environment, "migrate", "--noinput", "-v", "0")
+    manage(environment, "createcachetable")
+    site = Site(tmp_path, DJANGO_SETTINGS_MODULE="tests.realtime.throttled_settings")
+    try:
+        cookie = site.start()
+        headers = {"Cookie": f"sessionid={cookie}", "Origin": site.origin}
+        for _ in range(2):
+            with connect(site.socket_url, additional_headers=headers, open_timeout=10) as socket:
+                socket.send('{"type": "hello", "tab": "t1", "page": "dashboard", "top": true}')
+                assert socket.recv(timeout=10)  # open: the catch-up arrives
+        with pytest.raises(InvalidStatus) as refused:
+            connect(site.socket_url, additional_headers=headers, open_timeout=10)
+    finally:
+        site.stop()
+    assert refused.value.response.status_code == 429
+    assert 1 <= int(refused.value.response.headers["Retry-After"]) <= 60
