@@ -209,7 +209,7 @@ wait_answer() {  # $1 = base URL
 }
 start_server() {  # both servers, the same settings, database and views
     "$ROOT/.venv/bin/uvicorn" config.asgi:application --host 127.0.0.1 --port "$PORT" --workers 2 \
-        --no-access-log --log-level warning 2>> "$RES/server.log" &
+        --no-access-log --log-level warning --ws-max-size 4096 2>> "$RES/server.log" &
     SERVER_PID=$!
     "$ROOT/.venv/bin/gunicorn" config.wsgi:application --workers 2 --bind "127.0.0.1:$GUNICORN_PORT" \
         --log-level warning 2>> "$RES/gunicorn.log" &

@@ -165,6 +165,8 @@ class Server:
                 "warning",
                 "--ws-per-message-deflate",
                 str(DEFLATE).lower(),
+                "--ws-max-size",  # as scripts/serve.sh
+                "4096",
             ],
             cwd=ROOT,
             env=self.env,

@@ -62,6 +62,13 @@ DEFAULTS = {
     "REALTIME_EVENT_MINUTES": 5,  # "database": events older than this are deleted
     # A web process whose last socket closed keeps listening this long (a page reload reconnects).
     "REALTIME_IDLE_SECONDS": 30,
+    # How often each web process checks that its sockets' sessions still log their users in: a
+    # session deleted or a user deactivated without an event (a bulk update, a script) closes its
+    # sockets within this time. One query per 1,000 sockets' sessions and one per 1,000 users.
+    "REALTIME_SESSION_CHECK_SECONDS": 60,
+    # Socket opens per client address (django-ratelimit's rate, counted in the site's cache; None:
+    # no limit). A page opens one per load; past the rate the handshake is refused and it polls.
+    "REALTIME_CONNECT_RATE": "120/m",
     # Where pages connect their socket: None, the socket's path on the page's own origin (a
     # reverse proxy sends that path to the ASGI server and the rest to the WSGI server); a port
     # number, that port on the host the page came from (`make run`, with no proxy: HTTP on one

@@ -14,6 +14,20 @@ HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-8000}"
 SOCKET_PORT="${SOCKET_PORT:-$((PORT + 1))}"
 export INBOX_SOCKET_PORT="$SOCKET_PORT"
+# The socket takes only pages of the site's origins (inbox/realtime/handshake.py): here the pages
+# come from PORT, another origin than the socket's, so each host they may be loaded from (as
+# ALLOWED_HOSTS lists them; "*" cannot be listed) is trusted on PORT. Kept apart from any
+# CSRF_TRUSTED_ORIGINS given: those are added to, not replaced.
+PAGE_ORIGINS=()
+IFS=, read -ra PAGE_HOSTS <<< "${ALLOWED_HOSTS:-127.0.0.1,localhost,[::1]}"
+for PAGE_HOST in "${PAGE_HOSTS[@]}"; do
+    PAGE_HOST="${PAGE_HOST// /}"
+    if [[ -z "$PAGE_HOST" || "$PAGE_HOST" == "*" ]]; then continue; fi
+    if [[ "$PAGE_HOST" == .* ]]; then PAGE_HOST="*$PAGE_HOST"; fi  # .example.com: its subdomains
+    PAGE_ORIGINS+=("http://$PAGE_HOST:$PORT")
+done
+CSRF_TRUSTED_ORIGINS="${CSRF_TRUSTED_ORIGINS:+$CSRF_TRUSTED_ORIGINS,}$(IFS=,; echo "${PAGE_ORIGINS[*]}")"
+export CSRF_TRUSTED_ORIGINS
 
 PIDS=()
 stop() {
@@ -29,8 +43,11 @@ PIDS+=($!)
 # of memory (0.5 GB for 10,000 open tabs) and compressing every frame for its socket a third of
 # a broadcast's CPU, to save about 2 KB per notification and socket (measured by the socket
 # benchmark, bench/README.md section 5; docs/deployment.md says when to turn it back on).
+# --ws-max-size: a page's frames are at most 4096 bytes (MAX_BYTES, inbox/realtime/messages.py);
+# uvicorn reads a whole frame before the app sees it (16 MiB by default), and closes a socket that
+# announces a larger one (1009) without reading it.
 "$BIN/uvicorn" config.asgi:application --host "$HOST" --port "$SOCKET_PORT" --no-access-log \
-    --log-level warning --ws-per-message-deflate false &
+    --log-level warning --ws-per-message-deflate false --ws-max-size 4096 &
 PIDS+=($!)
 # Two sync workers (WEB_CONCURRENCY changes it): the setup bench/run.sh measures.
 BIND="$HOST"; if [[ "$HOST" == *:* ]]; then BIND="[$HOST]"; fi  # an IPv6 address

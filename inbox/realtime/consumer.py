@@ -1,7 +1,9 @@
 """The socket of one open page. It belongs to a logged-in user's session: an anonymous socket is
-closed (4401), and so is the socket of a session that logs out (an event) or expires (a timer,
-set from the session's expiry date: no polling). The page says what it shows (messages.py); the
-hub sends it what changed, and a hello is answered with what it missed (catchup.py).
+closed (4401), and so is the socket of a session that logs out (an event), expires (a timer,
+set from the session's expiry date) or ends unannounced (a deleted session row, a user changed
+by a bulk update: the process's session check, session_watch.py, on an interval). The page says
+what it shows (messages.py); the hub sends it what changed, and a hello is answered with what it
+missed (catchup.py).
 
 A socket lives for hours and a process holds thousands, so what each one keeps and costs counts:
 the session is read once on connect (with the user, in one trip to a worker thread), and every
@@ -25,12 +27,17 @@ from django.utils import timezone
 
 from .catchup import catch_up
 from .events import session_hash
+from .handshake import handshake_request
 from .hub import get_hub
 from .messages import Invalid, State, parse
+from .queries import login_fingerprint
+from .session_watch import get_session_watch
+from .throttle import retry_after
 
 __all__ = ["RealtimeConsumer", "in_thread", "session_expiry", "session_user"]
 
 logger = logging.getLogger(__name__)
+TOO_MANY = 4429  # opened too often from this address (a refused handshake: the page polls)
 LOGGED_OUT = 4401  # not logged in, logged out or session expired: the page polls (and meets the login)
 UNSUPPORTED = 1003  # too many malformed frames
 TRY_AGAIN_LATER = 1013  # a client that stopped reading (hx-ws reconnects on it)
@@ -64,21 +71,31 @@ def _session(session_key: str):
 
 
 def session_user(session_key: str):
-    """(user id, when the session ends) if the session logs a user in now, else None: the
-    session read once, the user checked by Django's get_user (the backend, an inactive user, the
-    session's auth hash: a password changed since logs it out)."""
+    """(user id, when the session ends, the user's login_fingerprint) if the session logs a user
+    in now, else None: the session read once, the user checked by Django's get_user (the
+    backend, an inactive user, the session's auth hash: a password changed since logs it out)."""
     store, expiry = _session(session_key)
     if expiry is None or expiry <= timezone.now():
         return None
     user = get_user(SimpleNamespace(session=store))
-    return (user.pk, expiry) if user.is_authenticated else None
+    return (user.pk, expiry, login_fingerprint(user)) if user.is_authenticated else None
+
+
+def opening(request, session_key: str | None):
+    """(seconds to wait, None) for a handshake one too many from its address (throttle.py), else
+    (None, session_user(session_key)): both in one trip to a worker thread."""
+    wait = retry_after(request)
+    if wait is not None:
+        return wait, None
+    return None, session_user(session_key) if session_key else None
 
 
 def session_expiry(session_key: str, user_id: int):
-    """When the session ends, or None if it no longer logs in `user_id` (gone, expired, another
-    user, inactive, or a password changed since). Reads the session's store afresh."""
+    """(when the session ends, the user's login_fingerprint), or None if it no longer logs in
+    `user_id` (gone, expired, another user, inactive, or a password changed since). Reads the
+    session's store afresh."""
     found = session_user(session_key)
-    return found[1] if found is not None and found[0] == user_id else None
+    return found[1:] if found is not None and found[0] == user_id else None
 
 
 class RealtimeConsumer(AsyncWebsocketConsumer):
@@ -91,13 +108,16 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
     closing: asyncio.Task | None = None  # a close under way in the background (kept referenced)
 
     async def connect(self):
-        await self.accept()  # then close with a code the page can read: no reconnect for 4401
         session_key = self.scope.get("cookies", {}).get(settings.SESSION_COOKIE_NAME)
-        found = await in_thread(session_user, session_key) if session_key else None
+        wait, found = await in_thread(opening, handshake_request(self.scope), session_key)
+        if wait is not None:
+            await self._refuse(wait)
+            return
+        await self.accept()  # then close with a code the page can read: no reconnect for 4401
         if found is None:
             await self.close(code=LOGGED_OUT)
             return
-        self.user_id, expiry = found
+        self.user_id, expiry, self.fingerprint = found
         self.session_key = session_key
         self.session = session_hash(self.session_key)
         self.state = State()
@@ -106,8 +126,29 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         self.expiry_timer = None
         self.hub = get_hub()
         self.hub.register(self)
+        self.watch = get_session_watch()
+        self.watch.add(self)
         self.registered = True
         self._arm(expiry)
+
+    async def _refuse(self, seconds: int) -> None:
+        """Refuse the handshake: a 429 saying when to retry where the server can answer it in
+        HTTP (ASGI's websocket.http.response extension), else a close before accept."""
+        if "websocket.http.response" not in self.scope.get("extensions", {}):
+            await self.close(code=TOO_MANY)
+            return
+        body = f"Too many sockets opened from this address: try again in {seconds} seconds.".encode()
+        await self.base_send(
+            {
+                "type": "websocket.http.response.start",
+                "status": 429,
+                "headers": [
+                    (b"content-type", b"text/plain; charset=utf-8"),
+                    (b"retry-after", str(seconds).encode()),
+                ],
+            }
+        )
+        await self.base_send({"type": "websocket.http.response.body", "body": body})
 
     async def dispatch(self, message):
         """As Channels' own, without its close_old_connections() in a worker thread before
@@ -119,18 +160,21 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         await handler(message)
 
     async def disconnect(self, code):
-        if self.registered:
-            self.registered = False
-            self.hub.unregister(self)
+        self._forget()
         timer = getattr(self, "expiry_timer", None)
         if timer is not None:
             timer.cancel()
 
     async def close(self, code=None, reason=None):
-        if self.registered:  # no more frames for a socket that is closing
+        self._forget()  # no more frames for a socket that is closing
+        await super().close(code=code, reason=reason)
+
+    def _forget(self) -> None:
+        """The hub and the session check forget this socket (once)."""
+        if self.registered:
             self.registered = False
             self.hub.unregister(self)
-        await super().close(code=code, reason=reason)
+            self.watch.discard(self)
 
     # --- the session's end ------------------------------------------------------------------
 
@@ -146,10 +190,11 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             self.expiry_timer = None
         if not self.registered:
             return
-        expiry = await in_thread(session_expiry, self.session_key, self.user_id)
-        if expiry is None or expiry <= timezone.now():
+        found = await in_thread(session_expiry, self.session_key, self.user_id)
+        if found is None or found[0] <= timezone.now():
             await self.close(code=LOGGED_OUT)
         else:  # extended meanwhile (SESSION_SAVE_EVERY_REQUEST): look again then
+            expiry, self.fingerprint = found
             self._arm(expiry)
 
     # --- frames -----------------------------------------------------------------------------
@@ -226,9 +271,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             # Closed in the background: the server's close writes a close frame to the same full
             # buffer and waits for it (its close timeout), which would hold up the others again.
             # The hub forgets the socket now.
-            if self.registered:
-                self.registered = False
-                self.hub.unregister(self)
+            self._forget()
             self.closing = asyncio.get_running_loop().create_task(self._close_quietly(TRY_AGAIN_LATER))
         except Exception:  # closed under our feet: its disconnect() unregisters it
             logger.debug("Could not send to a closing socket", exc_info=True)

@@ -1,13 +1,16 @@
 """The database reads of the hub and the consumer (synchronous: run through
 database_sync_to_async). Each is bounded: a batch of users per query, never a query per user
-for a broadcast."""
+for a broadcast, or per socket for the session check."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from importlib import import_module
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.sessions.backends import signed_cookies
 from django.db import connections, router
 from django.db.models import Q
 from django.utils import timezone
@@ -16,7 +19,17 @@ from inbox.badge import badge_count_limit, unread_count_sql
 from inbox.conf import inbox_setting
 from inbox.models import Message, Notification
 
-__all__ = ["Row", "dropdown_items", "expired_rows", "notifications", "sent_rows", "unread_counts"]
+__all__ = [
+    "Row",
+    "dropdown_items",
+    "expired_rows",
+    "live_sessions",
+    "login_fingerprint",
+    "login_fingerprints",
+    "notifications",
+    "sent_rows",
+    "unread_counts",
+]
 
 BATCH = 1000  # user ids per query (bound parameters are limited)
 
@@ -144,3 +157,39 @@ def expired_rows(since: datetime, until: datetime, user_ids) -> list[tuple[int, 
             for pk, user, read_at in rows.values_list("pk", "recipient_id", "read_at")
         )
     return out
+
+
+def live_sessions(session_keys) -> set[str]:
+    """The keys among `session_keys` of sessions that exist and have not expired. Database
+    sessions (db, cached_db): one query per BATCH keys. Other engines are asked per key (a cache
+    or file read, no query); signed-cookie sessions live in the browser and cannot end here."""
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    if issubclass(store, signed_cookies.SessionStore):
+        return set(session_keys)
+    get_model_class = getattr(store, "get_model_class", None)  # the database engines' own hook
+    if get_model_class is None:
+        return {key for key in session_keys if store().exists(key)}
+    rows = get_model_class()._default_manager
+    live = set()
+    for batch in _batches(set(session_keys)):
+        found = rows.filter(session_key__in=batch, expire_date__gt=timezone.now())
+        live.update(found.values_list("session_key", flat=True))
+    return live
+
+
+def login_fingerprint(user) -> int:
+    """What of a user decides whether their sessions still log in: the password (the session's
+    auth hash derives from it) and the active flag. Kept per socket; a change makes the socket's
+    session be checked in full (Django's get_user)."""
+    return hash((user.password, getattr(user, "is_active", True)))
+
+
+def login_fingerprints(user_ids) -> dict[int, int]:
+    """{user id: login_fingerprint} of the users among `user_ids` that still exist: one query
+    per BATCH users."""
+    users = get_user_model()._default_manager
+    return {
+        user.pk: login_fingerprint(user)
+        for batch in _batches(user_ids)
+        for user in users.filter(pk__in=batch)
+    }

@@ -20,6 +20,8 @@ from urllib.parse import quote
 from django.conf import settings
 from django.db import connection
 
+from inbox.realtime.messages import MAX_BYTES
+
 REPOSITORY = Path(__file__).resolve().parents[2]
 SETTINGS = "tests.e2e.asgi_settings"
 
@@ -93,6 +95,8 @@ class AsgiServer:
                 "--port",
                 str(self.port),
                 "--no-access-log",
+                "--ws-max-size",  # as scripts/serve.sh
+                str(MAX_BYTES),
             ],
             cwd=REPOSITORY,
             env=child_environment(**self.environment),

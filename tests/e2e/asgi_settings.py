@@ -9,3 +9,6 @@ import os
 from tests.settings import *  # noqa: F403
 
 INBOX_BADGE_POLL_SECONDS = int(os.environ.get("INBOX_E2E_POLL_SECONDS", "1"))
+# Every tab of a test session opens its socket from 127.0.0.1: no per-address limit on opens
+# (tests/realtime/test_connect_throttle.py tests it).
+INBOX_REALTIME_CONNECT_RATE = None

@@ -54,10 +54,17 @@ def socket_path() -> str:
     return reverse("inbox:realtime")
 
 
-def communicator(cookie: str | None = None, origin: str | None = ORIGIN, path: str | None = None):
+def communicator(
+    cookie: str | None = None,
+    origin: str | None = ORIGIN,
+    path: str | None = None,
+    *,
+    host: str = "testserver",
+    headers=(),
+):
     from config.asgi import application
 
-    headers = [(b"host", b"testserver")]
+    headers = [(b"host", host.encode()), *headers]
     if origin is not None:
         headers.append((b"origin", origin.encode()))
     if cookie:

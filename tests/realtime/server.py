@@ -11,9 +11,13 @@ import sys
 import time
 from pathlib import Path
 
+from inbox.realtime.messages import MAX_BYTES
+
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 UVICORN = str(Path(sys.executable).with_name("uvicorn"))
+# As scripts/serve.sh: uvicorn refuses frames larger than a page sends (test_frame_size.py).
+FRAME_BOUND = ("--ws-max-size", str(MAX_BYTES))
 SHELL_LOGIN = """
 from django.contrib.auth.models import User
 from django.test import Client
@@ -59,7 +63,7 @@ class Site:
         """Make alice on the (migrated) database, serve; alice's session cookie."""
         cookie = self.manage("shell", "-c", SHELL_LOGIN).strip().splitlines()[-1]
         self.process = subprocess.Popen(
-            [UVICORN, "config.asgi:application", "--port", str(self.port), "--no-access-log"],
+            [UVICORN, "config.asgi:application", "--port", str(self.port), "--no-access-log", *FRAME_BOUND],
             cwd=ROOT,
             env=self.env,
             stdout=subprocess.DEVNULL,

@@ -1,0 +1,98 @@
+"""The session check: every INBOX_REALTIME_SESSION_CHECK_SECONDS each web process checks that
+the sessions of all its sockets still log their users in, and closes (4401) the sockets of those
+that no longer do. Events close a socket at once when a logout or an account change is seen
+(hub.py), and a timer when its session expires (consumer.py); this catches what no event tells:
+a session row deleted (an admin, a script, clearsessions) or users changed by a bulk update,
+which sends no signal.
+
+One check reads all the process's sessions and users in batches (queries.live_sessions,
+queries.login_fingerprints), not a query per socket; only a socket whose user changed is then
+checked in full (Django's get_user, as on connect). A failed check (the database away) is
+logged once and runs again at the next interval."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from channels.db import database_sync_to_async
+
+from inbox.conf import inbox_setting
+
+from . import queries
+
+__all__ = ["SessionWatch", "get_session_watch"]
+
+logger = logging.getLogger(__name__)
+LOGGED_OUT = 4401
+
+
+def _read(session_keys, user_ids):
+    return queries.live_sessions(session_keys), queries.login_fingerprints(user_ids)
+
+
+class SessionWatch:
+    """The process's open sockets (consumers with session_key, user_id and fingerprint), checked
+    on an interval while there are any."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop):
+        self.loop = loop
+        self.consumers: set = set()
+        self.task: asyncio.Task | None = None
+        self.failing = False
+
+    def add(self, consumer) -> None:
+        self.consumers.add(consumer)
+        if self.task is None:
+            self.task = self.loop.create_task(self.run())
+
+    def discard(self, consumer) -> None:
+        self.consumers.discard(consumer)
+        if not self.consumers and self.task is not None:
+            self.task.cancel()
+            self.task = None
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(inbox_setting("REALTIME_SESSION_CHECK_SECONDS"))
+            await self.check()
+
+    async def check(self) -> None:
+        consumers = list(self.consumers)
+        keys, users = {c.session_key for c in consumers}, {c.user_id for c in consumers}
+        try:
+            live, fingerprints = await database_sync_to_async(_read)(keys, users)
+        except Exception:
+            if not self.failing:
+                seconds = inbox_setting("REALTIME_SESSION_CHECK_SECONDS")
+                logger.exception("The real-time session check failed; it runs again in %s s", seconds)
+            self.failing = True
+            return
+        if self.failing:
+            logger.info("The real-time session check works again")
+            self.failing = False
+        ended, changed = [], []
+        for consumer in consumers:
+            if not consumer.registered:  # closed meanwhile
+                continue
+            fingerprint = fingerprints.get(consumer.user_id)
+            if consumer.session_key not in live or fingerprint is None:
+                ended.append(consumer.close(code=LOGGED_OUT))
+            elif fingerprint != consumer.fingerprint:
+                changed.append(consumer.check_session())
+        results = await asyncio.gather(*ended, *changed, return_exceptions=True)
+        for result in results:
+            if isinstance(result, Exception):  # a socket gone meanwhile, or the database again
+                logger.info("A socket's session check did not finish: %r", result)
+
+
+_watch: SessionWatch | None = None
+
+
+def get_session_watch() -> SessionWatch:
+    """The process's watch (one per event loop, so a test's new loop gets a new one)."""
+    global _watch
+    loop = asyncio.get_running_loop()
+    if _watch is None or _watch.loop is not loop:
+        _watch = SessionWatch(loop)
+    return _watch
