@@ -3,6 +3,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.apps import apps
+from django.contrib import admin
+from django.contrib.admin.views.main import ORDER_VAR, PAGE_VAR, SEARCH_VAR
+from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
@@ -97,3 +101,92 @@ def test_the_admin_takes_a_registered_kind_and_refuses_others(admin_client):
     response = admin_client.post(reverse("admin:inbox_message_add"), message_data(kind="nope", text="Other"))
     assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
     assert Message.objects.count() == 1
+
+
+# Issue 18, item 12: a staff user's odd query string on a changelist is refused (the admin's
+# redirect to ?e=1), never a 500. A NUL byte fails in PostgreSQL's text, a 20-digit number in
+# SQLite's integers and in the date hierarchy's date, a year beyond 9999 in a year lookup.
+ODD_VALUES = ["\x00", "info\x00", "2024\x00", "9" * 20, "-" + "9" * 20, str(2**31), "99999", "1," + "9" * 20]
+LOOKUPS = ["", "__exact", "__gte", "__in", "__contains"]
+DATE_LOOKUPS = ["__year", "__month", "__day", "__iso_year", "__year__gte"]
+
+
+def app_admins() -> list[admin.ModelAdmin]:
+    """Every ModelAdmin of the app's (inbox and its sub-apps), found through the admin site."""
+    found = [
+        admin.site.get_model_admin(model) for model in apps.get_models() if admin.site.is_registered(model)
+    ]
+    return [model_admin for model_admin in found if type(model_admin).__module__.startswith("inbox.")]
+
+
+def parameters(model_admin) -> list[str]:
+    """The changelist's own parameters, and a lookup on each field, its list filters and more."""
+    names = [SEARCH_VAR, ORDER_VAR, PAGE_VAR]
+    for field in model_admin.model._meta.concrete_fields:
+        names += [field.name + lookup for lookup in LOOKUPS] + [field.attname]
+        if isinstance(field, models.DateField):
+            names += [field.name + lookup for lookup in DATE_LOOKUPS]
+    for list_filter in model_admin.list_filter:
+        path = list_filter[0] if isinstance(list_filter, tuple) else list_filter
+        names += [path, path + "__exact", path + "__isempty", path + "__isnull"]
+    return names
+
+
+def test_every_admin_of_the_app_is_fuzzed():
+    assert {type(a).__name__ for a in app_admins()} == {
+        "MessageAdmin",
+        "NotificationAdmin",
+        "PushInformationAdmin",
+    }
+
+
+@pytest.mark.parametrize("model_admin", app_admins(), ids=lambda a: type(a).__name__)
+def test_odd_changelist_parameters_are_refused_not_a_500(
+    admin_client, alice, make_notifications, model_admin
+):
+    make_notifications(alice, 2)
+    admin_client.raise_request_exception = False  # a 500 is counted, not raised
+    opts = model_admin.model._meta
+    changelist = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+    today = timezone.localdate()
+    within = {}  # the date hierarchy's month and day are read under a year
+    if model_admin.date_hierarchy:
+        within = {f"{model_admin.date_hierarchy}__year": str(today.year)}
+    failures = []
+    for name in parameters(model_admin):
+        for value in ODD_VALUES:
+            for extra in ({}, within) if within else ({},):
+                response = admin_client.get(changelist, {**extra, name: value})
+                if response.status_code == 302:
+                    assert response["Location"].endswith("?e=1"), response["Location"]
+                elif response.status_code != 200:
+                    failures.append(f"{name}={value!r} {extra}: {response.status_code}")
+    assert not failures
+
+
+@pytest.mark.parametrize("value", ["\x00", "9" * 20])
+def test_a_refused_filter_says_so(admin_client, value):
+    response = admin_client.get(
+        reverse("admin:inbox_message_changelist"), {"created__year": value}, follow=True
+    )
+    assert response.status_code == 200
+    assert response.redirect_chain == [(reverse("admin:inbox_message_changelist") + "?e=1", 302)]
+
+
+def test_the_date_hierarchy_and_filters_still_work(admin_client, alice):
+    message = notify(alice, "This month's", kind="mention").message
+    today = timezone.localdate()
+    params = {
+        "created__year": today.year,
+        "created__month": today.month,
+        "created__day": today.day,
+        "kind__exact": "mention",
+        "id__in": f"{message.pk},9223372036854775807",
+    }
+    html = admin_client.get(reverse("admin:inbox_message_changelist"), params).content.decode()
+    assert "This month&#x27;s" in html
+    notifications = reverse("admin:inbox_notification_changelist")
+    html = admin_client.get(
+        notifications, {"read_at__isempty": "1", "message__level__exact": "info"}
+    ).content.decode()
+    assert "This month&#x27;s" in html

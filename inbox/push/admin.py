@@ -13,6 +13,8 @@ import webpush.admin  # noqa: F401 -- registered first, so it can be replaced he
 from django.contrib import admin
 from webpush.models import PushInformation
 
+from inbox.admin import CheckedChangelist
+
 __all__ = ["PushInformationAdmin"]
 
 if admin.site.is_registered(PushInformation):
@@ -20,7 +22,7 @@ if admin.site.is_registered(PushInformation):
 
 
 @admin.register(PushInformation)
-class PushInformationAdmin(admin.ModelAdmin):
+class PushInformationAdmin(CheckedChangelist):
     list_display = ["user", "browser", "endpoint_host", "group"]
     list_select_related = ["user", "subscription", "group"]
     search_fields = ["user__username", "subscription__browser"]

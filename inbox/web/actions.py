@@ -6,8 +6,9 @@ from __future__ import annotations
 import re
 from functools import wraps
 
+from django.core.exceptions import BadRequest
 from django.db import transaction
-from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -39,11 +40,11 @@ def known_place(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if request.POST.get("place", "all") not in PLACES:
-            return HttpResponseBadRequest("Unknown place: use dropdown, all or unread.")
+            raise BadRequest("Unknown place: use dropdown, all or unread.")
         try:
             read_filters(request.POST)  # the dashboard's kind and level, kept by the answer
         except ValueError as error:
-            return HttpResponseBadRequest(str(error))
+            raise BadRequest(str(error)) from None  # the site's 400 page shows it, escaped
         return view(request, *args, **kwargs)
 
     return wrapper

@@ -95,6 +95,9 @@ class SendForm(forms.Form):
         return cleaned
 
 
+DIGEST_FIELDS = ("frequency", "hour", "weekday", "timezone")  # what the form sets of a DigestSetting
+
+
 class PreferencesForm(forms.Form):
     """The preferences grid (one checkbox per kind and channel; locked cells disabled, so a POSTed
     value for them is ignored) and the digest's schedule."""
@@ -114,10 +117,10 @@ class PreferencesForm(forms.Form):
 
     def __init__(self, user, *args, **kwargs):
         self.user = user
-        self.digest = DigestSetting.objects.filter(user=user).first() or DigestSetting(
+        digest = DigestSetting.objects.filter(user=user).first() or DigestSetting(
             user=user, timezone=settings.TIME_ZONE if settings.TIME_ZONE in timezones() else "UTC"
         )
-        initial = {name: getattr(self.digest, name) for name in ("frequency", "hour", "weekday", "timezone")}
+        initial = {name: getattr(digest, name) for name in DIGEST_FIELDS}
         super().__init__(*args, initial=initial, **kwargs)
         self.grid = grid(user)
         for kind, cells in self.grid:
@@ -151,6 +154,9 @@ class PreferencesForm(forms.Form):
         return clean_timezone(self.cleaned_data["timezone"])
 
     def save(self) -> None:
+        """Store the grid and the digest's schedule. The digest row is written by its user's id,
+        not from the instance read when the form was made: another save (a double click) may
+        have made the row since, and a sent digest may have moved its cursor."""
         data = self.cleaned_data
         choices = {
             (cell.kind.key, cell.channel): data[cell.name]
@@ -158,11 +164,13 @@ class PreferencesForm(forms.Form):
             for cell in cells
             if not cell.locked
         }
+        schedule = {name: data[name] for name in DIGEST_FIELDS}
+        schedule["next_due_at"] = DigestSetting(**schedule).next_due(timezone.now())
         with transaction.atomic():
             save_choices(self.user, choices)
-            if self.digest.pk is None and data["frequency"] == DigestSetting.Frequency.OFF:
-                return  # no row means no digest: nothing to store
-            for name in ("frequency", "hour", "weekday", "timezone"):
-                setattr(self.digest, name, data[name])
-            self.digest.schedule(timezone.now())
-            self.digest.save()
+            if data["frequency"] == DigestSetting.Frequency.OFF:
+                # No row means no digest: turn off the row there is, make none.
+                DigestSetting.objects.filter(user=self.user).update(**schedule)
+            else:
+                # Locks the row, or inserts it and, if another insert won, updates that one.
+                DigestSetting.objects.update_or_create(user=self.user, defaults=schedule)

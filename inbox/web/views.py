@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from django.core.exceptions import ValidationError
-from django.http import HttpResponse, HttpResponseBadRequest
+from django.core.exceptions import BadRequest, ValidationError
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
@@ -72,13 +72,13 @@ def index(request):
     """The dashboard: newest first, Unread / All, by kind and level, keyset paging ("load more")."""
     show = request.GET.get("filter", DEFAULT_FILTER)
     if show not in FILTERS:
-        return HttpResponseBadRequest("Unknown filter: use filter=all or filter=unread.")
+        raise BadRequest("Unknown filter: use filter=all or filter=unread.")
     after = request.GET.get("after")
     try:
         filters = read_filters(request.GET)
         cursor = parse_cursor(after) if after else None
     except ValueError as error:
-        return HttpResponseBadRequest(str(error))
+        raise BadRequest(str(error)) from None  # the site's 400 page shows it, escaped
 
     if wants_partial(request):
         template = "inbox/index.html#page" if after else "inbox/index.html#list"

@@ -3,8 +3,9 @@
 add the lines of the README's "Add Inbox to your project" section (read from there, so the
 README cannot drift from what is tested: its `pip install`, settings, urls, asgi.py and base.html),
 and use the bell, the dashboard and an action in Chromium, served by `manage.py runserver` (daphne's,
-ASGI, as the README sets it up); a notification sent by `manage.py send_notification` in another
-process then shows in the open page without a reload, over the page's socket.
+ASGI, as the README sets it up), under the README's Content Security Policy (a violation is a
+console error, which fails the test); a notification sent by `manage.py send_notification` in
+another process then shows in the open page without a reload, over the page's socket.
 
 Slow-ish (about 40 s with a warm pip cache) and bounded: every step has a timeout."""
 
@@ -19,6 +20,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import zipfile
 from pathlib import Path
@@ -234,12 +236,31 @@ def test_bell_dashboard_and_an_action_in_a_new_project(host, new_context, browse
         raise
 
 
-def use_inbox(page, url: str) -> None:
+def test_a_bad_parameter_is_never_run_as_script_even_without_a_csp(host, new_context, browser_errors):
+    """The README's CSP would stop a reflected script; a host that leaves it out must be safe too
+    (a 400 once put ?kind= back into its HTML as it was)."""
+    browser_errors.allow(r"status of 400 ")
+    browser_errors.allow(r"/favicon\.ico\)$")  # the admin's login and the debug page name no icon
+    page = new_context(bypass_csp=True).new_page()
+    login(page, host["url"])
+    payload = "<script>window.__reflected = 1</script>"
+    response = page.goto(host["url"] + "inbox/?" + urllib.parse.urlencode({"kind": payload}))
+    assert response.status == 400
+    assert page.evaluate("window.__reflected") is None, "the reflected script ran"
+    expect(page.get_by_text("Unknown kind: <script>").first).to_be_visible()  # shown as text
+
+
+def login(page, url: str, next_url: str = "/") -> None:
     # A host's own way in: the admin's login page (a new project has no other).
-    page.goto(url + "admin/login/?next=/")
+    page.goto(url + f"admin/login/?next={next_url}")
     page.get_by_label("Username").fill(USERNAME)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(url + next_url.lstrip("/"))
+
+
+def use_inbox(page, url: str) -> None:
+    login(page, url)
 
     # The host's page, from the host's base.html: the bell with its unread badge.
     expect(page.get_by_role("heading", name="My site")).to_be_visible()
@@ -253,6 +274,8 @@ def use_inbox(page, url: str) -> None:
     dropdown.get_by_role("link", name="See all notifications").click()
     expect(page).to_have_url(re.compile(r"/inbox/"))
     expect(page).to_have_title(re.compile("Notifications"))
+    # Under the README's Content Security Policy: a violation would be a console error here.
+    assert page.evaluate("fetch(location.href).then((r) => r.headers.get('content-security-policy'))")
     item = page.get_by_role("listitem").filter(has_text="Hello from the host")
     expect(item).to_have_text(shows("Hello from the host"))
     page.evaluate("window.__marker = 1")

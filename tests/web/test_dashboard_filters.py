@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from html import unescape
 
 import pytest
@@ -48,10 +49,14 @@ def test_the_filter_form_shows_the_choice(alice_client, mixed):
     [{"kind": "nope"}, {"kind": "x" * 10_000}, {"kind": "a\x00"}, {"level": "loud"}, {"level": "²"}],
 )
 def test_unknown_kinds_and_levels_are_a_400_with_a_message(alice_client, params):
-    response = alice_client.get(INDEX, params)
+    response = alice_client.get(INDEX, params, headers=HTMX)  # the message alone, for the page's alert
     assert response.status_code == 400
-    assert response.content.decode().startswith("Unknown ")
-    assert len(response.content) < 300
+    message = unescape(
+        re.fullmatch(r'<p id="request-message-text"[^>]*>(.*)</p>', response.content.decode())[1]
+    )
+    assert message.startswith("Unknown ")
+    assert len(message) < 300
+    assert message in unescape(alice_client.get(INDEX, params).content.decode())  # and the page
 
 
 def test_tabs_and_the_refresh_keep_the_filters(alice_client, mixed):
