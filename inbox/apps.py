@@ -3,6 +3,7 @@ from __future__ import annotations
 from importlib import import_module
 
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class InboxConfig(AppConfig):
@@ -12,10 +13,13 @@ class InboxConfig(AppConfig):
 
     def ready(self):
         from . import checks  # noqa: F401 -- registers the system checks
+        from .cachetable import create_cache_tables
         from .conf import inbox_setting
         from .pwa import ready as pwa_ready
 
         pwa_ready()
+        # The rate limits' cache table exists after `migrate`, with no other command to run.
+        post_migrate.connect(create_cache_tables, sender=self, dispatch_uid="inbox.cachetable")
         # Each delivery channel registers itself; the core imports none of them.
         for path in inbox_setting("CHANNELS"):
             import_module(path).ready()

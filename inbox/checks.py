@@ -6,12 +6,16 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core import checks
+from django.db import connections
+from django.db.migrations.executor import MigrationExecutor
 from django.urls import NoReverseMatch, reverse
 
+from .cachetable import missing_cache_tables
 from .conf import inbox_setting
 from .push.keys import push_configured
 
 __all__ = [
+    "check_cache_tables",
     "check_host_setup",
     "check_loopback_push",
     "check_secret_key",
@@ -59,6 +63,36 @@ def check_service_worker(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@checks.register(checks.Tags.database, checks.Tags.caches)
+def check_cache_tables(app_configs, databases=None, **kwargs):
+    """A DatabaseCache whose table is missing makes every rate-limited page a 500. `migrate` creates
+    the tables (inbox.cachetable), so only a database with nothing left to migrate is judged:
+    this check also runs at the start of `migrate`, which must not refuse the run that would
+    create them. Tagged `database`: it runs in `migrate` and `check --database default`
+    (`check --deploy` alone runs no database check: production runs
+    `check --deploy --database default`)."""
+    errors = []
+    for alias in databases or ():
+        if not (missing := missing_cache_tables(alias)) or migrations_pending(alias):
+            continue
+        errors.extend(
+            checks.Error(
+                f"The cache table {table!r} (a DatabaseCache in CACHES) is missing from database "
+                f"{alias!r}: the rate-limited pages (push, email links) would fail.",
+                hint=f"Run manage.py createcachetable --database {alias}.",
+                id="inbox.E005",
+            )
+            for table in missing
+        )
+    return errors
+
+
+def migrations_pending(alias: str) -> bool:
+    """Whether `migrate` has work left on this database (the question runserver asks)."""
+    executor = MigrationExecutor(connections[alias])
+    return bool(executor.migration_plan(executor.loader.graph.leaf_nodes()))
 
 
 @checks.register(checks.Tags.security, deploy=True)

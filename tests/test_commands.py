@@ -77,6 +77,10 @@ def test_expires_at_a_date_in_the_site_time_zone(alice):
         (["Hi", "--user", "alice", "--expires", "2999-01-01", "--expires-in", "1h"], "not both"),
         (["Hi", "--user", "alice", "--url", "javascript:alert(1)"], "http"),
         (["Hi"], "Choose the recipients"),
+        # --all-users contradicts naming recipients: refused, not a send to everyone.
+        (["Hi", "--all-users", "--user", "nobody"], "--all-users or --user/--group, not both"),
+        (["Hi", "--all-users", "--user", "alice"], "--all-users or --user/--group, not both"),
+        (["Hi", "--all-users", "--group", "ghosts"], "--all-users or --user/--group, not both"),
         # Out of range: each was a traceback (OverflowError).
         (["Hi", "--user", "alice", "--expires-in", "999999999999w"], "too long: at most 3650 days"),
         (["Hi", "--user", "alice", "--expires-in", "3000000d"], "too long"),

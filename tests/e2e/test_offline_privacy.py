@@ -8,7 +8,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.conf import settings
 from django.contrib.sessions.models import Session
+from django.test import Client
 from playwright.sync_api import Page, expect
 
 from .conftest import dropdown_of, log_in
@@ -252,3 +254,73 @@ def test_offline_the_bell_says_why_it_has_nothing(page, context, alice, make_not
     expect(panel).to_contain_text("can't be loaded")
     panel.get_by_role("link", name="Open your inbox as last loaded").click()
     expect(page.get_by_text("Never opened")).to_be_visible()
+
+
+@pytest.fixture
+def sso(settings):
+    settings.ROOT_URLCONF = "tests.e2e.sso_urls"
+
+
+def post_navigation(page: Page, action: str, **fields: str) -> None:
+    """A form POST that navigates the page (the identity provider's form, submitted)."""
+    page.evaluate(
+        """([action, fields]) => {
+          const form = Object.assign(document.createElement("form"), { method: "post", action });
+          for (const [name, value] of Object.entries(fields)) {
+            form.append(Object.assign(document.createElement("input"), { type: "hidden", name, value }));
+          }
+          document.body.append(form);
+          form.submit();
+        }""",
+        [action, fields],
+    )
+
+
+def test_a_single_sign_on_post_drops_the_previous_users_pages(
+    page, context, sso, alices_unread_page, bob, browser_errors
+):
+    """Bob signs in through a form POST that is not the login view (SAML's POST binding):
+    the page it answers is the first the worker sees of Bob."""
+    browser_errors.allow(r"/favicon\.ico")  # the sign-on page names no icon
+    post_navigation(page, "/sso/", user="bob")
+    expect(page.get_by_role("heading", name="Signed in as bob")).to_be_visible()
+
+    context.set_offline(True)
+    page.goto("/inbox/?filter=unread")  # only Alice ever loaded this one
+    expect(offline_page(page)).to_be_visible()
+    shows_nothing_of_alice(page)
+
+
+def test_a_single_sign_on_redirect_drops_the_previous_users_pages(
+    page, context, sso, alices_unread_page, bob
+):
+    page.goto("/sso/?user=bob")  # an OAuth-style callback: logs Bob in, redirects to his inbox
+    expect(page.get_by_role("heading", name="Notifications", level=1)).to_be_visible()
+
+    context.set_offline(True)
+    page.goto("/inbox/?filter=unread")
+    expect(offline_page(page)).to_be_visible()
+    shows_nothing_of_alice(page)
+
+
+def log_in_elsewhere(context, live_server, user) -> None:
+    """A login the service worker never sees (single sign-on, "log in as"): no login form, no
+    POST; the browser simply holds another user's session cookie (Django's own login(), through
+    the test client's force_login)."""
+    client = Client()
+    client.force_login(user)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server.url}])
+
+
+def test_a_login_the_worker_never_saw_drops_the_previous_users_pages_at_the_next_page(
+    page, context, live_server, alices_unread_page, bob
+):
+    log_in_elsewhere(context, live_server, bob)
+    page.goto("/accounts/password_change/")  # any page of the site, not the inbox: shown to Bob
+    expect(page.get_by_role("heading", name="Password change")).to_be_visible()
+
+    context.set_offline(True)
+    page.goto("/inbox/?filter=unread")  # only Alice ever loaded this one
+    expect(offline_page(page)).to_be_visible()
+    shows_nothing_of_alice(page)

@@ -66,7 +66,9 @@ class Command(BaseCommand):
             metavar="NAME",
             help="Every active member of this group; repeat for more.",
         )
-        parser.add_argument("--all-users", action="store_true", help="Every active user.")
+        parser.add_argument(
+            "--all-users", action="store_true", help="Every active user (not with --user or --group)."
+        )
         parser.add_argument("--url", default="", help="A link: an http(s) URL or a site path.")
         parser.add_argument("--level", default="info", help="info, success, warning or error.")
         parser.add_argument(
@@ -80,6 +82,9 @@ class Command(BaseCommand):
     def handle(
         self, *args, message, user, group, all_users, url, level, kind, expires, expires_in, **options
     ):
+        if all_users and (user or group):
+            # Which would win is a guess either way (and an unknown name was silently ignored).
+            raise CommandError("Give --all-users or --user/--group, not both.")
         if expires and expires_in:
             raise CommandError("Give --expires or --expires-in, not both.")
         expires_at = None

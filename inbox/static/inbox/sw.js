@@ -161,6 +161,12 @@ async function otherPage(request) {
   }
 }
 
+async function postedPage(request) {
+  const response = await fetch(request);
+  await checkOwner(response);
+  return response;
+}
+
 // The bell's dropdown: the network's, else the one saved for this user, else a short note.
 async function dropdown(request) {
   const key = new URL(DROPDOWN_URL, self.location.origin).href;
@@ -210,10 +216,15 @@ self.addEventListener("fetch", (event) => {
     // Whoever is logged in next must not see this user's saved pages, nor get their pushes.
     if (LOGOUT_URLS.includes(url.pathname)) event.waitUntil(Promise.all([forgetPages(), forgetPush()]));
     else if (LOGIN_URLS.includes(url.pathname)) event.waitUntil(forgetPages());
+    // Any other form that loads a page may log someone in (a single sign-on's POST, "log in
+    // as"): its answer is checked like a link's. No offline page here: a form that cannot be
+    // sent shows the browser's own error, as it would without this worker.
+    else if (request.mode === "navigate") event.respondWith(postedPage(request));
     return;
   }
   if (request.method !== "GET") return;
   if (request.mode === "navigate") {
+    // Every page's answer is checked (checkOwner), whatever logged its user in.
     if (url.pathname === INBOX_URL) event.respondWith(inboxPage(request, url));
     else event.respondWith(otherPage(request));
   } else if (request.headers.has("HX-Request")) {
