@@ -16,7 +16,7 @@ def create_cache_tables(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("inbox", "0011_expiring_index"),
+        ("inbox", "0013_bind_existing_push_subscriptions"),
     ]
 
     operations = [
