@@ -10,7 +10,10 @@ from django.views.generic import RedirectView
 
 from inbox.pwa.views import service_worker
 
+from . import admin as site_admin
 from .demo import demo_logins
+
+site_admin.register()
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="inbox:index"), name="home"),

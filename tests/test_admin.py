@@ -6,6 +6,7 @@ import pytest
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.admin.views.main import ORDER_VAR, PAGE_VAR, SEARCH_VAR
+from django.contrib.auth.models import Group
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -190,3 +191,21 @@ def test_the_date_hierarchy_and_filters_still_work(admin_client, alice):
         notifications, {"read_at__isempty": "1", "message__level__exact": "info"}
     ).content.decode()
     assert "This month&#x27;s" in html
+
+
+@pytest.mark.parametrize("field", ["groups", "user_permissions"])
+def test_an_id_no_database_holds_is_an_invalid_choice_in_the_user_admin(admin_client, alice, field):
+    url = reverse("admin:auth_user_change", args=[alice.pk])
+    response = admin_client.post(url, {"username": "alice", field: "9" * 400})
+    assert response.status_code == 200
+    assert field in response.context["adminform"].form.errors
+    assert not alice.groups.exists() and not alice.user_permissions.exists()
+
+
+def test_an_id_no_database_holds_is_an_invalid_choice_in_the_group_admin(admin_client):
+    response = admin_client.post(
+        reverse("admin:auth_group_add"), {"name": "Editors", "permissions": "9" * 400}
+    )
+    assert response.status_code == 200
+    assert "permissions" in response.context["adminform"].form.errors
+    assert not Group.objects.filter(name="Editors").exists()
