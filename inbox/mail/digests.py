@@ -223,6 +223,8 @@ def send_digests(batch: Batch, now: datetime) -> Counter[str]:
     counts.update(o.kind for o in outcomes)
     retry = {o.key for o in outcomes if o.kind == "retry"}
     landed = write_back(batch, now, receipts | recorded, retry)
+    if recorded:
+        forget_older(list(recorded))
     if lost := len(held) - landed:
         logger.warning("A digest batch outlasted its lease: another run took %d of its users", lost)
         counts["taken_over"] += lost
@@ -243,6 +245,13 @@ def still_held(batch: Batch) -> tuple[set[int], set[int], dict[int, DigestReceip
         if slots.get(r.user_id) == r.due_at
     }
     return set(frequencies), turned_off, receipts
+
+
+def forget_older(user_ids: list[int]) -> None:
+    """Keep one receipt per user, their last digest's: an older slot is settled (its cursor was
+    written back, or a later digest's was), so its receipt guards nothing. One DELETE."""
+    newer = DigestReceipt.objects.filter(user=OuterRef("user_id"), due_at__gt=OuterRef("due_at"))
+    DigestReceipt.objects.filter(user_id__in=user_ids).filter(Exists(newer)).delete()
 
 
 def write_back(batch: Batch, now: datetime, sent: dict[int, DigestReceipt], retry: set[int]) -> int:

@@ -275,3 +275,22 @@ def test_a_digest_turned_off_after_the_claim_is_not_sent(alice, alice_client, sm
     assert counts == {"turned_off": 1, "batches": 1}
     setting = DigestSetting.objects.get(user=alice)
     assert (setting.frequency, setting.next_due_at, setting.last_cursor_id) == ("off", None, None)
+
+
+def test_each_user_keeps_the_receipt_of_their_last_digest_only(alice, smtp):
+    alice.email = "alice@example.com"
+    alice.save()
+    setting = DigestSetting.objects.create(
+        user=alice, frequency="daily", hour=8, next_due_at=timezone.now() - timedelta(minutes=1)
+    )
+    slots = []
+    for text in ("First", "Second", "Third"):
+        notify(alice, text, kind="mention")
+        slots.append(DigestSetting.objects.get(pk=setting.pk).next_due_at)
+        assert run_digests() == {"sent": 1, "batches": 1}
+        DigestSetting.objects.filter(pk=setting.pk).update(next_due_at=timezone.now() - timedelta(seconds=1))
+
+    assert len(smtp.received) == 3
+    (receipt,) = DigestReceipt.objects.all()
+    assert receipt.due_at == slots[-1]
+    assert receipt.cursor_id == DigestSetting.objects.get(pk=setting.pk).last_cursor_id
