@@ -5,8 +5,8 @@ A run takes the due users (next_due_at <= now) a batch at a time. Each batch is 
 lease of its own: one statement gives the rows a fresh token and `leased_until`, counted from that
 moment (INBOX_TASK_LEASE_SECONDS), so a second run, from cron or another worker, takes other
 users, and takes these only once the lease has passed. Then one query collects every user's items
-(a window function numbers each user's rows and counts them), one query checks which rows are
-still this batch's and which slots were already mailed, one connection sends the emails, with a
+(a window function numbers each user's rows and counts them), two check which rows are still
+this batch's and which slots were already mailed, one connection sends the emails, with a
 DigestReceipt per user and slot written after each wave, and one UPDATE writes back: it lands only
 on rows whose token is still this batch's, moves a cursor only forward and sets the next due time
 only where the schedule is still the one claimed (a user who changed it meanwhile keeps theirs).
