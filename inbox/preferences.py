@@ -78,6 +78,10 @@ class DigestSetting(models.Model):
     last_sent_at = models.DateTimeField(null=True, blank=True)
     # None while the digest is off; the digest run selects next_due_at <= now.
     next_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # The digest run holding this row (inbox.mail.digests): its write-back only lands while the
+    # token is still its own; another run may take the row once leased_until has passed.
+    lease_token = models.UUIDField(null=True, blank=True, editable=False)
+    leased_until = models.DateTimeField(null=True, blank=True, editable=False)
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.frequency} digest"

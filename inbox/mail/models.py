@@ -1,4 +1,5 @@
-"""What the email channel stores: receipts of the emails sent, and the addresses that bounced."""
+"""What the email channel stores: receipts of the emails and digests sent, and the addresses that
+bounced."""
 
 from __future__ import annotations
 
@@ -52,3 +53,27 @@ class EmailBounce(models.Model):
 
     def __str__(self) -> str:
         return f"{self.address}: {self.code} {self.message[:60]}"
+
+
+class DigestReceipt(models.Model):
+    """A digest that went out: this user's digest due at `due_at` (the schedule's slot the run
+    claimed) was sent, and reached up to this cursor. Written right after each wave of sends, so a
+    run that takes over an expired lease (or a batch run again after a crash before its
+    write-back) mails nobody twice for the same slot and still moves the cursor on."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    due_at = models.DateTimeField(help_text="The slot of the user's schedule this digest answered.")
+    cursor_created = models.DateTimeField()
+    cursor_id = models.BigIntegerField()
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            # Also the index behind "was this slot's digest sent?" (so db_index=False).
+            models.UniqueConstraint(fields=["user", "due_at"], name="inbox_one_digest_per_slot"),
+        ]
+
+    def __str__(self) -> str:
+        return f"digest of {self.due_at:%Y-%m-%d %H:%M} → user {self.user_id}"

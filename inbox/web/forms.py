@@ -156,7 +156,10 @@ class PreferencesForm(forms.Form):
     def save(self) -> None:
         """Store the grid and the digest's schedule. The digest row is written by its user's id,
         not from the instance read when the form was made: another save (a double click) may
-        have made the row since, and a sent digest may have moved its cursor."""
+        have made the row since, and a sent digest may have moved its cursor. Only the schedule's
+        columns and next_due_at are written, never the cursor, last_sent_at or a running digest's
+        lease; the new next_due_at is also how that run's write-back sees the schedule changed
+        and leaves it alone (inbox.mail.digests)."""
         data = self.cleaned_data
         choices = {
             (cell.kind.key, cell.channel): data[cell.name]

@@ -205,7 +205,7 @@ def test_a_claimed_batch_is_not_taken_by_a_second_run(alice, address, smtp):
     address(alice, "alice@example.com")
     due(alice)
     notify(alice, "Hello", kind="mention")
-    assert [s.user_id for s in claim(timezone.now(), 10)] == [alice.pk]
+    assert [s.user_id for s in claim(timezone.now(), 10).settings] == [alice.pk]
     assert run_digests() == {}
     assert smtp.received == []
 
