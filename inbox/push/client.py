@@ -23,8 +23,9 @@ from functools import cache
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
+from yarl import URL
 
-from .endpoints import BlockedAddress, UnresolvableHost, addresses_of, check_addresses, check_url
+from .endpoints import BlockedAddress, UnresolvableHost, addresses_of, check_addresses
 from .keys import InvalidSubscription
 
 __all__ = ["Post", "Reply", "close_connections", "post_all"]
@@ -85,16 +86,16 @@ class PinnedResolver(AbstractResolver):
         pass
 
 
-def check_literal_address(url: str) -> None:
+def check_literal_address(url: URL) -> None:
     """An endpoint whose host is an IP address: aiohttp connects to it without asking the
-    resolver, so it is checked here (a literal cannot change between check and connection)."""
-    scheme, host, port = check_url(url)
+    resolver, so it is checked here, on the very URL object aiohttp is given (a literal cannot
+    change between check and connection)."""
     try:
-        address = ipaddress.ip_address(host)
+        address = ipaddress.ip_address(url.raw_host or "")
     except ValueError:
         return  # a name: PinnedResolver checks it when a connection is opened
     try:
-        check_addresses(scheme, [address], port)
+        check_addresses(url.scheme, [address], url.port or 0)
     except InvalidSubscription as error:
         raise BlockedAddress(str(error)) from None
 
@@ -126,10 +127,10 @@ class Client:
         return session
 
     async def post(self, post: Post, timeout: aiohttp.ClientTimeout) -> Reply:
-        check_literal_address(post.url)
-        scheme = post.url.partition(":")[0].lower()
-        async with self.session(scheme).post(
-            post.url,
+        url = URL(post.url)  # parsed once: what is checked is what aiohttp connects to
+        check_literal_address(url)
+        async with self.session(url.scheme).post(
+            url,
             data=post.body,
             headers=post.headers,
             allow_redirects=False,  # a push service answers; a redirect could lead inside the network

@@ -320,3 +320,20 @@ def test_the_admin_cannot_send_to_subscriptions(admin_client):
     page = admin_client.get(reverse("admin:webpush_pushinformation_changelist"))
     assert page.status_code == 200
     assert "send_test_message" not in page.content.decode()
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "https://10.0.0.8/push/a",
+        "https://127.0.0.1/push/a",
+        "https://169.254.169.254/push/a",
+        "https://0x7f.1/push/a",  # a legacy form of 127.0.0.1, which aiohttp hands to the resolver
+    ],
+)
+def test_an_address_written_in_the_endpoint_is_checked_too(connections, endpoint):
+    """aiohttp connects to an address literal without its resolver: checked before the request.
+    (An IPv6 literal never gets this far: VAPID has no audience for it.)"""
+    (outcome,) = send_pushes([job(endpoint)], ttl=60, urgency="normal")
+    assert outcome.kind == "failed" and "non-public address" in outcome.detail, outcome
+    assert connections == []
