@@ -14,12 +14,17 @@ Paths, each sending the same 1,000 pushes (payloads of the same size) to the sam
   django-webpush  webpush.send_user_notification(user, payload, ttl): its loop, one webpush() per
                   subscription, a new connection each. The user holds all 1,000 subscriptions, so
                   it runs one query: its fastest form (a loop over 1,000 users adds 1,000 queries).
-  send_pushes c1  inbox.push.sender.send_pushes(jobs) with INBOX_PUSH_CONCURRENCY = 1: one keep-alive
-                  connection, the VAPID key parsed once
-  send_pushes c16 the same with 16 threads (the default)
+  send_pushes c1  inbox.push.sender.send_pushes(jobs) with INBOX_PUSH_CONCURRENCY = 1: one push in
+                  flight, over one kept-alive connection, one VAPID token for the origin
+  send_pushes     the same at the default concurrency (INBOX_PUSH_CONCURRENCY pushes in flight, on
+                  aiohttp's event loop)
   deliver_push    the task's body, inbox.push.tasks.deliver_push.call(message_id) after notify() to
                   the 1,000 users who hold one subscription each: the query, the payloads (each with
-                  a signed read token), send_pushes at the default concurrency, settling
+                  a signed read token), send_pushes at the default concurrency in waves of
+                  INBOX_PUSH_WAVE_SIZE with their receipts written between them, settling
+and the floor, in the same rounds: the cryptography of the 1,000 pushes alone, in this process
+(per push: an ephemeral P-256 key, ECDH with the subscription's key, HKDF, AES-128-GCM, i.e.
+http_ece.encrypt as pywebpush calls it), no HTTP, no VAPID, no database.
 In rounds (every path once per round); median of BENCH_PUSH_REPS (3) runs per path and latency.
 The sequential paths at an added latency run BENCH_PUSH_SLOW_REPS (1) times: 1,000 x the latency
 is their floor, so repeats add little but time. A run counts only if the service accepted exactly
@@ -44,9 +49,9 @@ from pathlib import Path
 N = 1_000
 REPS = int(os.environ.get("BENCH_PUSH_REPS", "3"))
 SLOW_REPS = int(os.environ.get("BENCH_PUSH_SLOW_REPS", "1"))
-LATENCIES_MS = tuple(int(x) for x in os.environ.get("BENCH_PUSH_LATENCIES", "0,20").split(","))
+LATENCIES_MS = tuple(int(x) for x in os.environ.get("BENCH_PUSH_LATENCIES", "0,50").split(","))
 TTL = 24 * 3600
-PATHS = ("django-webpush", "send_pushes c1", "send_pushes c16", "deliver_push")
+PATHS = ("django-webpush", "send_pushes c1", "send_pushes", "deliver_push")
 SEQUENTIAL = ("django-webpush", "send_pushes c1")
 PUSH_DIR = Path(__file__).resolve().parent / "results" / "push"
 WARMUP = 50  # pushes per path, before the timed runs (thrown away)
@@ -181,6 +186,24 @@ class PushService:
         self.process.join(10)
 
 
+def crypto_floor(jobs) -> float:
+    """CPU seconds to encrypt every job's payload as a push (no HTTP, no VAPID): the floor."""
+    import http_ece
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from inbox.push.keys import b64url_decode
+    from inbox.push.sender import encode_payload
+
+    inputs = [(encode_payload(j.payload), b64url_decode(j.p256dh), b64url_decode(j.auth)) for j in jobs]
+    started = time.process_time()
+    for plaintext, receiver_key, auth in inputs:
+        ephemeral = ec.generate_private_key(ec.SECP256R1())  # one per push, as pywebpush does
+        http_ece.encrypt(
+            plaintext, private_key=ephemeral, dh=receiver_key, auth_secret=auth, version="aes128gcm"
+        )
+    return time.process_time() - started
+
+
 # ---------------------------------------------------------------- the sender (this process)
 
 
@@ -233,7 +256,9 @@ def main() -> None:
     from webpush.utils import send_to_subscription
 
     from inbox.api import notify
+    from inbox.conf import inbox_setting
     from inbox.models import Message
+    from inbox.push import vapid
     from inbox.push.sender import PushJob, send_pushes
     from inbox.push.tasks import deliver_push, payload
 
@@ -271,7 +296,7 @@ def main() -> None:
 
                 return call
             jobs = jobs_for(text)
-            concurrency = int(path.removeprefix("send_pushes c"))
+            concurrency = 1 if path == "send_pushes c1" else inbox_setting("PUSH_CONCURRENCY")
 
             def call():
                 with override_settings(INBOX_PUSH_CONCURRENCY=concurrency):
@@ -297,18 +322,30 @@ def main() -> None:
             "n": N,
             "reps": REPS,
             "slow_reps": SLOW_REPS,
+            "concurrency": inbox_setting("PUSH_CONCURRENCY"),
+            "wave_size": inbox_setting("PUSH_WAVE_SIZE"),
             "load_start": Path("/proc/loadavg").read_text().split()[:3],
+            "floor_runs": [],
             "variants": {},
         }
+        keys = settings.WEBPUSH_SETTINGS
+        signer = vapid.signer(keys["VAPID_PRIVATE_KEY"], f"mailto:{keys['VAPID_ADMIN_EMAIL']}")
         for latency in LATENCIES_MS:
             runs = {path: [] for path in PATHS}
             for rep in range(1, REPS + 1):
+                floor = crypto_floor(jobs_for(f"Push benchmark: floor, run {rep}"))
+                out["floor_runs"].append(floor)
+                print(
+                    f"  {latency:>2} ms  run {rep}  {'crypto floor':<16}{floor:7.2f} s "
+                    f"{N / floor:6.0f} pushes/s"
+                )
                 for path in PATHS:
                     if latency and path in SEQUENTIAL and rep > SLOW_REPS:
                         continue
                     text = f"Push benchmark: {path}, {latency} ms, run {rep}"
                     call = prepare(path, text)
                     service.reset(text, latency)
+                    signed0 = signer.signatures
                     busy0, total0 = cpu_ticks()
                     cpu0 = time.process_time()
                     started = time.perf_counter()
@@ -338,6 +375,7 @@ def main() -> None:
                             "receiver_cpu_s": got["cpu_s"],
                             "other_cpu_pct": max(0.0, 100 * other / max(total1 - total0, 1)),
                             "sent": sent,
+                            "vapid_signatures": signer.signatures - signed0,  # Inbox's paths only
                             "error": error,
                             "receiver": got,
                             "ok": ok,

@@ -10,7 +10,7 @@
 # bench/baselines/notifications_hq (or ANCHOR_DIR), is copied to a temporary folder and run there (its
 # folder is left untouched), in its own venv /tmp/anchorvenv (Python 3.11, made when missing).
 # BENCH_SKIP_ANCHOR=1 leaves the baseline out (the table then has no speed-up targets).
-# BENCH_ONLY=push runs only section 4, Web Push delivery (about 90 s; no seed, no wrk; its table goes
+# BENCH_ONLY=push runs only section 4, Web Push delivery (about 4 minutes; no seed, no wrk; its table goes
 # to bench/results/push/summary.txt and the other results are left as they were).
 # BENCH_ONLY=sockets runs only section 5, WebSockets beside badge polling (bench/sockets.py, about 7
 # minutes; its own seed and SQLite file; its table goes to bench/results/sockets/summary.txt).

@@ -28,7 +28,7 @@ DEFAULTS = {
     "MAX_EXPIRY_DAYS": 3650,  # an expiry is at most this many days ahead
     "FANOUT_BATCH_SIZE": 2000,  # recipient rows per INSERT when recipients are a list
     "PUSH_TTL": 24 * 3600,  # seconds a push service keeps an undelivered push (less if it expires)
-    "PUSH_CONCURRENCY": 16,  # pushes in flight at once
+    "PUSH_CONCURRENCY": 100,  # pushes in flight at once (and connections per push service, kept open)
     "PUSH_TIMEOUT": 10,  # seconds for one push service request
     "PUSH_MAX_ATTEMPTS": 5,  # a 429, 5xx or network error is retried until this many attempts
     "PUSH_RETRY_BASE_SECONDS": 30,  # backoff: 30 s, 60 s, 120 s, ... (or the Retry-After header)

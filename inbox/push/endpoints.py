@@ -3,8 +3,8 @@ like any user-supplied URL: https only, on a port push services use (INBOX_PUSH_
 every address it resolves to must be public (no private, loopback, link-local, site-local,
 reserved, NAT64 or IPv4-in-IPv6 forms), when it is saved and again when a push is sent. When
 sending, the host is resolved once, every address is checked, and the connection goes to a
-checked address (PinnedAdapter): a second lookup by the HTTP library could answer differently
-(DNS rebinding)."""
+checked address (inbox.push.client.PinnedResolver): a second lookup by the HTTP library could
+answer differently (DNS rebinding)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,6 @@ import ipaddress
 import re
 import socket
 from urllib.parse import urlsplit
-
-import requests
-from requests.adapters import HTTPAdapter
 
 from inbox.conf import inbox_setting
 
@@ -30,11 +27,11 @@ ENDPOINT_MAX_LENGTH = 500  # django-webpush's SubscriptionInfo.endpoint
 PRINTABLE_ASCII = re.compile(r"[!-~]+", re.ASCII)  # no spaces, no control characters
 
 
-class BlockedAddress(requests.RequestException):
+class BlockedAddress(OSError):
     """The push host now resolves to an address the server must not contact."""
 
 
-class UnresolvableHost(requests.ConnectionError):
+class UnresolvableHost(ConnectionError):
     """The push host did not resolve this time (perhaps a passing DNS failure): try later."""
 
 
@@ -107,40 +104,6 @@ def check_endpoint(url: str) -> None:
     except (OSError, UnicodeError, ValueError):
         raise InvalidSubscription(f"The endpoint's host {host} does not resolve.") from None
     check_addresses(scheme, addresses, port)
-
-
-class PinnedAdapter(HTTPAdapter):
-    """Resolves the host once per request, checks every address, and connects to a checked
-    one, while the Host header, TLS SNI and certificate check keep the real host name.
-    Proxies are not used: a proxy would resolve the name itself."""
-
-    def get_connection_with_tls_context(self, request, verify, proxies=None, cert=None):
-        try:
-            host_params, pool_kwargs = self.build_connection_pool_key_attributes(request, verify, cert)
-            scheme, host = host_params["scheme"], host_params["host"]
-            port = host_params["port"] or (443 if scheme == "https" else 80)
-        except (ValueError, KeyError, TypeError) as error:
-            raise requests.exceptions.InvalidURL(error, request=request) from None
-        try:
-            addresses = addresses_of(host, port)
-        except (OSError, ValueError) as error:  # socket.gaierror is an OSError
-            raise UnresolvableHost(f"{host} did not resolve: {error}", request=request) from None
-        except UnicodeError as error:
-            raise BlockedAddress(f"{host} is not a valid host name: {error}", request=request) from None
-        try:
-            check_addresses(scheme, addresses, port)
-        except InvalidSubscription as error:
-            raise BlockedAddress(str(error), request=request) from None
-        if scheme == "https":
-            pool_kwargs = {**pool_kwargs, "server_hostname": host, "assert_hostname": host}
-        return self.poolmanager.connection_from_host(
-            host=str(addresses[0]), port=port, scheme=scheme, pool_kwargs=pool_kwargs
-        )
-
-    def add_headers(self, request, **kwargs):
-        parts = urlsplit(request.url)
-        host = f"[{parts.hostname}]" if ":" in (parts.hostname or "") else parts.hostname
-        request.headers["Host"] = f"{host}:{parts.port}" if parts.port else host
 
 
 def clean_endpoint(endpoint) -> str:

@@ -1,21 +1,23 @@
-"""Sending pushes with VAPID: many at once, one failure never stopping the others, each answer
-sorted into sent, gone (404/410: remove it), retry (later) or failed (give up)."""
+"""Sending pushes with VAPID: many at once over kept-alive connections (inbox.push.client), one
+VAPID token per push service origin (inbox.push.vapid), one failure never stopping the others,
+each answer sorted into sent, gone (404/410: remove it), retry (later) or failed (give up)."""
 
 from __future__ import annotations
 
 import json
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
-import requests
+import aiohttp
 from django.conf import settings
-from py_vapid import Vapid
-from pywebpush import WebPushException, webpush
+from pywebpush import WebPusher
 
 from inbox.conf import inbox_setting
 
-from .endpoints import BlockedAddress, PinnedAdapter, check_url
+from . import vapid
+from .client import Post, Reply, post_all
+from .endpoints import BlockedAddress, check_url
 from .keys import InvalidSubscription
 
 URGENCY = {"info": "low", "success": "normal", "warning": "normal", "error": "high"}
@@ -41,32 +43,25 @@ class Outcome:
     detail: str = ""
 
 
-class PushSession(requests.Session):
-    """A push service answers, it does not redirect: a redirect could point inside the network.
-    Nothing comes from the environment (no proxy, no .netrc credentials)."""
-
-    def __init__(self, pool_size: int):
-        super().__init__()
-        self.max_redirects = 0
-        self.trust_env = False
-        self.mount("https://", PinnedAdapter(pool_maxsize=pool_size))
-        self.mount("http://", PinnedAdapter(pool_maxsize=pool_size))
-
-
 def send_pushes(jobs: list[PushJob], *, ttl: int, urgency: str) -> list[Outcome]:
-    """Send every job concurrently; one failure never stops the others."""
+    """Send every job, INBOX_PUSH_CONCURRENCY at once; one failure never stops the others."""
     if not jobs:
         return []
     keys = settings.WEBPUSH_SETTINGS
-    vapid = Vapid.from_string(keys["VAPID_PRIVATE_KEY"])
-    concurrency = min(inbox_setting("PUSH_CONCURRENCY"), len(jobs))
-    with PushSession(concurrency) as session:
+    signer = vapid.signer(keys["VAPID_PRIVATE_KEY"], f"mailto:{keys['VAPID_ADMIN_EMAIL']}")
+    headers = {"TTL": str(ttl), "Urgency": urgency, "Topic": TOPIC, "Content-Encoding": "aes128gcm"}
 
-        def send(job: PushJob) -> Outcome:
-            return send_one(job, session, vapid, keys["VAPID_ADMIN_EMAIL"], ttl, urgency)
+    def prepare(job: PushJob) -> Post:
+        scheme, _host, _port = check_url(job.endpoint)
+        origin = f"{scheme}://{urlsplit(job.endpoint).netloc}"  # the JWT's audience
+        subscription = {"endpoint": job.endpoint, "keys": {"p256dh": job.p256dh, "auth": job.auth}}
+        body = WebPusher(subscription).encode(encode_payload(job.payload), "aes128gcm")["body"]
+        return Post(job.endpoint, headers | {"Authorization": signer.authorization(origin)}, body)
 
-        with ThreadPoolExecutor(max_workers=concurrency) as pool:
-            return list(pool.map(send, jobs))
+    replies = post_all(
+        jobs, prepare, concurrency=inbox_setting("PUSH_CONCURRENCY"), timeout=inbox_setting("PUSH_TIMEOUT")
+    )
+    return [outcome(job, reply) for job, reply in zip(jobs, replies, strict=True)]
 
 
 def encode_payload(data) -> bytes:
@@ -75,43 +70,35 @@ def encode_payload(data) -> bytes:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def send_one(job, session, vapid, admin_email, ttl, urgency) -> Outcome:
+def outcome(job: PushJob, reply: Reply | Exception) -> Outcome:
     """Only the push service can say a subscription is gone (404 or 410): a host that does not
     resolve or cannot be reached is tried again later, an endpoint that now leads to a
     non-public address is not contacted ("failed") but kept."""
-    try:
-        check_url(job.endpoint)  # its addresses are checked by PinnedAdapter, at connection time
-        webpush(
-            {"endpoint": job.endpoint, "keys": {"p256dh": job.p256dh, "auth": job.auth}},
-            encode_payload(job.payload),
-            vapid_private_key=vapid,
-            vapid_claims={"sub": f"mailto:{admin_email}"},  # a fresh dict: webpush() fills it in
-            ttl=ttl,
-            headers={"Urgency": urgency, "Topic": TOPIC},
-            timeout=inbox_setting("PUSH_TIMEOUT"),
-            requests_session=session,
-        )
-    except WebPushException as error:
-        return outcome_of_failure(job, error)
-    except (InvalidSubscription, BlockedAddress) as error:
+    if isinstance(reply, Reply):
+        return outcome_of_reply(job, reply)
+    error = reply
+    if isinstance(error, aiohttp.ClientConnectorError) and isinstance(error.os_error, BlockedAddress):
+        error = error.os_error  # raised by the resolver, wrapped by aiohttp
+    if isinstance(error, (InvalidSubscription, BlockedAddress)):
         logger.warning("Not pushing to subscription %s: %s", job.subscription_id, error)
         return Outcome(job.subscription_id, "failed", detail=str(error)[:200])
-    except requests.RequestException as error:  # did not resolve, refused, timed out, redirected
-        kind = "failed" if isinstance(error, requests.TooManyRedirects) else "retry"
-        return Outcome(job.subscription_id, kind, detail=f"{type(error).__name__}: {error}"[:200])
-    except Exception as error:  # a bad key or URL in one subscription must not stop the rest
-        return Outcome(job.subscription_id, "failed", detail=f"{type(error).__name__}: {error}"[:200])
-    return Outcome(job.subscription_id, "sent", status=201)
+    detail = f"{type(error).__name__}: {error}"[:200]
+    if isinstance(error, (aiohttp.ClientError, TimeoutError, ConnectionError)):
+        return Outcome(job.subscription_id, "retry", detail=detail)  # unresolved, refused, timed out
+    # A bad key or URL in one subscription (pywebpush, cryptography, aiohttp) stops only its push.
+    return Outcome(job.subscription_id, "failed", detail=detail)
 
 
-def outcome_of_failure(job: PushJob, error: WebPushException) -> Outcome:
-    response = error.response
-    status = getattr(response, "status_code", None)
+def outcome_of_reply(job: PushJob, reply: Reply) -> Outcome:
+    status = reply.status
+    if 200 <= status <= 202:
+        return Outcome(job.subscription_id, "sent", status)
     if status in (404, 410):
         return Outcome(job.subscription_id, "gone", status)
-    if status == 429 or status is None or status >= 500:
-        return Outcome(job.subscription_id, "retry", status, retry_after=parse_retry_after(error.retry_after))
-    return Outcome(job.subscription_id, "failed", status, detail=str(error)[:200])
+    if status == 429 or status >= 500:
+        return Outcome(job.subscription_id, "retry", status, retry_after=parse_retry_after(reply.retry_after))
+    detail = f"Push failed: {status} {reply.reason}; the push service said: {reply.text}"  # 3xx too
+    return Outcome(job.subscription_id, "failed", status, detail=detail[:200])
 
 
 def parse_retry_after(value) -> float | None:

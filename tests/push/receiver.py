@@ -1,13 +1,17 @@
 """A local push service for tests: it checks each request as a real one would (the VAPID JWT:
 ES256 signature, aud, exp, sub; the Web Push headers) and decrypts the aes128gcm body with the
 subscription's private key and auth secret, then answers with the status a test asked for.
-Like a real push service it refuses a body over 4,096 bytes with 413; `delay` (seconds) makes
-it answer slowly."""
+Like a real push service it refuses a body over 4,096 bytes with 413 and keeps connections
+alive (HTTP/1.1); each accepted push records the connection it came on (`peer`) and its raw
+Authorization header. `delay` (seconds) makes it answer slowly; `hold(name, event)` makes a
+subscription's push wait for an event (10 s at most, then 503)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import socket
 import threading
 import time
 from collections import defaultdict, deque
@@ -72,6 +76,8 @@ class PushReceiver:
         self.replies = defaultdict(deque)  # path -> statuses (and headers) to answer, in order
         self.received = []  # every accepted push, decrypted
         self.rejected = []  # requests that a real push service would refuse
+        self.gates = {}  # path -> threading.Event a push waits for before it is answered
+        self.connections = []  # every socket accepted, closed on exit (pooled clients see it)
         self.lock = threading.Lock()
         self.server = Server(("127.0.0.1", 0), self.handler())
         self.origin = f"http://127.0.0.1:{self.server.server_port}"
@@ -84,6 +90,12 @@ class PushReceiver:
     def __exit__(self, *exc):
         self.server.shutdown()
         self.server.server_close()
+        for connection in self.connections:  # kept alive by the client: end them with the service
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+
+    def hold(self, name: str, event: threading.Event):
+        self.gates[f"/push/{name}"] = event
 
     def subscription(self, name: str) -> dict:
         """A browser's PushSubscription JSON, with keys made here, for endpoint /push/<name>."""
@@ -100,13 +112,25 @@ class PushReceiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as push services allow
+
             def log_message(self, *args):
                 pass
+
+            def setup(self):
+                super().setup()
+                with receiver.lock:
+                    receiver.connections.append(self.connection)
 
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 if receiver.delay:
                     time.sleep(receiver.delay)
+                if (gate := receiver.gates.get(self.path)) is not None and not gate.wait(10):
+                    self.send_response(503)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 if len(body) > MAX_BODY_BYTES:
                     with receiver.lock:
                         receiver.rejected.append(f"{self.path}: 413, the body is {len(body)} bytes")
@@ -120,8 +144,10 @@ class PushReceiver:
                     with receiver.lock:
                         receiver.rejected.append(f"{self.path}: {error}")
                     self.send_response(400)
+                    self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
+                push["peer"] = self.client_address  # (host, port): one per connection
                 with receiver.lock:
                     status, headers = (receiver.replies[self.path] or deque([(201, {})])).popleft()
                     if status < 300:
@@ -146,6 +172,7 @@ class PushReceiver:
             "payload": json.loads(plaintext),
             "claims": claims,
             "signer": signer,
+            "authorization": headers["Authorization"],
             "ttl": int(headers["TTL"]),
             "urgency": headers.get("Urgency"),
             "topic": headers.get("Topic"),

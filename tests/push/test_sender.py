@@ -12,9 +12,8 @@ import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import aiohappyeyeballs
 import pytest
-import requests
-import urllib3.util.connection
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -24,7 +23,7 @@ from django.urls import reverse
 from webpush.models import PushInformation, SubscriptionInfo
 
 from inbox.api import notify
-from inbox.push import endpoints
+from inbox.push import client, endpoints
 from inbox.push.endpoints import check_endpoint
 from inbox.push.keys import InvalidSubscription
 from inbox.push.sender import PushJob, send_pushes
@@ -139,6 +138,8 @@ class TLSPushService:
         service = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as push services allow
+
             def log_message(self, *args):
                 pass
 
@@ -165,31 +166,30 @@ class TLSPushService:
 def tls_service(tmp_path, monkeypatch, settings):
     service = TLSPushService(tmp_path)
     settings.INBOX_PUSH_PORTS = (443, service.port)  # it listens on a port of its own
-    monkeypatch.setattr(requests.adapters, "DEFAULT_CA_BUNDLE_PATH", str(service.ca_file))
+    trusting = ssl.create_default_context(cafile=service.ca_file)  # the test CA only
+    monkeypatch.setattr(client, "tls_context", lambda: trusting)
     yield service
+    client.close_connections()  # none kept for the next test
     service.close()
 
 
 @pytest.fixture
 def connections(monkeypatch, tls_service):
-    """Every address a connection is opened to. A connection to PUBLIC reaches the local TLS
-    service; anything else is refused. A host name (not an address) is looked up through
-    endpoints.resolve, as the HTTP library's own second lookup would be."""
+    """Every address a connection is opened to (aiohttp opens its connections through
+    aiohappyeyeballs.start_connection, with the addresses the resolver gave). A connection to
+    PUBLIC reaches the local TLS service; anything else is refused."""
     opened = []
-    real = urllib3.util.connection.create_connection
+    real = aiohappyeyeballs.start_connection
 
-    def create_connection(address, *args, **kwargs):
-        host, port = address
-        try:
-            ipaddress.ip_address(host)
-        except ValueError:
-            host = list(endpoints.resolve(host, port))[0]
+    async def start_connection(addr_infos, **kwargs):
+        family, kind, proto, name, (host, *_rest) = addr_infos[0]
         opened.append(host)
         if host == PUBLIC:
-            return real(("127.0.0.1", tls_service.port), *args, **kwargs)
+            local = (socket.AF_INET, kind, proto, name, ("127.0.0.1", tls_service.port))
+            return await real([local], **kwargs)
         raise ConnectionRefusedError(f"test: no connection to {host}")
 
-    monkeypatch.setattr(urllib3.util.connection, "create_connection", create_connection)
+    monkeypatch.setattr(aiohappyeyeballs, "start_connection", start_connection)
     return opened
 
 
@@ -222,7 +222,11 @@ def test_the_connection_goes_to_the_address_that_was_checked(monkeypatch, tls_se
     assert connections == [PUBLIC]
     assert tls_service.requests == [(f"push.example.net:{tls_service.port}", "/push/a")]
     assert tls_service.server_names == ["push.example.net"]
-    # The next send resolves again, and refuses what it finds.
+    # The next send goes over the same connection, to the address that was checked: no lookup.
+    (outcome,) = send_pushes([job(endpoint)], ttl=60, urgency="normal")
+    assert (outcome.kind, connections, len(tls_service.requests)) == ("sent", [PUBLIC], 2)
+    # A new connection resolves again, and refuses what it finds.
+    client.close_connections()
     (outcome,) = send_pushes([job(endpoint)], ttl=60, urgency="normal")
     assert (outcome.kind, connections) == ("failed", [PUBLIC])
     assert "non-public address (127.0.0.1)" in outcome.detail
@@ -244,7 +248,7 @@ def test_the_certificate_is_still_checked_against_the_host_name(monkeypatch, tls
         f"https://other.example.net:{tls_service.port}/push/a"  # the certificate is for push.example.net
     )
     (outcome,) = send_pushes([job(endpoint)], ttl=60, urgency="normal")
-    assert outcome.kind == "retry" and "SSLError" in outcome.detail
+    assert outcome.kind == "retry" and "certificate verify failed" in outcome.detail
     assert connections == [PUBLIC] and tls_service.requests == []
 
 
@@ -316,3 +320,20 @@ def test_the_admin_cannot_send_to_subscriptions(admin_client):
     page = admin_client.get(reverse("admin:webpush_pushinformation_changelist"))
     assert page.status_code == 200
     assert "send_test_message" not in page.content.decode()
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "https://10.0.0.8/push/a",
+        "https://127.0.0.1/push/a",
+        "https://169.254.169.254/push/a",
+        "https://0x7f.1/push/a",  # a legacy form of 127.0.0.1, which aiohttp hands to the resolver
+    ],
+)
+def test_an_address_written_in_the_endpoint_is_checked_too(connections, endpoint):
+    """aiohttp connects to an address literal without its resolver: checked before the request.
+    (An IPv6 literal never gets this far: VAPID has no audience for it.)"""
+    (outcome,) = send_pushes([job(endpoint)], ttl=60, urgency="normal")
+    assert outcome.kind == "failed" and "non-public address" in outcome.detail, outcome
+    assert connections == []
