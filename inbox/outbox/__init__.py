@@ -144,23 +144,32 @@ def relay_all() -> int:
 
 
 def recover(now: datetime | None = None) -> int:
-    """Put back the rows still RUNNING INBOX_TASK_LEASE_SECONDS after they started (their
-    worker died): PENDING at once, or FAILED if that was the last attempt. Returns how many."""
+    """Put back what a dead worker or a lost task left, INBOX_TASK_LEASE_SECONDS on: a row still
+    RUNNING that long after it started (PENDING at once, or FAILED if that was its last attempt),
+    and a row QUEUED that long ago whose task never started (the worker died between taking it and
+    starting it, or the backend lost it; enqueued again, skipped by whichever copy runs second).
+    Returns how many rows were put back."""
     now = now or timezone.now()
     lease = inbox_setting("TASK_LEASE_SECONDS")
-    stale = Handover.objects.filter(state=State.RUNNING, started_at__lt=now - timedelta(seconds=lease))
+    since = now - timedelta(seconds=lease)
+    stale = Handover.objects.filter(state=State.RUNNING, started_at__lt=since)
     reason = f"Abandoned: still running {lease} s after it started; its worker presumably died."
     last = inbox_setting("DELIVERY_MAX_ATTEMPTS")
     failed = stale.filter(attempts__gte=last).update(state=State.FAILED, finished_at=now, last_error=reason)
     again = stale.update(state=State.PENDING, next_attempt_at=now, last_error=reason)
-    if failed or again:
+    lost = Handover.objects.filter(state=State.QUEUED, queued_at__lt=since).update(
+        state=State.PENDING,
+        next_attempt_at=now,
+        last_error=f"Not started {lease} s after it was enqueued; enqueued again.",
+    )
+    if failed or again or lost:
         logger.warning(
-            "%d delivery task(s) abandoned by a dead worker: %d queued again, %d failed for good",
-            failed + again,
+            "Deliveries of dead workers: %d queued again, %d failed for good; %d never started, queued again",
             again,
             failed,
+            lost,
         )
-    return failed + again
+    return failed + again + lost
 
 
 def durable(func):
