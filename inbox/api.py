@@ -86,13 +86,13 @@ def notify(
             count = _bulk_insert(stored, kind, targets, using)
         if count == 0:
             raise ValidationError(_nobody(kind, targets), code="empty")
-        no_email = _without_address(stored, kind, using) if "email" in delivery.channels() else 0
         # Push and email record their hand-over here, in this transaction (outbox rows): a
         # rollback sends nothing, a crash after COMMIT loses nothing. The rows are enqueued right
         # after the commit, or by the worker's relay if that fails. Integrators, and the channels
         # that may be lost (real time, which polling makes up for), hear of it once committed; a
         # failure there never undoes the in-app notification.
         handed_over = delivery.record(stored.pk)
+        no_email = _without_address(stored, kind, using) if "email" in delivery.channels() else 0
         transaction.on_commit(partial(announce, stored, count), using=using, robust=True)
         transaction.on_commit(partial(delivery.deliver, stored.pk), using=using, robust=True)
         outbox.kick(handed_over)

@@ -221,6 +221,22 @@ def test_planned_batches_are_retried_as_batches(settings, db, address, smtp, mon
     assert not Handover.objects.exists()
 
 
+@pytest.mark.django_db(transaction=True)
+def test_inbox_worker_retries_a_delivery_that_raised(settings, alice, address, smtp, monkeypatch):
+    """The worker's relay enqueues the retry once its backoff has passed (0 s here)."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.INBOX_DELIVERY_RETRY_BASE_SECONDS = 0
+    address(alice, "alice@example.com")
+    fail_templates(monkeypatch, times=1)
+    notify(alice, "After a blip", kind="mention")
+    call_command("inbox_worker", "--batch", "--no-startup-delay", verbosity=0)  # fails once
+    assert Handover.objects.get(channel="email").state == "pending"
+    call_command("inbox_worker", "--batch", "--no-startup-delay", verbosity=0)  # the retry
+    (mail,) = smtp.received
+    assert mail.rcpt_tos == ["alice@example.com"]
+    assert not Handover.objects.exists()
+
+
 # -- a worker that died: its rows come back after the lease
 
 
