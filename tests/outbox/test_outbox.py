@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from io import StringIO
 
 import pytest
 from django.core.management import call_command
@@ -22,7 +23,7 @@ from inbox.models import PushReceipt
 from inbox.outbox import Handover, recover, relay
 from inbox.outbox.loop import relay_once
 
-from .backends import BrokenQueue
+from .backends import BrokenQueue, FlappingBackend
 
 IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 FAILING = {"default": {"BACKEND": "tests.outbox.backends.FailingBackend"}}
@@ -126,6 +127,35 @@ def test_two_relays_enqueue_a_row_once(alice_reachable):
     assert relay() == 1  # push only: "general" is not emailed by default
     assert relay() == 0
     assert [name for name, *_ in queued()] == ["deliver_push"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_queue_that_flaps_while_batches_are_planned_loses_no_batch(
+    settings, address, smtp, django_user_model
+):
+    """The planner writes its batches in one transaction; each is enqueued on its own, and one
+    whose enqueue failed is enqueued by the relay later (before: batches after a failed enqueue
+    were never queued, and the planner ended FAILED)."""
+    settings.TASKS = {"default": {"BACKEND": "tests.outbox.backends.FlappingBackend"}}
+    FlappingBackend.calls = 0
+    settings.INBOX_MAIL_BATCH_SIZE = 3
+    users = [django_user_model.objects.create_user(f"u{i}", email=f"u{i}@example.com") for i in range(12)]
+    notify(users, "Twelve of you", kind="mention")
+    for _ in range(4):  # what a worker does meanwhile: run what is queued, relay what is due
+        run_queued()
+        relay_once()
+    run_queued()
+    assert sorted(m.rcpt_tos[0] for m in smtp.received) == sorted(u.email for u in users)
+    assert not Handover.objects.exists()
+
+
+def test_inbox_relay_once_enqueues_what_is_due(alice_reachable):
+    notify(alice_reachable, "Lost kick")  # the test's transaction never commits: no kick
+    out = StringIO()
+    call_command("inbox_relay", "--once", stdout=out)
+    assert out.getvalue().strip() == "Enqueued 1 delivery."
+    assert [name for name, *_ in queued()] == ["deliver_push"]
+    assert states() == [("push", "queued")]
 
 
 # -- a delivery that raises is retried with backoff, up to the cap, then FAILED
