@@ -33,7 +33,7 @@ from django_tasks_db.management.commands import db_worker
 from inbox.conf import inbox_setting
 from inbox.outbox.loop import keep_relaying, relay_once
 
-logger = logging.getLogger("inbox.outbox")
+logger = logging.getLogger("inbox.worker")
 
 
 def queue_digests() -> None:
