@@ -22,7 +22,6 @@ logger = logging.getLogger("inbox.outbox")
 def relay_once(*, recovering: bool = True) -> int:
     """One pass: recovery (if asked), then every due row enqueued. A database or task backend
     error is logged and the pass ends; the next one tries again. Returns how many were enqueued."""
-    close_old_connections()  # this thread's, if the database dropped them or they are too old
     try:
         if recovering:
             recover()
@@ -41,6 +40,7 @@ def keep_relaying(stop: threading.Event | None = None) -> None:
         recovering = time.monotonic() >= next_recovery
         if recovering:
             next_recovery = time.monotonic() + recover_every
+        close_old_connections()  # this thread's, if the database dropped them or they are too old
         relay_once(recovering=recovering)
         stop.wait(inbox_setting("RELAY_INTERVAL"))
     close_old_connections()
