@@ -143,33 +143,13 @@ def people(django_user_model, receiver, n: int):
     return users
 
 
-def finish(worker, receiver, smtp, n, log_path) -> tuple[Counter, Counter]:
-    """Wait for a worker to deliver everything and leave the outbox empty; stop it."""
+def finish(worker, done, log_path) -> None:
+    """Let a worker run until `done()` and the outbox is empty; stop it."""
     try:
-        wait_for(
-            lambda: (
-                len(set(map(path_of, receiver.received))) == n
-                and len({m.rcpt_tos[0] for m in smtp.received}) == n
-                and not Handover.objects.exists()
-            ),
-            90,
-            "every push and email",
-            log_path,
-        )
+        wait_for(lambda: done() and not Handover.objects.exists(), 90, "every delivery", log_path)
     finally:
         worker.terminate()
         worker.wait(10)
-    return Counter(map(path_of, receiver.received)), Counter(m.rcpt_tos[0] for m in smtp.received)
-
-
-def delivered(channel, receiver, smtp) -> set[str]:
-    if channel == "push":
-        return set(map(path_of, receiver.received))
-    return {m.rcpt_tos[0] for m in smtp.received}
-
-
-def path_of(push) -> str:
-    return push["path"]
 
 
 def test_a_process_killed_right_after_commit_loses_nothing(settings, tmp_path, django_user_model):
@@ -191,7 +171,17 @@ def test_a_process_killed_right_after_commit_loses_nothing(settings, tmp_path, d
         ]
         assert not DBTaskResult.objects.filter(task_path__contains="deliver_").exists()  # nothing enqueued
 
-        pushes, emails = finish(child(WORKER, log, settings), receiver, smtp, n, log_path)
+        finish(
+            child(WORKER, log, settings),
+            lambda: (
+                len({p["path"] for p in receiver.received}) == n
+                and len({m.rcpt_tos[0] for m in smtp.received}) == n
+            ),
+            log_path,
+        )
+        pushes = Counter(p["path"] for p in receiver.received)
+        emails = Counter(m.rcpt_tos[0] for m in smtp.received)
+        assert len(pushes) == len(emails) == n  # 0 lost
         assert set(pushes.values()) == {1} and set(emails.values()) == {1}  # each once
         assert all(p["payload"]["body"] == "Committed, then the process died" for p in receiver.received)
         assert not receiver.rejected
@@ -200,42 +190,63 @@ def test_a_process_killed_right_after_commit_loses_nothing(settings, tmp_path, d
 def test_workers_killed_mid_push_and_mid_email_batch_again_and_again_lose_nothing(
     settings, tmp_path, django_user_model
 ):
+    """Two notifications, one at a time, so that each kill lands in the channel meant: the first
+    goes by push alone ("general" is not emailed by default), the second by email (and push)."""
     settings.TASKS = DB_TASKS
     settings.INBOX_PUSH_ALLOW_LOOPBACK = True
-    n, rounds = 120, 8
+    n, times = 120, 4
     log_path = tmp_path / "workers.log"
-    kills = Counter()
     with (
         PushReceiver(delay=0.05) as receiver,
         serving(settings, SlowHandler()) as smtp,
         log_path.open("w") as log,
     ):
         people(django_user_model, receiver, n)
-        notify(django_user_model.objects.all(), "To everyone, once", kind="mention")  # enqueued on commit
 
-        for _ in range(rounds):
-            # Kill while the channel killed least often so far has deliveries arriving.
-            left = [c for c in ("push", "email") if len(delivered(c, receiver, smtp)) < n]
-            if not left:
-                break
-            channel = min(left, key=lambda c: kills[c])
-            got = receiver.received if channel == "push" else smtp.received
-            before = len(got)
-            worker = child(WORKER, log, settings)
-            try:  # a few arrivals: mid-wave, mid-batch
-                wait_for(lambda: len(got) >= before + 5, 60, f"{channel} deliveries", log_path)  # noqa: B023
-            finally:
-                kill(worker)
-            kills[channel] += 1
+        def kill_mid(arrivals: list, times: int) -> int:
+            """Start a worker and SIGKILL it once a few more deliveries arrived: `times` times,
+            or until everything arrived. Returns how many workers were killed mid-delivery."""
+            kills = 0
+            for _ in range(times):
+                if len(arrivals) >= n:
+                    break
+                before = len(arrivals)
+                worker = child(WORKER, log, settings)
+                try:  # a few arrivals: mid-wave, mid-batch
+                    wait_for(lambda: len(arrivals) >= min(before + 5, n), 60, "deliveries", log_path)  # noqa: B023
+                finally:
+                    kill(worker)
+                kills += 1 if len(arrivals) < n else 0
+            return kills
 
-        assert kills["push"] >= 3 and kills["email"] >= 3, kills
-        pushes, emails = finish(child(WORKER, log, settings), receiver, smtp, n, log_path)
+        def pushes_of(text: str) -> Counter:
+            return Counter(p["path"] for p in receiver.received if p["payload"]["body"] == text)
 
-    assert set(pushes) == {f"/push/u{i}" for i in range(n)}  # 0 lost
-    assert set(emails) == {f"u{i}@example.com" for i in range(n)}
-    push_repeats, email_repeats = sum(pushes.values()) - n, sum(emails.values()) - n
-    assert push_repeats <= kills["push"] * PUSH_WAVE, pushes.most_common(5)  # at most a wave per kill
-    assert email_repeats <= kills["email"] * MAIL_WAVE, emails.most_common(5)
+        # Push: the kills land while pushes arrive.
+        notify(django_user_model.objects.all(), "By push", kind="general")  # enqueued on commit
+        push_kills = kill_mid(receiver.received, times)
+        finish(child(WORKER, log, settings), lambda: len(pushes_of("By push")) == n, log_path)
+
+        # Email: the kills land while emails arrive (the pushes of this message go too).
+        notify(django_user_model.objects.all(), "By email", kind="mention")
+        email_kills = kill_mid(smtp.received, times)
+        emails = lambda: Counter(m.rcpt_tos[0] for m in smtp.received)  # noqa: E731
+        finish(
+            child(WORKER, log, settings),
+            lambda: len(emails()) == n and len(pushes_of("By email")) == n,
+            log_path,
+        )
+
+    assert push_kills >= 3 and email_kills >= 3, (push_kills, email_kills)
+    first, second, mailed = pushes_of("By push"), pushes_of("By email"), emails()
+    assert set(first) == set(second) == {f"/push/u{i}" for i in range(n)}  # 0 lost
+    assert set(mailed) == {f"u{i}@example.com" for i in range(n)}
+    repeats = [sum(c.values()) - n for c in (first, mailed, second)]
+    assert repeats[0] <= push_kills * PUSH_WAVE, first.most_common(5)  # at most a wave per kill
+    assert repeats[1] <= email_kills * MAIL_WAVE, mailed.most_common(5)
+    assert repeats[2] <= email_kills * PUSH_WAVE, second.most_common(5)
     assert not receiver.rejected
-    assert not Handover.objects.exists()
-    print(f"kills {dict(kills)}; repeated: {push_repeats} pushes, {email_repeats} emails")
+    print(
+        f"killed {push_kills} workers mid-push, {email_kills} mid-email; repeated: {repeats[0]} "
+        f"pushes, {repeats[1]} emails (and {repeats[2]} pushes of the second message)"
+    )
