@@ -100,3 +100,6 @@ class NotificationAdmin(CheckedChangelist):
     list_select_related = ["message", "recipient"]
     raw_id_fields = ["recipient", "message"]
     show_full_result_count = False  # a broadcast makes this table large
+
+
+from .outbox import admin as outbox_admin  # noqa: E402, F401 -- registers the hand-overs' admin

@@ -18,7 +18,7 @@ from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connections, router, transaction
 from django.db.models import DateTimeField, Model, Q, QuerySet, Value
 
-from . import delivery, kinds, preferences
+from . import delivery, kinds, outbox, preferences
 from .conf import inbox_setting
 from .models import Level, Message, Notification
 from .recipients import resolve
@@ -86,11 +86,16 @@ def notify(
             count = _bulk_insert(stored, kind, targets, using)
         if count == 0:
             raise ValidationError(_nobody(kind, targets), code="empty")
+        # Push and email record their hand-over here, in this transaction (outbox rows): a
+        # rollback sends nothing, a crash after COMMIT loses nothing. The rows are enqueued right
+        # after the commit, or by the worker's relay if that fails. Integrators, and the channels
+        # that may be lost (real time, which polling makes up for), hear of it once committed; a
+        # failure there never undoes the in-app notification.
+        handed_over = delivery.record(stored.pk)
         no_email = _without_address(stored, kind, using) if "email" in delivery.channels() else 0
-        # Integrators hear of it, and every delivery channel (push, ...) gets it, only once the
-        # rows are committed; a failure there never undoes the in-app notification.
         transaction.on_commit(partial(announce, stored, count), using=using, robust=True)
         transaction.on_commit(partial(delivery.deliver, stored.pk), using=using, robust=True)
+        outbox.kick(handed_over)
     return Sent(message=stored, count=count, no_email=no_email)
 
 

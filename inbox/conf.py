@@ -50,6 +50,14 @@ DEFAULTS = {
     # A delivery task still RUNNING this long after it started is taken as abandoned (its worker
     # died) and queued again by `manage.py inbox_worker`; keep it above a batch's worst run time.
     "TASK_LEASE_SECONDS": 15 * 60,
+    # A delivery task that raises (a database blip, a bug in a template) runs again after
+    # DELIVERY_RETRY_BASE_SECONDS x 2^(attempt-1), until DELIVERY_MAX_ATTEMPTS runs have failed;
+    # then its hand-over is FAILED with the reason, in the admin and the worker's log.
+    "DELIVERY_MAX_ATTEMPTS": 5,
+    "DELIVERY_RETRY_BASE_SECONDS": 30,
+    # Seconds between two passes of the relay in `manage.py inbox_worker`, which enqueues the
+    # delivery hand-overs that are due and were not enqueued at their commit (see inbox.outbox).
+    "RELAY_INTERVAL": 1.0,
     # A push's receipt is needed only while its delivery may run again: within the lease and the
     # retries' backoff (hours at most). `purge_notifications` deletes receipts older than this.
     "PUSH_RECEIPT_DAYS": 7,

@@ -1,13 +1,18 @@
-"""The delivery registry: once a notify() has committed, every registered channel gets the message.
+"""The delivery registry: every registered channel gets each message notify() stores.
 
 The core knows no channel. A channel (a sub-package such as `inbox.push`) registers itself from
 its `ready()`, which InboxConfig.ready() calls for each path in INBOX_CHANNELS:
 
     from inbox import delivery
-    delivery.register("push", queue_push)   # queue_push(message_id) -> None
+    delivery.register("push", queue_push, in_transaction=True)  # -> the outbox rows it wrote
+    delivery.register("realtime", publish_sent)                  # after the commit, best effort
 
-A channel's callable runs right after the commit, inside the request or command that sent the
-notification, so it should only queue work (a task), never talk to the outside itself.
+A channel registered `in_transaction` is called inside notify()'s transaction and records its
+work there (inbox.outbox.hand_over, returning the rows' ids, which notify() kicks after the
+commit): a rollback sends nothing, a crash after COMMIT loses nothing, and if it cannot record
+its work the notify() fails as a whole. Any other channel is called right after the commit, in the
+request or command that sent the notification, for what may be lost (a live page's refresh, which
+polling makes up for); one failing never stops the others.
 """
 
 from __future__ import annotations
@@ -15,29 +20,41 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-__all__ = ["channels", "deliver", "register", "unregister"]
+__all__ = ["channels", "deliver", "record", "register", "unregister"]
 
 logger = logging.getLogger(__name__)
 _channels: dict[str, Callable[[int], None]] = {}
+_recorded: dict[str, Callable[[int], list[int] | None]] = {}
 
 
-def register(name: str, deliver: Callable[[int], None]) -> None:
-    """Hand every committed message to `deliver(message_id)` under `name` (replacing any
-    channel of that name)."""
-    _channels[name] = deliver
+def register(name: str, deliver: Callable, *, in_transaction: bool = False) -> None:
+    """Hand every message to `deliver(message_id)` under `name` (replacing any channel of that
+    name): inside notify()'s transaction if `in_transaction`, else once it has committed."""
+    unregister(name)
+    (_recorded if in_transaction else _channels)[name] = deliver
 
 
 def unregister(name: str) -> None:
     _channels.pop(name, None)
+    _recorded.pop(name, None)
 
 
 def channels() -> tuple[str, ...]:
-    return tuple(_channels)
+    return (*_channels, *_recorded)
+
+
+def record(message_id: int) -> list[int]:
+    """Inside notify()'s transaction: each in-transaction channel records its hand-over; returns
+    the ids of the outbox rows written. An error propagates: the notification is rolled back."""
+    pks: list[int] = []
+    for hand_over in list(_recorded.values()):
+        pks += hand_over(message_id) or []
+    return pks
 
 
 def deliver(message_id: int) -> None:
-    """Give the message to every channel; one channel failing never stops the others, nor
-    undoes the in-app notification, which is already committed."""
+    """After the commit: give the message to every other channel; one channel failing never stops
+    the others, nor undoes the in-app notification, which is already committed."""
     for name, hand_over in list(_channels.items()):
         try:
             hand_over(message_id)

@@ -275,6 +275,7 @@ def _expiry_of(message_id: int) -> Subquery:
 
 # Models of the sub-packages belong to this app; importing them here registers them.
 from .mail.models import EmailBounce, EmailReceipt  # noqa: E402, F401
+from .outbox.models import Handover  # noqa: E402, F401
 from .preferences import DigestSetting, Preference  # noqa: E402, F401
 from .push.models import PushReceipt, PushSession  # noqa: E402, F401
 from .realtime.models import RealtimeEvent  # noqa: E402, F401

@@ -135,6 +135,7 @@ def parameters(model_admin) -> list[str]:
 
 def test_every_admin_of_the_app_is_fuzzed():
     assert {type(a).__name__ for a in app_admins()} == {
+        "HandoverAdmin",
         "MessageAdmin",
         "NotificationAdmin",
         "PushInformationAdmin",

@@ -11,4 +11,4 @@ def ready() -> None:
 
     from .tasks import queue_email
 
-    delivery.register("email", queue_email)
+    delivery.register("email", queue_email, in_transaction=True)

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from inbox.conf import inbox_setting
 from inbox.models import Message, Notification
+from inbox.outbox import durable, hand_over, plan
 from inbox.preferences import Preference, kind_of, route, wanted
 
 from .compose import Item, notification_emails
@@ -28,12 +29,14 @@ from .sender import Outcome, send_batch
 logger = logging.getLogger(__name__)
 
 
-def queue_email(message_id: int) -> None:
-    """The email channel's hand-over (see inbox.delivery): queue the delivery, unless nobody can
-    want this kind by email (most kinds email only users who turned it on)."""
+def queue_email(message_id: int) -> list[int]:
+    """The email channel's hand-over, inside notify()'s transaction (see inbox.delivery): record
+    the delivery in the outbox, unless nobody can want this kind by email (most kinds email only
+    users who turned it on)."""
     kind = Message.objects.filter(pk=message_id).values_list("kind", flat=True).first()
-    if kind is not None and might_email(kind):
-        deliver_email.enqueue(message_id)
+    if kind is None or not might_email(kind):
+        return []
+    return hand_over(deliver_email, message_id, channel="email", message_id=message_id)
 
 
 def might_email(key: str) -> bool:
@@ -67,6 +70,7 @@ def pending(message: Message) -> QuerySet:
 
 
 @task
+@durable
 def deliver_email(message_id: int, user_ids: list[int] | None = None, attempt: int = 1) -> dict:
     """Email one message to its recipients who want it: all of them (`user_ids` None: a large
     audience is split into tasks) or the listed ones. 4xx answers and connection failures are
@@ -79,8 +83,9 @@ def deliver_email(message_id: int, user_ids: list[int] | None = None, attempt: i
         user_ids = list(rows.order_by("recipient_id").values_list("recipient_id", flat=True))
         size = inbox_setting("MAIL_BATCH_SIZE")
         if len(user_ids) > size:
-            for chunk in batched(user_ids, size):
-                deliver_email.enqueue(message_id, list(chunk), attempt)
+            # Every batch in one transaction, which also ends this planning task's hand-over.
+            chunks = [[message_id, list(chunk), attempt] for chunk in batched(user_ids, size)]
+            plan(deliver_email, chunks, channel="email", message_id=message_id)
             return {"planned": -(-len(user_ids) // size), "users": len(user_ids)}
     # Checked again at send time: a user may have read it, changed their preferences or address.
     targets = list(
@@ -141,11 +146,16 @@ def settle(message_id: int, outcomes: list[Outcome], attempt: int) -> dict:
     by_kind: dict[str, list[Outcome]] = {}
     for outcome in outcomes:
         by_kind.setdefault(outcome.kind, []).append(outcome)
-    retry = by_kind.get("retry", [])
+    retry, size = by_kind.get("retry", []), inbox_setting("MAIL_BATCH_SIZE")
     if retry and attempt < inbox_setting("MAIL_MAX_ATTEMPTS"):
-        later = deliver_email.using(run_after=timezone.now() + backoff(attempt))
-        for chunk in batched([o.key for o in retry], inbox_setting("MAIL_BATCH_SIZE")):
-            later.enqueue(message_id, list(chunk), attempt + 1)
+        chunks = [[message_id, list(chunk), attempt + 1] for chunk in batched([o.key for o in retry], size)]
+        plan(
+            deliver_email,
+            chunks,
+            channel="email",
+            message_id=message_id,
+            run_after=timezone.now() + backoff(attempt),
+        )
     elif retry:
         logger.warning(
             "Giving up emailing message %s to %d users after %d attempts; last: %s",

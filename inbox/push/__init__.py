@@ -11,5 +11,5 @@ def ready() -> None:
     from . import admin, session  # noqa: F401 -- admin: replaces django-webpush's, which sends unchecked
     from .tasks import queue_push
 
-    delivery.register("push", queue_push)
+    delivery.register("push", queue_push, in_transaction=True)
     session.connect_signals()

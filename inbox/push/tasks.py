@@ -23,6 +23,7 @@ from webpush.models import SubscriptionInfo
 
 from inbox.conf import inbox_setting
 from inbox.models import Message, Notification, PushReceipt
+from inbox.outbox import durable, hand_over, plan
 from inbox.preferences import kind_of, route
 
 from .keys import push_configured
@@ -44,13 +45,16 @@ PAYLOAD_MAX_BYTES = PUSH_MAX_BYTES - 86 - 1 - 16
 ELLIPSIS = "…"
 
 
-def queue_push(message_id: int) -> None:
-    """The push channel's hand-over (see inbox.delivery): queue the delivery, if VAPID is set up."""
-    if push_configured():
-        deliver_push.enqueue(message_id)
+def queue_push(message_id: int) -> list[int]:
+    """The push channel's hand-over, inside notify()'s transaction (see inbox.delivery): record
+    the delivery in the outbox, if VAPID is set up."""
+    if not push_configured():
+        return []
+    return hand_over(deliver_push, message_id, channel="push", message_id=message_id)
 
 
 @task
+@durable
 def deliver_push(message_id: int, subscription_ids: list[int] | None = None, attempt: int = 1) -> dict:
     """Push one message to the browsers its unread recipients subscribed: all of them
     (`subscription_ids` None: a large audience is split into tasks) or the listed ones.
@@ -63,8 +67,9 @@ def deliver_push(message_id: int, subscription_ids: list[int] | None = None, att
         subscription_ids = audience(message)
         size = inbox_setting("PUSH_BATCH_SIZE")
         if len(subscription_ids) > size:
-            for chunk in batched(subscription_ids, size):
-                deliver_push.enqueue(message_id, list(chunk), attempt)
+            # Every batch in one transaction, which also ends this planning task's hand-over.
+            chunks = [[message_id, list(chunk), attempt] for chunk in batched(subscription_ids, size)]
+            plan(deliver_push, chunks, channel="push", message_id=message_id)
             return {"planned": -(-len(subscription_ids) // size), "subscriptions": len(subscription_ids)}
     sent_before = set(
         PushReceipt.objects.filter(message=message, subscription_id__in=subscription_ids).values_list(
@@ -234,9 +239,12 @@ def settle(message_id: int, outcomes, attempt: int) -> dict:
     if retry and attempt < inbox_setting("PUSH_MAX_ATTEMPTS"):
         backoff = inbox_setting("PUSH_RETRY_BASE_SECONDS") * 2 ** (attempt - 1)
         delay = min(max([backoff] + [o.retry_after or 0 for o in retry]), 3600)
-        later = deliver_push.using(run_after=timezone.now() + timedelta(seconds=delay))
-        for chunk in batched([o.subscription_id for o in retry], inbox_setting("PUSH_BATCH_SIZE")):
-            later.enqueue(message_id, list(chunk), attempt + 1)
+        chunks = [
+            [message_id, list(chunk), attempt + 1]
+            for chunk in batched([o.subscription_id for o in retry], inbox_setting("PUSH_BATCH_SIZE"))
+        ]
+        later = timezone.now() + timedelta(seconds=delay)
+        plan(deliver_push, chunks, channel="push", message_id=message_id, run_after=later)
     elif retry:
         logger.warning("Giving up pushing message %s to %d subscriptions", message_id, len(retry))
     if failed := by_kind.get("failed"):  # one line per delivery, not one per subscription

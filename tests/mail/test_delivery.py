@@ -17,6 +17,7 @@ from inbox.mail.tasks import deliver_email
 from inbox.mail.tokens import read_read, read_unsubscribe
 from inbox.models import Notification
 from inbox.preferences import set_choice
+from tests.outbox.rows import forget_planned, planned
 
 
 def queued():
@@ -119,7 +120,7 @@ def test_a_batch_goes_through_one_connection_and_a_large_audience_is_split(db, s
     sent = notify(users, "Ten of you", kind="mention")
 
     assert deliver_email.call(sent.message.pk) == {"planned": 3, "users": 10}
-    batches = [r.args for r in default_task_backend.results]
+    batches = [args for _, args, _ in planned()]
     assert [len(ids) for _, ids, _ in batches] == [4, 4, 2]
     for args in batches:
         deliver_email.call(*args)
@@ -148,13 +149,13 @@ def test_a_4xx_is_retried_with_backoff_until_the_server_accepts(settings, alice,
     before = timezone.now()
 
     assert deliver_email.call(sent.message.pk) == {"sent": 1, "retry": 1, "attempt": 1}
-    ((name, args, run_after),) = queued()
+    ((name, args, run_after),) = planned()
     assert (name, args) == ("deliver_email", [sent.message.pk, [bob.pk], 2])
     assert before + timedelta(seconds=59) < run_after < before + timedelta(seconds=65)
 
-    default_task_backend.clear()
+    forget_planned()
     assert deliver_email.call(*args) == {"retry": 1, "attempt": 2}
-    ((_, args, run_after),) = queued()
+    ((_, args, run_after),) = planned()
     assert args == [sent.message.pk, [bob.pk], 3]
     assert run_after > before + timedelta(seconds=119)  # 60 s, then 120 s
 
@@ -171,7 +172,7 @@ def test_retries_stop_after_the_last_attempt(settings, alice, address, smtp, cap
     sent = notify(alice, "Never accepted", kind="mention")
 
     assert deliver_email.call(sent.message.pk, [alice.pk], 2) == {"retry": 1, "attempt": 2}
-    assert queued() == []
+    assert planned() == []
     assert "Giving up emailing message" in caplog.text
 
 
@@ -180,7 +181,7 @@ def test_a_server_that_cannot_be_reached_is_tried_again(alice, address, smtp_dow
     sent = notify(alice, "Nobody listening", kind="mention")
 
     assert deliver_email.call(sent.message.pk) == {"retry": 1, "attempt": 1}
-    assert [(name, args) for name, args, _ in queued()] == [
+    assert [(name, args) for name, args, _ in planned()] == [
         ("deliver_email", [sent.message.pk, [alice.pk], 2])
     ]
     assert not EmailReceipt.objects.exists()
@@ -193,7 +194,7 @@ def test_a_5xx_records_a_bounce_and_stops_email_to_that_address(alice, bob, addr
     first = notify([alice, bob], "First", kind="mention")
 
     assert deliver_email.call(first.message.pk) == {"sent": 1, "bounce": 1, "attempt": 1}
-    assert queued() == []  # a bounce is not retried
+    assert planned() == []  # a bounce is not retried
     bounce = EmailBounce.objects.get()
     assert (bounce.user, bounce.address, bounce.code) == (bob, "gone@example.com", 550)
     assert "No such user" in bounce.message

@@ -5,7 +5,6 @@ from datetime import timedelta
 import pytest
 from django.conf import settings as django_settings
 from django.core import signing
-from django.tasks import default_task_backend
 from django.urls import reverse
 from django.utils import timezone
 from webpush.models import SubscriptionInfo
@@ -15,6 +14,7 @@ from inbox.models import Notification
 from inbox.push.tasks import deliver_push
 from inbox.push.tasks import payload as push_payload
 from inbox.push.tokens import READ_TOKEN_SALT
+from tests.outbox.rows import planned
 
 from .conftest import queued
 
@@ -23,7 +23,8 @@ def test_notify_queues_delivery_on_commit_only(alice, receiver, django_capture_o
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         sent = notify(alice, "Hello")
         assert queued() == []  # nothing leaves before the commit
-    assert len(callbacks) == 2  # notification_sent, then the delivery channels
+    # notification_sent, the after-commit channels (real time), then the outbox's rows enqueued
+    assert len(callbacks) == 3
     assert queued() == [("deliver_push", [sent.message.pk])]
 
 
@@ -97,12 +98,12 @@ def test_429_is_retried_after_retry_after(alice, receiver, subscribe):
     sent = notify(alice, "Hello")
     before = timezone.now()
     assert deliver_push.call(sent.message.pk)["retry"] == 1
-    (retry,) = default_task_backend.results
-    assert retry.args == [sent.message.pk, [info.pk], 2]
-    assert before + timedelta(seconds=119) <= retry.task.run_after <= timezone.now() + timedelta(seconds=121)
+    ((_, args, run_after),) = planned()  # a row of the outbox, enqueued by the relay when due
+    assert args == [sent.message.pk, [info.pk], 2]
+    assert before + timedelta(seconds=119) <= run_after <= timezone.now() + timedelta(seconds=121)
     assert SubscriptionInfo.objects.filter(pk=info.pk).exists()
     # The retry delivers once the service is back.
-    assert deliver_push.call(*retry.args)["sent"] == 1
+    assert deliver_push.call(*args)["sent"] == 1
     assert len(receiver.received) == 1
 
 
@@ -122,11 +123,11 @@ def test_5xx_backs_off_exponentially_and_gives_up(settings, alice, receiver, sub
     sent = notify(alice, "Hello")
     deliver_push.call(sent.message.pk)
     deliver_push.call(sent.message.pk, [info.pk], 2)
-    first, second = default_task_backend.results
-    assert second.args == [sent.message.pk, [info.pk], 3]
-    assert second.task.run_after - first.task.run_after > timedelta(seconds=25)  # 30 s, then 60 s
+    (_, _, first), (_, args, second) = planned()
+    assert args == [sent.message.pk, [info.pk], 3]
+    assert second - first > timedelta(seconds=25)  # 30 s, then 60 s
     assert deliver_push.call(sent.message.pk, [info.pk], 3) == {"retry": 1, "attempt": 3}
-    assert len(default_task_backend.results) == 2  # the last attempt queues nothing more
+    assert len(planned()) == 2  # the last attempt queues nothing more
     assert Notification.objects.filter(recipient=alice).exists()
 
 

@@ -1,10 +1,14 @@
 """python manage.py inbox_worker [db_worker's options]
 
-django-tasks-db's `db_worker`, plus recovery of deliveries whose worker died: a delivery task
-still RUNNING INBOX_TASK_LEASE_SECONDS after it started is marked failed ("abandoned") and
-queued again with the same arguments. The recovery runs when the worker starts and then every
-half lease in a background thread (not with --batch, which runs what is queued and exits).
-Several workers may run at once; each abandoned task is queued again once.
+django-tasks-db's `db_worker`, plus the delivery relay (inbox.outbox): the deliveries recorded
+with each notification (push, email, their batches and retries) are enqueued from the outbox
+when they are due and were not at their commit (an enqueue that failed, a process killed right
+after COMMIT, a retry whose backoff has passed), and a delivery still RUNNING
+INBOX_TASK_LEASE_SECONDS after it started (its worker died) is put back to run again. The relay
+runs when the worker starts and then every INBOX_RELAY_INTERVAL seconds in a background thread
+(with --batch: once, before the queued tasks run). A delivery that fails is logged here, retried
+with backoff, and after INBOX_DELIVERY_MAX_ATTEMPTS recorded as failed (see the admin's
+"Delivery hand-overs"). Several workers may run at once; each row is enqueued once.
 
 With "inbox.mail" in INBOX_CHANNELS it also queues the email digest run when it starts and then
 every INBOX_DIGEST_INTERVAL seconds (no cron needed; the run is idempotent, so several workers,
@@ -27,24 +31,9 @@ from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
 from django_tasks_db.management.commands import db_worker
 
 from inbox.conf import inbox_setting
-from inbox.push.recovery import recover_abandoned_tasks
+from inbox.outbox.loop import keep_relaying, relay_once
 
-logger = logging.getLogger("inbox.push.recovery")
-
-
-def recover() -> None:
-    try:
-        recover_abandoned_tasks()
-    except Exception:  # a database hiccup must not stop the worker; the next pass tries again
-        logger.exception("Recovering abandoned tasks failed")
-    finally:
-        connections.close_all()  # this thread's connections only
-
-
-def keep_recovering(every: float) -> None:
-    while True:
-        time.sleep(every)
-        recover()
+logger = logging.getLogger("inbox.worker")
 
 
 def queue_digests() -> None:
@@ -82,7 +71,7 @@ def keep_queueing_push_sweeps(every: float) -> None:
 
 
 class Command(db_worker.Command):
-    help = "Run the task worker, queueing again the deliveries of workers that died."
+    help = "Run the task worker and the delivery relay (what is due, retries, deliveries of dead workers)."
 
     def handle(self, *args, **options):
         # With --reload, the process that runs tasks is the reloader's child; the parent only watches.
@@ -90,12 +79,10 @@ class Command(db_worker.Command):
             not options["reload"] or options["batch"] or os.environ.get(DJANGO_AUTORELOAD_ENV) == "true"
         )
         if runs_tasks:
-            recover()
-            if not options["batch"]:
-                every = max(inbox_setting("TASK_LEASE_SECONDS") / 2, 1)
-                threading.Thread(
-                    target=keep_recovering, args=(every,), name="inbox-recovery", daemon=True
-                ).start()
+            if options["batch"]:
+                relay_once()
+            else:
+                threading.Thread(target=keep_relaying, name="inbox-relay", daemon=True).start()
             if "inbox.mail" in inbox_setting("CHANNELS"):
                 every = max(inbox_setting("DIGEST_INTERVAL"), 1)
                 if options["batch"]:

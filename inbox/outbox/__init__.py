@@ -1,0 +1,240 @@
+"""The outbox: deliveries are recorded in the transaction that makes them due, then handed to the
+task backend, retried with backoff and, past INBOX_DELIVERY_MAX_ATTEMPTS, recorded as failed.
+
+    with transaction.atomic():
+        ...                                              # the notification's rows
+        pks = hand_over(deliver_push, message.pk, channel="push", message_id=message.pk)
+    kick(pks)   # or inside the block: it waits for the commit
+
+A row (Handover) is written with the notification, so a rollback sends nothing and a crash after
+COMMIT loses nothing: `kick()` enqueues the rows as soon as the transaction commits (a prompt
+optimisation only), and `relay()`, which `manage.py inbox_worker` runs every
+INBOX_RELAY_INTERVAL seconds, enqueues whatever is due and was not (an enqueue that raised, a
+process killed between COMMIT and the enqueue, a retry whose time came). Only the public
+django.tasks API is used (`Task.enqueue`), so any task backend works; with django-tasks-db the
+row's claim and the task's own row are written in one transaction.
+
+A task's function is wrapped by `@durable` (under `@task`). The relay adds the keyword
+`handover=<row id>`: the run starts only if its row is QUEUED (a task enqueued twice runs once),
+deletes the row when it returns, and when it raises records the reason and schedules the next
+attempt (INBOX_DELIVERY_RETRY_BASE_SECONDS x 2^(attempt-1)), or FAILED after the last one.
+`recover()` puts back a row still RUNNING INBOX_TASK_LEASE_SECONDS after it started (its
+worker died). The deliveries' receipts make any run again skip what already went out.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import suppress
+from contextvars import ContextVar
+from datetime import datetime, timedelta
+from functools import partial, wraps
+from traceback import format_exception
+
+from django.db import router, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from inbox.conf import inbox_setting
+
+from .models import Handover
+
+__all__ = ["Handover", "durable", "hand_over", "kick", "plan", "recover", "relay", "relay_all"]
+
+logger = logging.getLogger(__name__)
+State = Handover.State
+RELAY_BATCH = 500
+# The hand-over row of the task running in this context (set by @durable), which plan() ends.
+_running: ContextVar[int | None] = ContextVar("inbox_handover", default=None)
+
+
+def _db() -> str:
+    return router.db_for_write(Handover)
+
+
+def hand_over(task, *args, channel: str, message_id: int | None = None, **kwargs) -> list[int]:
+    """Record `task.enqueue(*args, **kwargs)` in the current transaction; returns the row's id
+    in a list, for kick(). Nothing is enqueued until the transaction commits."""
+    return _write(task, [list(args)], channel, message_id, kwargs=kwargs)
+
+
+def plan(
+    task, calls: list[list], *, channel: str, message_id: int | None = None, run_after: datetime | None = None
+) -> list[int]:
+    """Record one task per args list of `calls`, all in one transaction, and kick them (or leave
+    them to the relay at `run_after`, if given). Called from a task run for a hand-over, the same
+    transaction ends that task's row: a worker dying before or after it leaves either the
+    planning task to run again or every batch it planned, never both and never neither."""
+    with transaction.atomic(using=_db()):
+        pks = _write(task, calls, channel, message_id, run_after=run_after)
+        if (running := _running.get()) is not None:
+            Handover.objects.filter(pk=running).delete()
+        if run_after is None:
+            kick(pks)
+    return pks
+
+
+def _write(task, calls, channel, message_id, *, kwargs=None, run_after=None) -> list[int]:
+    now = timezone.now()
+    rows = Handover.objects.bulk_create(
+        Handover(
+            channel=channel,
+            message_id=message_id,
+            task_path=task.module_path,
+            args=list(args),
+            kwargs=kwargs or {},
+            next_attempt_at=max(run_after or now, now),
+            created=now,
+        )
+        for args in calls
+    )
+    return [row.pk for row in rows]
+
+
+def kick(pks: list[int]) -> None:
+    """Enqueue these rows as soon as the current transaction commits (at once outside one). An
+    optimisation: if it fails, or the process dies first, the periodic relay enqueues them."""
+    if pks:
+        transaction.on_commit(partial(relay, list(pks)), using=_db(), robust=True)
+
+
+def relay(pks: list[int] | None = None, *, limit: int = RELAY_BATCH) -> int:
+    """Enqueue the due PENDING rows (or those of `pks` that are), each through the task backend's
+    public API, marking it QUEUED in the same transaction (with a task backend in the same
+    database, its task row and the claim commit together). Safe to run from several processes at
+    once: a row is enqueued by the one whose claim changed it. Returns how many were enqueued."""
+    due = Handover.objects.filter(state=State.PENDING, next_attempt_at__lte=timezone.now())
+    if pks is not None:
+        due = due.filter(pk__in=pks)
+    rows = due.order_by("next_attempt_at", "pk").values_list("pk", "task_path", "args", "kwargs")[:limit]
+    enqueued, failures = 0, []
+    for pk, path, args, kwargs in rows:
+        try:
+            with transaction.atomic(using=_db()):
+                claimed = Handover.objects.filter(pk=pk, state=State.PENDING).update(
+                    state=State.QUEUED, queued_at=timezone.now()
+                )
+                if not claimed:  # another relay took it
+                    continue
+                result = import_string(path).enqueue(*args, **kwargs, handover=pk)
+                Handover.objects.filter(pk=pk, task_id="").update(task_id=str(result.id)[:64])
+        except Exception as error:  # the row stays PENDING: the next relay tries again
+            failures.append((pk, error))
+            _note(pk, f"Could not be enqueued: {''.join(format_exception(error)).strip()}")
+            continue
+        enqueued += 1
+    if failures:
+        pk, error = failures[0]
+        logger.warning(
+            "%d delivery hand-over(s) could not be enqueued, the relay tries again; first, %s: %r",
+            len(failures),
+            pk,
+            error,
+        )
+    return enqueued
+
+
+def relay_all() -> int:
+    """relay() until nothing due is left (what the worker runs every INBOX_RELAY_INTERVAL)."""
+    total = 0
+    while (enqueued := relay()) == RELAY_BATCH:
+        total += enqueued
+    return total + enqueued
+
+
+def recover(now: datetime | None = None) -> int:
+    """Put back what a dead worker or a lost task left, INBOX_TASK_LEASE_SECONDS on: a row still
+    RUNNING that long after it started (PENDING at once, or FAILED if that was its last attempt),
+    and a row QUEUED that long ago whose task never started (the worker died between taking it and
+    starting it, or the backend lost it; enqueued again, skipped by whichever copy runs second).
+    Returns how many rows were put back."""
+    now = now or timezone.now()
+    lease = inbox_setting("TASK_LEASE_SECONDS")
+    since = now - timedelta(seconds=lease)
+    stale = Handover.objects.filter(state=State.RUNNING, started_at__lt=since)
+    reason = f"Abandoned: still running {lease} s after it started; its worker presumably died."
+    last = inbox_setting("DELIVERY_MAX_ATTEMPTS")
+    failed = stale.filter(attempts__gte=last).update(state=State.FAILED, finished_at=now, last_error=reason)
+    again = stale.update(state=State.PENDING, next_attempt_at=now, last_error=reason)
+    lost = Handover.objects.filter(state=State.QUEUED, queued_at__lt=since).update(
+        state=State.PENDING,
+        next_attempt_at=now,
+        last_error=f"Not started {lease} s after it was enqueued; enqueued again.",
+    )
+    if failed or again or lost:
+        logger.warning(
+            "Deliveries of dead workers: %d queued again, %d failed for good; %d never started, queued again",
+            again,
+            failed,
+            lost,
+        )
+    return failed + again + lost
+
+
+def durable(func):
+    """Wrap a task's function (under @task) to run for the hand-over row named by the keyword
+    `handover`, which the relay adds; called without it (tests, a shell) it is the plain function."""
+
+    @wraps(func)
+    def run(*args, handover: int | None = None, **kwargs):
+        if handover is None:
+            return func(*args, **kwargs)
+        started = Handover.objects.filter(pk=handover, state=State.QUEUED).update(
+            state=State.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1
+        )
+        if not started:  # done already, running elsewhere, failed, or its message was deleted
+            return {"skipped": f"hand-over {handover} is no longer queued"}
+        token = _running.set(handover)
+        try:
+            result = func(*args, **kwargs)
+        except Exception as error:
+            _failed(handover, error)
+            raise  # the task backend records its own failure too
+        finally:
+            _running.reset(token)
+        Handover.objects.filter(pk=handover).delete()
+        return result
+
+    return run
+
+
+def backoff(attempt: int) -> timedelta:
+    """The wait after attempt `attempt` failed: base x 2^(attempt-1), at most six hours."""
+    return timedelta(seconds=min(inbox_setting("DELIVERY_RETRY_BASE_SECONDS") * 2 ** (attempt - 1), 6 * 3600))
+
+
+def _failed(pk: int, error: Exception) -> None:
+    """The run raised: retry later with backoff, or FAILED after the last attempt; log either."""
+    reason = "".join(format_exception(error)).strip()
+    try:
+        row = Handover.objects.filter(pk=pk).values_list("attempts", "task_path", "args").first()
+        if row is None:
+            return
+        attempts, path, args = row
+        last = inbox_setting("DELIVERY_MAX_ATTEMPTS")
+        name = f"{path.rsplit('.', 1)[-1]}{tuple(args)}"
+        now = timezone.now()
+        if attempts >= last:
+            Handover.objects.filter(pk=pk).update(state=State.FAILED, finished_at=now, last_error=reason)
+            logger.error("Delivery %s failed for good after %d attempts: %r", name, attempts, error)
+        else:
+            wait = backoff(attempts)
+            Handover.objects.filter(pk=pk).update(
+                state=State.PENDING, next_attempt_at=now + wait, last_error=reason
+            )
+            logger.warning(
+                "Delivery %s failed (attempt %d of %d), retried in %d s: %r",
+                name,
+                attempts,
+                last,
+                wait.total_seconds(),
+                error,
+            )
+    except Exception:  # the database itself is down: the row stays RUNNING, recover() takes it
+        logger.exception("Could not record the failure of delivery hand-over %s: %r", pk, error)
+
+
+def _note(pk: int, reason: str) -> None:
+    with suppress(Exception):  # noted only; the database being down is logged by the caller
+        Handover.objects.filter(pk=pk, state=State.PENDING).update(last_error=reason)
