@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('inbox', '0014_create_cache_tables'),
+        ('inbox', '0015_digest_lease'),
     ]
 
     operations = [
