@@ -13,6 +13,11 @@ or a cron job calling `manage.py send_digests` as well, never send a digest twic
 With "inbox.push" in INBOX_CHANNELS it queues the push sweep the same way, every
 INBOX_PUSH_SWEEP_INTERVAL seconds: push ends for sessions that ended without a signal (expired,
 deleted, a password or is_active changed by QuerySet.update()). See inbox.push.sweep.
+
+With django-tasks-rq as the task backend (TASKS_BACKEND=rq) it queues the same periodic work,
+then runs an RQ worker with RQ's scheduler in this process instead of db_worker (--batch: until
+the queue is empty; --worker-id: the RQ worker's name); `manage.py rqworker` processes may run
+beside it. RQ itself runs again the jobs of workers that died (see inbox.workers).
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from django_tasks_db.management.commands import db_worker
 
 from inbox.conf import inbox_setting
 from inbox.push.recovery import recover_abandoned_tasks
+from inbox.workers import run_rq_worker, uses_rq
 
 logger = logging.getLogger("inbox.push.recovery")
 
@@ -84,14 +90,22 @@ def keep_queueing_push_sweeps(every: float) -> None:
 class Command(db_worker.Command):
     help = "Run the task worker, queueing again the deliveries of workers that died."
 
+    def add_arguments(self, parser):
+        super().add_arguments(parser)
+        if uses_rq():  # db_worker's --backend takes database backends only; RQ's worker needs none
+            parser.set_defaults(backend_name=None)
+
     def handle(self, *args, **options):
         # With --reload, the process that runs tasks is the reloader's child; the parent only watches.
+        # (The RQ worker does not reload: restart it after a code change.)
+        rq = uses_rq()
         runs_tasks = (
-            not options["reload"] or options["batch"] or os.environ.get(DJANGO_AUTORELOAD_ENV) == "true"
+            rq or not options["reload"] or options["batch"] or os.environ.get(DJANGO_AUTORELOAD_ENV) == "true"
         )
         if runs_tasks:
-            recover()
-            if not options["batch"]:
+            if not rq:  # RQ runs a dead worker's job again itself (inbox.workers)
+                recover()
+            if not options["batch"] and not rq:
                 every = max(inbox_setting("TASK_LEASE_SECONDS") / 2, 1)
                 threading.Thread(
                     target=keep_recovering, args=(every,), name="inbox-recovery", daemon=True
@@ -112,4 +126,7 @@ class Command(db_worker.Command):
                     threading.Thread(
                         target=keep_queueing_push_sweeps, args=(every,), name="inbox-push-sweep", daemon=True
                     ).start()
+        if rq:
+            queues = options["queue_name"].split(",") if options["queue_name"] != "*" else None
+            return run_rq_worker(queues, burst=options["batch"], name=options["worker_id"])
         return super().handle(*args, **options)
