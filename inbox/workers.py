@@ -66,8 +66,8 @@ else:
 
     class Worker(BaseWorker):
         """RQ's forking worker, whose maintenance (which finds the jobs of dead workers) runs
-        every MAINTENANCE_SECONDS rather than every 10 minutes. One worker at a time does it
-        (RQ takes a lock per queue), so many workers cost Redis no more."""
+        every MAINTENANCE_SECONDS rather than every 10 minutes, idle or busy. One worker at a
+        time does it (RQ takes a lock per queue), so many workers cost Redis little more."""
 
         MAINTENANCE_SECONDS = 30
         # RQ's default: a running job's heartbeat; its entry outlives a dead worker by this + 60 s.
@@ -77,6 +77,12 @@ else:
             kwargs.setdefault("maintenance_interval", self.MAINTENANCE_SECONDS)
             kwargs.setdefault("job_monitoring_interval", self.JOB_MONITORING_SECONDS)
             super().__init__(*args, **kwargs)
+
+        @property
+        def dequeue_timeout(self) -> int:
+            # An idle RQ worker waits on the queue for up to worker_ttl - 15 s (405 s) and runs its
+            # maintenance only between two waits: wake at every maintenance interval instead.
+            return max(1, min(super().dequeue_timeout, int(self.maintenance_interval)))
 
 
 def run_rq_worker(
