@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.tasks import task_backends
+from django.tasks.exceptions import InvalidTaskBackend
 
 __all__ = ["RQ_BACKEND", "RetryingQueue", "Worker", "run_rq_worker", "uses_rq"]
 
@@ -41,7 +42,10 @@ def uses_rq(alias: str = "default") -> bool:
         from django_tasks_rq import RQBackend
     except ImportError:  # the [rq] extra is not installed
         return False
-    return isinstance(task_backends[alias], RQBackend)
+    try:
+        return isinstance(task_backends[alias], RQBackend)  # a subclass of it
+    except InvalidTaskBackend:
+        return False
 
 
 try:

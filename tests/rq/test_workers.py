@@ -135,12 +135,13 @@ def test_three_rq_workers_one_killed_mid_job_lose_nothing(rq_backend, settings, 
                 for worker in Worker.all(queue=django_rq.get_queue("default")):
                     if worker.name in names and (job_id := worker.get_current_job_id()):
                         job = Job.fetch(job_id, connection=worker.connection)
-                        started = job.started_at and time.time() - job.started_at.timestamp()
                         if (
-                            len(job.args) == 3
-                            and job.get_status() == JobStatus.STARTED
-                            and 0.6 < started < 1.2
+                            job.started_at is None
+                            or len(job.args) != 3
+                            or job.get_status() != JobStatus.STARTED
                         ):
+                            continue
+                        if 0.6 < time.time() - job.started_at.timestamp() < 1.2:
                             return worker.name, job_id
                 return None
 
