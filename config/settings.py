@@ -267,9 +267,35 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
-# Work after the response (push delivery) runs as tasks: a database-backed queue by default,
-# worked by `manage.py db_worker`; TASKS_BACKEND swaps in another django.tasks backend.
-TASKS = {"default": {"BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
+# Work after the response (push, email, digests) runs as tasks. TASKS_BACKEND: "db" (the default)
+# keeps the queue in the database, worked by `manage.py inbox_worker`; "rq" keeps it in Redis
+# (TASKS_REDIS_URL, else REDIS_URL), worked by RQ workers on any number of machines (the [rq]
+# extra; docs/deployment.md, "Past one machine"); any other value is a django.tasks backend's path.
+TASK_BACKENDS = {"db": "django_tasks_db.DatabaseBackend", "rq": "django_tasks_rq.RQBackend"}
+TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "").strip() or "db"
+TASKS = {"default": {"BACKEND": TASK_BACKENDS.get(TASKS_BACKEND, TASKS_BACKEND)}}
+if TASKS["default"]["BACKEND"] == TASK_BACKENDS["rq"]:
+    TASKS_REDIS_URL = os.environ.get("TASKS_REDIS_URL", "").strip() or REDIS_URL
+    if not TASKS_REDIS_URL:
+        raise ImproperlyConfigured(
+            "TASKS_BACKEND=rq keeps the task queue in Redis: set REDIS_URL (or TASKS_REDIS_URL) to "
+            "redis://host:6379/0."
+        )
+    INSTALLED_APPS.append("django_rq")  # django-tasks-rq's queues are django-rq's
+    # RetryingQueue: every job gets RQ retries, so the job of a worker that died runs again (and one
+    # that raised is tried again after 10 s, 1 and 5 minutes); see inbox/workers.py.
+    RQ_QUEUES = {
+        "default": {
+            "URL": TASKS_REDIS_URL,
+            "DEFAULT_TIMEOUT": 900,  # a job running longer is stopped (and retried): a digest run's lease
+            "RETRY_INTERVALS": [10, 60, 300],
+        }
+    }
+    RQ = {
+        "JOB_CLASS": "django_tasks_rq.Job",  # runs django.tasks tasks: `rqworker` needs no --job-class
+        "QUEUE_CLASS": "inbox.workers.RetryingQueue",
+        "WORKER_CLASS": "inbox.workers.Worker",  # finds dead workers' jobs every 30 s, not 10 minutes
+    }
 
 
 def vapid_keys() -> dict:

@@ -17,6 +17,13 @@ or a cron job calling `manage.py send_digests` as well, never send a digest twic
 With "inbox.push" in INBOX_CHANNELS it queues the push sweep the same way, every
 INBOX_PUSH_SWEEP_INTERVAL seconds: push ends for sessions that ended without a signal (expired,
 deleted, a password or is_active changed by QuerySet.update()). See inbox.push.sweep.
+
+With django-tasks-rq as the task backend (TASKS_BACKEND=rq) it queues the same periodic work,
+then runs an RQ worker with RQ's scheduler in this process instead of db_worker (--batch: until
+the queue is empty; --worker-id: the RQ worker's name); `manage.py rqworker` processes may run
+beside it. The relay runs the same with either backend; a job of a worker that died is run
+again by RQ (inbox.workers), and its delivery by the relay once its lease has passed, whichever
+comes first (the hand-over row makes the other a no-op).
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ from django_tasks_db.management.commands import db_worker
 
 from inbox.conf import inbox_setting
 from inbox.outbox.loop import keep_relaying, relay_once
+from inbox.workers import run_rq_worker, uses_rq
 
 logger = logging.getLogger("inbox.worker")
 
@@ -73,10 +81,17 @@ def keep_queueing_push_sweeps(every: float) -> None:
 class Command(db_worker.Command):
     help = "Run the task worker and the delivery relay (what is due, retries, deliveries of dead workers)."
 
+    def add_arguments(self, parser):
+        super().add_arguments(parser)
+        if uses_rq():  # db_worker's --backend takes database backends only; RQ's worker needs none
+            parser.set_defaults(backend_name=None)
+
     def handle(self, *args, **options):
         # With --reload, the process that runs tasks is the reloader's child; the parent only watches.
+        # (The RQ worker does not reload: restart it after a code change.)
+        rq = uses_rq()
         runs_tasks = (
-            not options["reload"] or options["batch"] or os.environ.get(DJANGO_AUTORELOAD_ENV) == "true"
+            rq or not options["reload"] or options["batch"] or os.environ.get(DJANGO_AUTORELOAD_ENV) == "true"
         )
         if runs_tasks:
             if options["batch"]:
@@ -99,4 +114,7 @@ class Command(db_worker.Command):
                     threading.Thread(
                         target=keep_queueing_push_sweeps, args=(every,), name="inbox-push-sweep", daemon=True
                     ).start()
+        if rq:
+            queues = options["queue_name"].split(",") if options["queue_name"] != "*" else None
+            return run_rq_worker(queues, burst=options["batch"], name=options["worker_id"])
         return super().handle(*args, **options)
