@@ -201,3 +201,17 @@ def test_every_page_of_the_app_is_reachable_from_the_bell(host, new_context, ali
     log_in(staff_page, "sam", "pw-sam")
     open_dropdown(staff_page).get_by_role("link", name="Send a notification").click()
     expect(staff_page.get_by_role("heading", name="Send a notification", level=1)).to_be_visible()
+
+
+@pytest.mark.parametrize("width", [320, 390])
+def test_on_a_phone_each_filter_label_stays_beside_its_select(new_context, alice, width):
+    """The demo's dashboard (issue 21): "Level" wrapped to the end of one line, its select to the next."""
+    page = new_context(viewport={"width": width, "height": 720}).new_page()
+    log_in(page, "alice", "pw-alice")
+    for name in ("Kind", "Level"):
+        select = page.get_by_label(name)
+        label = page.locator(f"label[for='{select.get_attribute('id')}']")
+        label_box, select_box = box(label), box(select)
+        assert label_box["right"] <= select_box["left"]  # before it, on the same line
+        assert select_box["top"] <= (label_box["top"] + label_box["bottom"]) / 2 <= select_box["bottom"]
+    assert wider_than_the_window(page) == []
