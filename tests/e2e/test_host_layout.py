@@ -15,6 +15,7 @@ from playwright.sync_api import Page, expect
 from tests.e2e import host_settings
 
 from .conftest import dropdown_of, log_in
+from .test_a11y import assert_accessible
 
 SHOTS = os.environ.get("INBOX_SHOTS")  # a directory: the tests save screenshots there
 
@@ -215,3 +216,16 @@ def test_on_a_phone_each_filter_label_stays_beside_its_select(new_context, alice
         assert label_box["right"] <= select_box["left"]  # before it, on the same line
         assert select_box["top"] <= (label_box["top"] + label_box["bottom"]) / 2 <= select_box["bottom"]
     assert wider_than_the_window(page) == []
+
+
+@pytest.mark.parametrize("path", ["/inbox/", "/inbox/preferences/", "/inbox/send/", "/accounts/login/"])
+def test_the_demo_in_dark_mode_passes_axe(new_context, staff, make_notifications, path):
+    """Dark mode's colours (the app's and the demo site's) keep their contrast, dropdown open."""
+    make_notifications(staff, 2, text="A dark note {i}", level="warning")
+    page = new_context(color_scheme="dark").new_page()
+    log_in(page, "sam", "pw-sam")
+    page.goto(path)
+    if path != "/accounts/login/":
+        open_dropdown(page)
+    assert page.evaluate("() => getComputedStyle(document.body).color") == "rgb(230, 232, 238)"
+    assert_accessible(page)
