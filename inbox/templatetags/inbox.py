@@ -63,22 +63,25 @@ def inbox_bell(context):
         badge = badge_for(user)
     poll_seconds = inbox_setting("BADGE_POLL_SECONDS")
     socket = socket_url(request)
+    staff = bool(user.is_staff)  # the dropdown links staff to the send form
     return fragments.partial(
         "inbox/bell.html#bell",
-        (badge, poll_seconds, socket),
-        lambda: bell_context(badge, poll_seconds, socket),
+        (badge, poll_seconds, socket, staff),
+        lambda: bell_context(badge, poll_seconds, socket, staff),
         context.get("csrf_token"),
     )
 
 
-def bell_context(badge, poll_seconds: int, socket: str) -> dict:
-    """What the bell partial shows; all but the badge is the same on every page of a host."""
+def bell_context(badge, poll_seconds: int, socket: str, staff: bool = False) -> dict:
+    """What the bell partial shows; all but the badge (and the staff's link) is the same on
+    every page of a host."""
     return {
         "show": True,
         "inbox_badge": badge,
         "inbox_poll_seconds": poll_seconds,
         "inbox_vapid_public_key": vapid_public_key(),
         "inbox_socket_url": socket,
+        "staff": staff,
     }
 
 

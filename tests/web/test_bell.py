@@ -61,7 +61,7 @@ def test_dropdown_when_all_is_read(alice_client):
 def test_every_page_has_the_bell_for_a_logged_in_user(alice_client, alice, make_notifications):
     make_notifications(alice, 2)
     html = alice_client.get(reverse("inbox:index")).content.decode()
-    assert 'aria-controls="bell-panel"' in html and ", 2 unread" in html
+    assert 'aria-controls="bell-dropdown"' in html and ", 2 unread" in html
 
 
 def test_anonymous_pages_have_no_bell(client, db):  # the login page looks for demo users
