@@ -77,7 +77,13 @@ class Email(EmailMultiAlternatives):
     would otherwise turn a long List-Unsubscribe URL (one unbreakable word) into an RFC 2047
     encoded word, which mailbox providers do not read as a URL. Whoever makes the MIME message
     (Django's SMTP backend, a subclass, the file backend) gets it this way; an ESP backend
-    (django-anymail) reads the parts and headers instead."""
+    (django-anymail) reads the parts and headers instead.
+
+    `prototype` and `values`: what made it (`Prototype.email`), for a backend that can use them
+    (inbox.mail.backends.PipeliningSMTPBackend); None for an email made otherwise."""
+
+    prototype: Prototype | None = None
+    values: dict[str, str] | None = None
 
     def message(self, *, policy=email.policy.default):
         return super().message(policy=policy.clone(max_line_length=LINE_LIMIT, header_factory=HEADER_CLASSES))
@@ -145,16 +151,34 @@ class Prototype:
         self.from_email = settings.DEFAULT_FROM_EMAIL
 
     def email(self, address: str, values: dict[str, str]) -> Email:
-        escaped = {name: escape(value) for name, value in values.items()}
-        mail = Email(
-            self.subject,
-            fill(self.text, self.slots.text, values),
-            self.from_email,
-            [address],
-            headers={name: fill(value, self.slots.text, values) for name, value in self.headers.items()},
-        )
-        mail.attach_alternative(fill(self.html, self.slots.html, escaped), "text/html")
+        text, html, headers = self.filled(values)
+        mail = Email(self.subject, text, self.from_email, [address], headers=headers)
+        mail.attach_alternative(html, "text/html")
+        mail.prototype, mail.values = self, values
         return mail
+
+    def filled(self, values: dict[str, str]) -> tuple[str, str, dict[str, str]]:
+        """The text, the HTML and the headers with one recipient's `values`."""
+        escaped = {name: escape(value) for name, value in values.items()}
+        return (
+            fill(self.text, self.slots.text, values),
+            fill(self.html, self.slots.html, escaped),
+            {name: fill(value, self.slots.text, values) for name, value in self.headers.items()},
+        )
+
+    def made(self, mail: EmailMultiAlternatives) -> bool:
+        """Whether `mail` is still exactly what email() made of its values: nothing (a backend
+        subclass adding a header, say) changed it since."""
+        if type(mail) is not Email or mail.prototype is not self or mail.values is None:
+            return False
+        text, html, headers = self.filled(mail.values)
+        return (
+            (mail.subject, mail.body, mail.from_email, mail.extra_headers)
+            == (self.subject, text, self.from_email, headers)
+            and len(mail.to) == 1
+            and not (mail.cc or mail.bcc or mail.reply_to or mail.attachments)
+            and [tuple(a) for a in mail.alternatives] == [(html, "text/html")]
+        )
 
 
 def unsubscribe_headers(url: str) -> dict[str, str]:
