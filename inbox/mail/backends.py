@@ -65,8 +65,8 @@ class PipeliningSMTPBackend(EmailBackend):
     def send_one(self, message) -> bool:
         if not message.recipients():
             return False
-        sender = self.prep_address(message.from_email)
-        recipients = [self.prep_address(address) for address in message.recipients()]
+        sender = self.envelope_address(message.from_email)
+        recipients = [self.envelope_address(address) for address in message.recipients()]
         raw = prepared_bytes(message) or message.message(policy=email.policy.SMTP).as_bytes()
         try:
             sendmail(self.connection, sender, recipients, raw)
@@ -75,6 +75,11 @@ class PipeliningSMTPBackend(EmailBackend):
                 raise
             return False
         return True
+
+    def envelope_address(self, address: str) -> str:
+        """prep_address(address); a plain address (what its parser gives back unchanged) without
+        the parser, which costs a third of this backend's CPU per email."""
+        return address if PLAIN_ADDRESS.fullmatch(address) else self.prep_address(address)
 
 
 def prepared_bytes(message) -> bytes | None:

@@ -17,6 +17,7 @@ __all__ = ["sendmail"]
 ACCEPTED = (250, 251)
 CLOSING = 421
 LINE_START_DOT = re.compile(rb"(?m)^\.")
+SIMPLE_ADDRESS = re.compile(r"[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 
 
 def sendmail(smtp: smtplib.SMTP, sender: str, recipients: Sequence[str], msg: bytes) -> dict:
@@ -26,8 +27,8 @@ def sendmail(smtp: smtplib.SMTP, sender: str, recipients: Sequence[str], msg: by
     if not (smtp.does_esmtp and smtp.has_extn("pipelining")):
         return smtp.sendmail(sender, list(recipients), msg)
     size = f" SIZE={len(msg)}" if smtp.has_extn("size") else ""
-    commands = [f"MAIL FROM:{smtplib.quoteaddr(sender)}{size}"]
-    commands += [f"RCPT TO:{smtplib.quoteaddr(recipient)}" for recipient in recipients]
+    commands = [f"MAIL FROM:{quoted(sender)}{size}"]
+    commands += [f"RCPT TO:{quoted(recipient)}" for recipient in recipients]
     commands.append("DATA")
     if any("\r" in command or "\n" in command for command in commands):
         raise ValueError("command and arguments contain prohibited newline characters")  # as putcmd()
@@ -57,6 +58,12 @@ def sendmail(smtp: smtplib.SMTP, sender: str, recipients: Sequence[str], msg: by
         reply(smtp)
     reset(smtp)
     raise error
+
+
+def quoted(address: str) -> str:
+    """smtplib.quoteaddr(address); an address of letters, digits and ".+_-" around one "@" (what
+    its parser gives back unchanged) without the parser."""
+    return f"<{address}>" if SIMPLE_ADDRESS.fullmatch(address) else smtplib.quoteaddr(address)
 
 
 def reply(smtp: smtplib.SMTP) -> tuple[int, bytes]:

@@ -264,3 +264,28 @@ def test_the_prepared_bytes_read_as_djangos(db):
                 assert ours[name] == django[name], name
         assert ours.get_body(("plain",)).get_content() == django.get_body(("plain",)).get_content()
         assert ours.get_body(("html",)).get_content() == django.get_body(("html",)).get_content()
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "ann@example.com",
+        "a.b+c_d-e@mail.example.org",
+        "o'brien!#$%&*/=?^`{|}~@example.com",
+        "Ann <ann@example.com>",
+        '"odd name"@example.com',
+        "anne@bücher.example",
+        "x@y",
+    ],
+)
+def test_the_shortcuts_give_what_django_and_smtplib_give(settings, address):
+    backend = PipeliningSMTPBackend(alias="default", host="127.0.0.1")
+    try:
+        expected = backend.prep_address(address)
+    except ValueError:
+        with pytest.raises(ValueError):
+            backend.envelope_address(address)
+    else:
+        assert backend.envelope_address(address) == expected
+        assert pipelining.quoted(expected) == smtplib.quoteaddr(expected)
+    assert pipelining.quoted(address) == smtplib.quoteaddr(address)
