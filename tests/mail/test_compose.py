@@ -202,3 +202,22 @@ def test_digests_with_the_same_content_are_rendered_once_and_each_has_its_own_un
     third = digests.email(3, "cy@example.com", items[1:], 1)  # other content: its own rendering
     assert len(digests.prototypes) == 2
     assert HOSTILE not in wire(third).get_body(("plain",)).get_content()
+
+
+def test_header_classes_made_once_give_the_message_the_standard_registry_gives():
+    from django.core.mail import EmailMultiAlternatives
+
+    from inbox.mail.compose import HEADER_CLASSES, LINE_LIMIT
+
+    ((_, mail),) = notification_emails(item(), [(1, "Ann Example <ann@example.com>", 10)])
+    mail.extra_headers |= {"Date": "Mon, 07 Dec 2026 16:00:00 +0000", "Message-ID": "<1@example.com>"}
+    standard = email.policy.SMTP.clone(max_line_length=LINE_LIMIT)
+    ours, theirs = wire(mail), parse(EmailMultiAlternatives.message(mail, policy=standard).as_bytes())
+
+    def headers(message):  # all but Content-Type, whose multipart boundary is random
+        return [(name, value) for name, value in message.items() if name != "Content-Type"]
+
+    assert headers(ours) == headers(theirs) and len(headers(ours)) >= 8
+    assert ours.get_content_type() == theirs.get_content_type() == "multipart/alternative"
+    assert parts(ours) == parts(theirs)
+    assert HEADER_CLASSES["subject"] is HEADER_CLASSES["Subject"]  # made once
