@@ -1,32 +1,39 @@
-"""Email: 10,000 immediate emails to a local SMTP server, Inbox's batched delivery beside Django's
-send_mail() called once per user; and digests for 10,000 users with 20 unread each.
+"""Email: 10,000 immediate emails to a local SMTP server, Inbox's batched delivery through the site's
+email backend beside Django's send_mail() called once per user; and digests for 10,000 users with
+20 unread each.
 
     python -m bench.mail      (makes and migrates its own SQLite file, results/mail/mail.sqlite3)
+    BENCH_MAIL_SERVERS=sink   only these servers (plain, starttls, sink; comma-separated)
+    BENCH_MAIL_USERS=2000     fewer users (10,000 by default)
 
 The SMTP servers run in separate processes (their CPU is not taken from the sender's GIL) on
 127.0.0.1 and count connections, messages and distinct recipients. The immediate emails run three
 times: against aiosmtpd with plain SMTP; against aiosmtpd requiring STARTTLS and AUTH before MAIL,
 as a submission port (587) does (a self-signed ECDSA certificate made for the run in a temporary
-directory; the client, TrustingBackend, trusts that certificate alone); and against Postfix's
-smtp-sink (C, the server Postfix ships for measuring SMTP clients; it advertises PIPELINING, which
-send_batch then uses), when it is installed. aiosmtpd keeps nothing but its counts; smtp-sink
-appends every message to a dump file, where its recipients are counted (X-Rcpt-Args), and counts
-sessions itself (-c). Each server's CPU time is read from /proc around each path: aiosmtpd (Python)
-spends more CPU per email than the batched client waits for, which caps any client's speed-up
-over send_mail per user (the table prints that ceiling).
+directory; the clients, bench.mail_backends, trust that certificate alone); and against Postfix's
+smtp-sink (C, the server Postfix ships for measuring SMTP clients), when it is installed. aiosmtpd
+keeps nothing but its counts; smtp-sink appends every message to a dump file, where its recipients
+are counted (X-Rcpt-Args), and counts sessions itself (-c). Each server's CPU time is read from
+/proc around each path.
 
-Immediate emails, each path sending 10,000 emails to the same 10,000 addresses:
+Immediate emails, each path sending 10,000 emails to the same 10,000 addresses, all through the
+site's default mailer (Django's SMTP backend, MAILERS["default"]):
   send_mail per user  django.core.mail.send_mail(subject, text, from, [address], html_message=html)
                       for each user: a new SMTP connection each (Django's default), its MIME
                       message built by Django. The text and HTML are rendered beforehand
                       (untimed), so this path pays for the MIME message and SMTP only.
   send_batch          inbox.mail.sender.send_batch() of the same emails prepared beforehand
                       (untimed) by compose.notification_emails(), 200 per connection
-                      (INBOX_MAIL_BATCH_SIZE): connection reuse and the prepared bytes
+                      (INBOX_MAIL_BATCH_SIZE): the default path, one connection per batch, each
+                      email through the backend's send_messages(), its MIME message built by
+                      Django (compose.Email.message())
   deliver_email       the whole task after notify() to the 10,000 users: the routing query, the
                       split into 50 tasks (run at once), the templates rendered once per task and
                       filled in per user, two signed tokens per user, sending through one
                       connection per batch, receipts every 50 emails
+The floor, in the same run: Django building each of those MIME messages (message().as_bytes(), as
+its SMTP backend does), with no server at all; send_mail per user's time per email divided by it
+is the most any client that lets Django build its messages can gain over send_mail per user.
 Digests: run_digests() for 10,000 users who each have 20 unread notifications of 4 kinds (a
 digest per user: grouped, capped at 20), timed, with its SQL statements counted; then, on 1,000
 users, the statements per batch at two batch sizes (the count must not grow with the batch).
@@ -43,7 +50,6 @@ import pwd
 import re
 import shutil
 import socket
-import ssl
 import subprocess
 import tempfile
 import time
@@ -51,11 +57,9 @@ from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
-from django.core.mail.backends.smtp import EmailBackend
-from django.utils.functional import cached_property
-
 N = int(os.environ.get("BENCH_MAIL_USERS", "10000"))
 UNREAD = 20
+PIPELINING = "inbox.mail.backends.PipeliningSMTPBackend"
 MAIL_DIR = Path(__file__).resolve().parent / "results" / "mail"
 
 
@@ -159,19 +163,6 @@ def make_certificate(directory: str) -> None:
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
     )
-
-
-class TrustingBackend(EmailBackend):
-    """Django's SMTP backend trusting this run's self-signed certificate, and only it (`cafile`):
-    for the benchmark's STARTTLS server alone."""
-
-    def __init__(self, *, cafile: str, **options):
-        super().__init__(**options)
-        self.cafile = cafile
-
-    @cached_property
-    def ssl_context(self):
-        return ssl.create_default_context(cafile=self.cafile)
 
 
 class Server:
@@ -303,7 +294,11 @@ def check(path: str, counts: dict, expected: int) -> None:
         raise SystemExit(f"{path}: the server received {counts}, not {expected} emails to {expected} users")
 
 
-def immediate(server: Server | Sink, users) -> list[dict]:
+def immediate(server: Server | Sink, users, floors: list[float], certdir: str | None) -> list[dict]:
+    """The paths' rows; `floors` gets the floor of this server's run (seconds per email)."""
+    import email.policy as email_policy
+
+    from django.conf import settings
     from django.core.mail import send_mail
 
     from inbox.api import notify
@@ -319,7 +314,8 @@ def immediate(server: Server | Sink, users) -> list[dict]:
     prepared = notification_emails(item, [(u.pk, u.email, i) for i, u in enumerate(users, 1)])
     rows = []
 
-    def row(path, seconds, counts, server_cpu, queries=None):
+    def row(path, measure, counts, queries=None):
+        seconds, server_cpu, client_cpu = measure
         check(path, counts, len(users))
         rows.append(
             {
@@ -329,21 +325,24 @@ def immediate(server: Server | Sink, users) -> list[dict]:
                 "seconds": round(seconds, 2),
                 "emails_per_s": round(counts["messages"] / seconds),
                 "server_cpu_us_per_email": round(server_cpu / counts["messages"] * 1e6),
+                "client_cpu_us_per_email": round(client_cpu / counts["messages"] * 1e6),
                 "queries": queries,
             }
         )
         print(
-            f"  {path:<18} {counts['messages']:>6} emails  {counts['connections']:>6} connections  "
+            f"  {path:<22} {counts['messages']:>6} emails  {counts['connections']:>6} connections  "
             f"{seconds:7.2f} s  {counts['messages'] / seconds:7.0f}/s  server CPU "
-            f"{server_cpu / counts['messages'] * 1e6:5.0f} us/email",
+            f"{server_cpu / counts['messages'] * 1e6:5.0f} us/email  client CPU "
+            f"{client_cpu / counts['messages'] * 1e6:5.0f} us/email",
             flush=True,
         )
 
     def measured(func):
-        """(seconds, the server's CPU seconds) of func()."""
-        cpu = server.cpu()
+        """(seconds, the server's CPU seconds, this process's CPU seconds) of func(). On a busy
+        machine the sender's CPU time per email says more than its wall time."""
+        cpu, own = server.cpu(), time.process_time()
         seconds, _ = timed(func)
-        return seconds, server.cpu() - cpu
+        return seconds, server.cpu() - cpu, time.process_time() - own
 
     server.take()
 
@@ -357,24 +356,33 @@ def immediate(server: Server | Sink, users) -> list[dict]:
                 html_message=email.alternatives[0].content,
             )
 
-    seconds, cpu = measured(per_user)
-    row("send_mail per user", seconds, server.take(), cpu)
+    row("send_mail per user", measured(per_user), server.take())
+
+    built = time.perf_counter()
+    for _, email in prepared:  # what Django's SMTP backend does before it talks to the server
+        email.message(policy=email_policy.SMTP).as_bytes()
+    floor = (time.perf_counter() - built) / len(prepared)
+    floors.append(floor)
+    print(f"  {'floor: message()':<18} {floor * 1e6:7.0f} us/email (Django's MIME message alone)", flush=True)
 
     batch = 200
-    seconds, cpu = measured(
-        lambda: [send_batch(prepared[i : i + batch]) for i in range(0, len(prepared), batch)]
-    )
-    row("send_batch", seconds, server.take(), cpu)
+    for pipelining, suffix in ((False, ""), (True, " (pipelining)")):
+        settings.MAILERS = {"default": mailer(server, certdir, pipelining)}
+        batches = [prepared[i : i + batch] for i in range(0, len(prepared), batch)]
+        measure = measured(lambda: [send_batch(emails) for emails in batches])  # noqa: B023 - called at once
+        row(f"send_batch{suffix}", measure, server.take())
 
-    with quiet():  # the timed call below is the task's body
-        sent = notify(users, sample.text, url=sample.url, kind="mention")
-    with count_queries() as queries:
-        seconds, cpu = measured(lambda: deliver_email.call(sent.message.pk))
-    row("deliver_email", seconds, server.take(), cpu, sum(queries.values()))
+        with quiet():  # the timed call below is the task's body
+            sent = notify(users, sample.text, url=sample.url, kind="mention")
+        with count_queries() as queries:
+            measure = measured(lambda: deliver_email.call(sent.message.pk))  # noqa: B023 - called at once
+        row(f"deliver_email{suffix}", measure, server.take(), sum(queries.values()))
+    settings.MAILERS = {"default": mailer(server, certdir)}
     return rows
 
 
 def digests(server: Server, users) -> dict:
+    from django.conf import settings
     from django.db import connection
     from django.test import override_settings
     from django.utils import timezone
@@ -423,6 +431,18 @@ def digests(server: Server, users) -> dict:
         flush=True,
     )
 
+    # The same digests again through the opt-in PipeliningSMTPBackend (the cursors rewound).
+    DigestSetting.objects.update(next_due_at=past, last_cursor_created=None, last_cursor_id=None)
+    default_mailer = settings.MAILERS
+    settings.MAILERS = {"default": {**default_mailer["default"], "BACKEND": PIPELINING}}
+    try:
+        piped, _ = timed(run_digests)
+    finally:
+        settings.MAILERS = default_mailer
+    check("digests (pipelining)", server.take(), len(users))
+    result["seconds_pipelining"] = round(piped, 2)
+    print(f"  digests through PipeliningSMTPBackend: {piped:.2f} s", flush=True)
+
     # A run ends with one claim that finds nobody due: measured alone, then left out per batch.
     with count_queries() as idle:
         run_digests()
@@ -442,12 +462,14 @@ def digests(server: Server, users) -> dict:
     return result
 
 
-def mailer(server: Server | Sink, certdir: str | None) -> dict:
+def mailer(server: Server | Sink, certdir: str | None, pipelining: bool = False) -> dict:
+    """Django's SMTP backend (the default path) or Inbox's opt-in PipeliningSMTPBackend."""
     options = {"host": "127.0.0.1", "port": server.port, "timeout": 30}
     if certdir is None:
-        return {"BACKEND": "django.core.mail.backends.smtp.EmailBackend", "OPTIONS": options}
+        backend = PIPELINING if pipelining else "django.core.mail.backends.smtp.EmailBackend"
+        return {"BACKEND": backend, "OPTIONS": options}
     return {
-        "BACKEND": "bench.mail.TrustingBackend",
+        "BACKEND": f"bench.mail_backends.Trusting{'Pipelining' if pipelining else ''}Backend",
         "OPTIONS": {
             **options,
             "use_tls": True,  # STARTTLS, as on a submission port (587)
@@ -459,9 +481,9 @@ def mailer(server: Server | Sink, certdir: str | None) -> dict:
 
 
 SERVERS = {
-    "plain": "aiosmtpd (Python), plain SMTP on loopback, no PIPELINING",
-    "starttls": "aiosmtpd (Python), STARTTLS + AUTH (submission, as on port 587), no PIPELINING",
-    "sink": "Postfix smtp-sink (C, PIPELINING), plain SMTP on loopback",
+    "plain": "aiosmtpd (Python), plain SMTP on loopback",
+    "starttls": "aiosmtpd (Python), STARTTLS + AUTH (submission, as on port 587)",
+    "sink": "Postfix smtp-sink (C), plain SMTP on loopback",
 }
 
 
@@ -472,12 +494,19 @@ def main() -> None:
         Path(f"{MAIL_DIR / 'mail.sqlite3'}{suffix}").unlink(missing_ok=True)
     certdir = tempfile.TemporaryDirectory(prefix="bench-mail-")
     make_certificate(certdir.name)
-    servers: dict[str, Server | Sink] = {"plain": Server(), "starttls": Server(certdir.name)}
+    wanted = os.environ.get("BENCH_MAIL_SERVERS", "plain,starttls,sink").split(",")
+    servers: dict[str, Server | Sink] = {}
     skipped = {}
-    if binary := smtp_sink():
+    if "plain" in wanted:
+        servers["plain"] = Server()
+    if "starttls" in wanted:
+        servers["starttls"] = Server(certdir.name)
+    if "sink" in wanted and (binary := smtp_sink()):
         servers["sink"] = Sink(binary)
-    else:
+    elif "sink" in wanted:
         skipped["sink"] = "not installed (Debian: apt-get install postfix; bench/run.sh does it as root)"
+    digest_server = servers.get("plain") or Server()  # the digests' own when plain is left out
+    servers_to_stop = [*servers.values(), *([] if "plain" in servers else [digest_server])]
     import django
 
     django.setup()
@@ -488,7 +517,7 @@ def main() -> None:
     logging.getLogger("inbox.mail").setLevel(logging.ERROR)
     logging.getLogger("django.tasks").setLevel(logging.WARNING)  # ImmediateBackend logs every task
     call_command("migrate", verbosity=0)
-    immediate_rows = {}
+    immediate_rows, floors = {}, {}
     try:
         User.objects.bulk_create(
             (User(username=f"user{i:05d}", email=f"user{i:05d}@example.com") for i in range(N)),
@@ -499,44 +528,52 @@ def main() -> None:
             certs = certdir.name if mode == "starttls" else None
             settings.MAILERS = {"default": mailer(server, certs)}
             print(f"  {SERVERS[mode]}:", flush=True)
-            immediate_rows[mode] = immediate(server, users)
+            floors[mode] = []
+            immediate_rows[mode] = immediate(server, users, floors[mode], certs)
         for mode, reason in skipped.items():
             print(f"  {SERVERS[mode]}: skipped, {reason}", flush=True)
-        settings.MAILERS = {"default": mailer(servers["plain"], None)}
-        digest = digests(servers["plain"], users)
+        settings.MAILERS = {"default": mailer(digest_server, None)}
+        digest = digests(digest_server, users)
     finally:
-        for server in servers.values():
+        for server in servers_to_stop:
             server.stop()
         certdir.cleanup()
-    ceilings = {mode: ceiling(rows) for mode, rows in immediate_rows.items()}
+    ceilings = {mode: ceiling(rows, floors[mode][0]) for mode, rows in immediate_rows.items()}
     results = {"immediate": immediate_rows, "ceilings": ceilings, "skipped": skipped, "digests": digest}
     (MAIL_DIR / "mail.json").write_text(json.dumps(results, indent=2))
     lines = ["", f"Email: {N:,} immediate emails to a local SMTP server (its own process)"]
-    lines.append("Goal: the batched paths at least 10x faster than send_mail per user.")
+    lines.append(
+        "Goal: the default path (send_batch through Django's SMTP backend, one connection per batch) at "
+        "least 10x faster than send_mail per user; the opt-in PipeliningSMTPBackend beside it."
+    )
     for mode, rows in immediate_rows.items():
         baseline = rows[0]["seconds"]
         lines += [
             SERVERS[mode],
-            f"{'path':<20}{'connections':>12}{'seconds':>10}{'emails/s':>10}{'speed-up':>10}{'SQL':>6}"
-            f"{'server CPU/email':>18}",
+            f"{'path':<28}{'connections':>12}{'seconds':>10}{'emails/s':>10}{'speed-up':>10}{'SQL':>6}"
+            f"{'server CPU/email':>18}{'client CPU/email':>18}{'CPU speed-up':>14}",
         ]
+        own = rows[0]["client_cpu_us_per_email"]
         for r in rows:
             lines.append(
-                f"{r['path']:<20}{r['connections']:>12}{r['seconds']:>10.2f}{r['emails_per_s']:>10}"
+                f"{r['path']:<28}{r['connections']:>12}{r['seconds']:>10.2f}{r['emails_per_s']:>10}"
                 f"{baseline / r['seconds']:>9.1f}x{r['queries'] if r['queries'] is not None else '':>6}"
-                f"{r['server_cpu_us_per_email']:>15} us"
+                f"{r['server_cpu_us_per_email']:>15} us{r['client_cpu_us_per_email']:>15} us"
+                f"{own / max(r['client_cpu_us_per_email'], 1):>13.1f}x"
             )
         top = ceilings[mode]
         lines.append(
-            f"  ceiling: send_mail per user's {top['per_user_us']} us/email / the server's own CPU per "
-            f"email in send_batch ({top['server_cpu_us']} us) = {top['ceiling']}x at most on this server"
+            f"  ceilings: send_mail per user's {top['per_user_us']} us/email / the server's own CPU per "
+            f"email in send_batch ({top['server_cpu_us']} us) = {top['ceiling']}x; / Django's MIME "
+            f"message alone ({top['floor_us']} us, the floor) = {top['floor_ceiling']}x"
         )
     for mode, reason in skipped.items():
         lines.append(f"{SERVERS[mode]}: skipped, {reason}")
     lines += [
         "",
         f"Digests: {digest['users']:,} users x {digest['unread_each']} unread: {digest['seconds']:.2f} s "
-        f"(goal < 30 s), {digest['queries']} SQL statements in {digest['batches']} batches "
+        f"(goal < 30 s; through PipeliningSMTPBackend {digest['seconds_pipelining']:.2f} s), "
+        f"{digest['queries']} SQL statements in {digest['batches']} batches "
         f"({digest['queries_per_batch']} per batch), {digest['connections']} SMTP connections",
         "SQL statements per batch, 1,000 users, by batch size: "
         + ", ".join(f"{size} users: {n}" for size, n in digest["queries_per_batch_by_size"].items()),
@@ -546,10 +583,11 @@ def main() -> None:
     (MAIL_DIR / "summary.txt").write_text(summary + "\n")
 
 
-def ceiling(rows: list[dict]) -> dict:
-    """The speed-up over send_mail per user that the server's own CPU allows: while sending one
+def ceiling(rows: list[dict], floor: float) -> dict:
+    """The speed-ups over send_mail per user that the server's own CPU allows (while sending one
     email after another through one connection, a client cannot go faster than the server
-    handles them, whatever it does itself."""
+    handles them, whatever it does itself), and that Django's MIME message allows (`floor`,
+    seconds per email: every path through Django's SMTP backend builds one per email)."""
     per_user = next(r for r in rows if r["path"] == "send_mail per user")
     batch = next(r for r in rows if r["path"] == "send_batch")
     per_user_us = round(per_user["seconds"] / per_user["emails"] * 1e6)
@@ -558,6 +596,8 @@ def ceiling(rows: list[dict]) -> dict:
         "per_user_us": per_user_us,
         "server_cpu_us": server_us,
         "ceiling": round(per_user_us / server_us, 1) if server_us else None,
+        "floor_us": round(floor * 1e6),
+        "floor_ceiling": round(per_user_us / (floor * 1e6), 1),
     }
 
 

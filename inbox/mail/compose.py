@@ -6,23 +6,19 @@ recipient; only their links differ (the signed "mark as read" and unsubscribe UR
 templates are rendered once per message with placeholders (`Slots`) where those links go, and a
 `Prototype` fills them in for each recipient: as they are in the text part and the headers,
 HTML-escaped in the HTML part. A digest is rendered once per distinct content in a batch, and
-each item once per batch. The prototype also serializes its MIME message once (Django's
-`EmailMessage.message()`) and each recipient's bytes are that message with the placeholders
-filled in (`Email.raw`, see `Prototype.raw`), which `sender.send_batch` hands to the SMTP
-connection; any other backend (files, console, locmem) gets the ordinary Django email."""
+each item once per batch. Each recipient gets an ordinary EmailMultiAlternatives, which the
+site's email backend turns into MIME (SMTP, files) or an ESP's API call (django-anymail)."""
 
 from __future__ import annotations
 
 import email.policy
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from email.utils import make_msgid
+from email.headerregistry import HeaderRegistry
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.core.mail.utils import DNS_NAME
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import escape
@@ -38,12 +34,6 @@ __all__ = ["Digests", "Item", "absolute", "digest_email", "notification_email", 
 
 SUBJECT_MAX_LENGTH = 78  # RFC 5322's recommended line length
 LINE_LIMIT = 998  # RFC 5322's hard limit, without the CRLF
-# An address that comes out of Django's To header exactly as it goes in (a dot-atom at an ASCII
-# domain): only then are a prototype's bytes used; any other address takes Django's whole path.
-PLAIN_ADDRESS = re.compile(
-    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-    r"@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+"
-)
 
 
 @dataclass(frozen=True)
@@ -63,17 +53,40 @@ class Item:
         return absolute(self.url or reverse("inbox:index"))
 
 
+class HeaderClasses(HeaderRegistry):
+    """The email package's header registry, making each header's class once per name: the
+    standard one makes a new class (type()) for every header it parses or sets, a quarter of the
+    time of Django's message() for our emails; the class depends on the name alone."""
+
+    def __init__(self):
+        super().__init__()
+        self.made: dict[str, type] = {}
+
+    def __getitem__(self, name: str) -> type:
+        key = name.lower()
+        if (made := self.made.get(key)) is None:
+            made = self.made[key] = super().__getitem__(name)
+        return made
+
+
+HEADER_CLASSES = HeaderClasses()
+
+
 class Email(EmailMultiAlternatives):
     """Headers folded at RFC 5322's 998-character line limit, not at 78: Python's email package
     would otherwise turn a long List-Unsubscribe URL (one unbreakable word) into an RFC 2047
-    encoded word, which mailbox providers do not read as a URL.
+    encoded word, which mailbox providers do not read as a URL. Whoever makes the MIME message
+    (Django's SMTP backend, a subclass, the file backend) gets it this way; an ESP backend
+    (django-anymail) reads the parts and headers instead.
 
-    `raw`: the bytes Django's SMTP backend would send for it (a `Prototype`'s, filled in), or None."""
+    `prototype` and `values`: what made it (`Prototype.email`), for a backend that can use them
+    (inbox.mail.backends.PipeliningSMTPBackend); None for an email made otherwise."""
 
-    raw: bytes | None = None
+    prototype: Prototype | None = None
+    values: dict[str, str] | None = None
 
     def message(self, *, policy=email.policy.default):
-        return super().message(policy=policy.clone(max_line_length=LINE_LIMIT))
+        return super().message(policy=policy.clone(max_line_length=LINE_LIMIT, header_factory=HEADER_CLASSES))
 
 
 def absolute(path_or_url: str) -> str:
@@ -109,8 +122,6 @@ class Slots:
         self.names = names
         self.text = {name: f"z{nonce}t{i}z" for i, name in enumerate(names)}  # text part, headers
         self.html = {name: f"z{nonce}h{i}z" for i, name in enumerate(names)}  # HTML part (escaped)
-        self.to = f"z{nonce}to@example.invalid"
-        self.message_id = f"z{nonce}id"
 
     def __getitem__(self, name: str) -> str:
         return self.text[name]
@@ -138,74 +149,36 @@ class Prototype:
         # Auto-Submitted (RFC 3834): vacation responders do not answer it.
         self.headers = {"Auto-Submitted": "auto-generated", **headers}
         self.from_email = settings.DEFAULT_FROM_EMAIL
-        self.parts = self.serialize()
 
     def email(self, address: str, values: dict[str, str]) -> Email:
-        escaped = {name: escape(value) for name, value in values.items()}
-        mail = Email(
-            self.subject,
-            fill(self.text, self.slots.text, values),
-            self.from_email,
-            [address],
-            headers={name: fill(value, self.slots.text, values) for name, value in self.headers.items()},
-        )
-        mail.attach_alternative(fill(self.html, self.slots.html, escaped), "text/html")
-        mail.raw = self.raw(address, values, escaped)
+        text, html, headers = self.filled(values)
+        mail = Email(self.subject, text, self.from_email, [address], headers=headers)
+        mail.attach_alternative(html, "text/html")
+        mail.prototype, mail.values = self, values
         return mail
 
-    def serialize(self) -> list[bytes] | None:
-        """The MIME message Django makes, once, cut at the placeholders: literal bytes at even
-        indexes, placeholders at odd ones. None when the placeholders did not come through as
-        they went in (a body Django had to encode as quoted-printable or base64, a folded or
-        encoded header): then every recipient's email goes through Django's message() instead."""
-        slots = self.slots
-        mail = Email(
-            self.subject,
-            self.text,
-            self.from_email,
-            [slots.to],
-            headers={
-                **self.headers,
-                "Message-ID": f"<{slots.message_id}@{DNS_NAME}>",
-            },
+    def filled(self, values: dict[str, str]) -> tuple[str, str, dict[str, str]]:
+        """The text, the HTML and the headers with one recipient's `values`."""
+        escaped = {name: escape(value) for name, value in values.items()}
+        return (
+            fill(self.text, self.slots.text, values),
+            fill(self.html, self.slots.html, escaped),
+            {name: fill(value, self.slots.text, values) for name, value in self.headers.items()},
         )
-        mail.attach_alternative(self.html, "text/html")
-        message = mail.message(policy=email.policy.SMTP)
-        encodings = {part.get("Content-Transfer-Encoding", "7bit") for part in message.walk()}
-        if not encodings <= {"7bit", "8bit"}:
-            return None
-        raw = message.as_bytes()
-        expected = {slots.to: 1, slots.message_id: 1}
-        for name in slots.names:
-            expected[slots.text[name]] = self.text.count(slots.text[name]) + sum(
-                value.count(slots.text[name]) for value in self.headers.values()
-            )
-            expected[slots.html[name]] = self.html.count(slots.html[name])
-        marks = [mark for mark, count in expected.items() if count]
-        parts = re.split(b"(" + b"|".join(re.escape(m.encode()) for m in marks) + b")", raw)
-        found = {mark: parts[1::2].count(mark.encode()) for mark in marks}
-        if found != {mark: expected[mark] for mark in marks}:
-            return None
-        return parts
 
-    def raw(self, address: str, values: dict[str, str], escaped: dict[str, str]) -> bytes | None:
-        """This recipient's bytes, or None when Django must make them (an address that is not a
-        plain dot-atom, a value that is not ASCII, a line the values make too long)."""
-        if self.parts is None or not PLAIN_ADDRESS.fullmatch(address):
-            return None
-        if not all(value.isascii() and "\r" not in value and "\n" not in value for value in values.values()):
-            return None
-        slots = self.slots
-        fills = {slots.to: address, slots.message_id: make_msgid(domain=DNS_NAME)[1:].rsplit("@", 1)[0]}
-        for name in slots.names:
-            fills[slots.text[name]] = values[name]
-            fills[slots.html[name]] = escaped[name]
-        fills = {mark.encode(): value.encode() for mark, value in fills.items()}
-        parts = self.parts
-        raw = b"".join([parts[i] if i % 2 == 0 else fills[parts[i]] for i in range(len(parts))])
-        if max(map(len, raw.split(b"\r\n"))) > LINE_LIMIT:
-            return None
-        return raw
+    def made(self, mail: EmailMultiAlternatives) -> bool:
+        """Whether `mail` is still exactly what email() made of its values: nothing (a backend
+        subclass adding a header, say) changed it since."""
+        if type(mail) is not Email or mail.prototype is not self or mail.values is None:
+            return False
+        text, html, headers = self.filled(mail.values)
+        return (
+            (mail.subject, mail.body, mail.from_email, mail.extra_headers)
+            == (self.subject, text, self.from_email, headers)
+            and len(mail.to) == 1
+            and not (mail.cc or mail.bcc or mail.reply_to or mail.attachments)
+            and [tuple(a) for a in mail.alternatives] == [(html, "text/html")]
+        )
 
 
 def unsubscribe_headers(url: str) -> dict[str, str]:

@@ -33,15 +33,18 @@ class EmailReceipt(models.Model):
 
 
 class EmailBounce(models.Model):
-    """An SMTP server refused this address for good (a 5xx). No email goes to it again; once the
-    user's address is another one, email starts again (the address is compared at send time)."""
+    """An SMTP server refused this address for good (a 5xx), or the site's ESP rejected it (its
+    suppression list, an invalid address). No email goes to it again; once the user's address is
+    another one, email starts again (the address is compared at send time)."""
 
     # The unique (user, address) index below serves the user's lookups too.
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
     )
     address = models.CharField(max_length=ADDRESS_MAX_LENGTH)
-    code = models.PositiveSmallIntegerField(help_text="The SMTP reply code, 500 to 599.")
+    code = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="The SMTP reply code, 500 to 599; empty when an ESP refused it."
+    )
     message = models.CharField(max_length=BOUNCE_TEXT_MAX_LENGTH, blank=True, help_text="The server's reply.")
     at = models.DateTimeField(default=timezone.now)
 
@@ -52,7 +55,7 @@ class EmailBounce(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.address}: {self.code} {self.message[:60]}"
+        return f"{self.address}: {self.code or 'refused'} {self.message[:60]}"
 
 
 class DigestReceipt(models.Model):

@@ -1,6 +1,8 @@
-"""Sending a batch of emails through one SMTP connection, each answer sorted into sent, retry
-(4xx or a connection failure: later), bounce (a 5xx refusing the recipient: stop mailing that
-address) or failed (give up on this one email)."""
+"""Sending a batch of emails through the site's email backend (Django's default mailer: SMTP, a
+site's DKIM-signing or auditing subclass, django-anymail's ESP backends, files, console), one
+connection for the whole batch. Each email's answer is sorted into sent, retry (4xx, a connection
+failure, an API error: later), bounce (a 5xx refusing the recipient, or an ESP rejecting it: stop
+mailing that address) or failed (give up on this one email)."""
 
 from __future__ import annotations
 
@@ -10,14 +12,14 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 
 from django.core.mail import EmailMessage, mailers
-from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
-
-from . import pipelining
-from .pipelining import FAILURES, Result
 
 __all__ = ["Outcome", "send_batch"]
 
 logger = logging.getLogger(__name__)
+
+# django-anymail's recipient statuses that mean the ESP will never deliver to this address (on
+# its suppression list, or not an address): a bounce, as a 5xx at RCPT TO is.
+ESP_REFUSALS = frozenset({"rejected", "invalid"})
 
 
 @dataclass(frozen=True)
@@ -36,9 +38,12 @@ def send_batch(
 ) -> list[Outcome]:
     """Send every (key, email) through one connection of the default mailer. One refused email
     never stops the others; a lost connection makes this email and the rest "retry".
-    `after_wave(outcomes)` is called after every `wave` outcomes and at the end (receipts): with
-    PIPELINING an email's outcome is known one email later (its message goes out with the next
-    one's commands), and only known outcomes are reported."""
+    `after_wave(outcomes)` is called after every `wave` outcomes and at the end (receipts).
+
+    The connection is opened once, then each email goes through the backend's send_messages()
+    on it (Django's backends, and Anymail's, keep a connection they did not open themselves):
+    one call per email, because send_messages() stops at the first refusal without saying which
+    emails before it went out, and a refusal here is one user's bounce, not the batch's."""
     emails = list(emails)
     if not emails:
         return []
@@ -50,64 +55,35 @@ def send_batch(
         if after_wave:
             after_wave(outcomes)
         return outcomes
-    smtp = getattr(connection, "connection", None)
-    pipeline = pipelining.Pipeline(smtp) if isinstance(connection, SMTPBackend) and smtp else None
     outcomes: list[Outcome] = []
     reported = 0
-    senders: dict[str, str] = {}  # from_email -> its envelope address
     try:
         for key, email in emails:
-            results = send_one(connection, pipeline, key, email, senders)
-            outcomes += [outcome(k, result) for k, result in results]
-            if (broken := next((result for _, result in results if lost(result)), None)) is not None:
-                outcomes += [Outcome(k, "retry", None, describe(broken)) for k, _ in emails[len(outcomes) :]]
+            try:
+                result: bool | Exception = bool(connection.send_messages([email]))
+            except Exception as error:  # sorted below; an ESP backend raises its own errors
+                result = error
+            outcomes.append(outcome(key, email, result))
+            if lost(result):
+                outcomes += [Outcome(k, "retry", None, describe(result)) for k, _ in emails[len(outcomes) :]]
                 break
-            while after_wave and wave and len(outcomes) - reported >= wave:  # two results can come at once
-                after_wave(outcomes[reported : reported + wave])
-                reported += wave
-        if pipeline:
-            outcomes += [outcome(k, result) for k, result in pipeline.flush()]
+            if after_wave and wave and len(outcomes) - reported >= wave:
+                after_wave(outcomes[reported:])
+                reported = len(outcomes)
         if after_wave and len(outcomes) > reported:
             after_wave(outcomes[reported:])
     finally:
-        if pipeline:
-            pipeline.abandon()  # a message still held: an exception stopped the batch
         try:
             connection.close()
         except Exception:  # the server went away first: nothing left to close
-            logger.debug("Closing the SMTP connection failed", exc_info=True)
+            logger.debug("Closing the mail connection failed", exc_info=True)
     return outcomes
 
 
-def send_one(
-    connection,
-    pipeline: pipelining.Pipeline | None,
-    key: Hashable,
-    email: EmailMessage,
-    senders: dict[str, str],
-) -> list[Result]:
-    """One email through the open connection; returns the results now known (see Pipeline.send).
-    An email with prepared bytes (compose.Email.raw: what Django's SMTP backend would make of it,
-    built once per message) goes to the backend's smtplib connection as they are, as the
-    backend's own _send() would send them (pipelined when the server offers it); anything else,
-    or another backend, goes through send_messages(), after the message the pipeline holds."""
-    raw = getattr(email, "raw", None)
-    if raw is None or pipeline is None:
-        done = pipeline.flush() if pipeline else []
-        try:
-            return [*done, (key, bool(connection.send_messages([email])))]
-        except FAILURES as error:
-            return [*done, (key, error)]
-    if (sender := senders.get(email.from_email)) is None:
-        try:
-            sender = senders[email.from_email] = connection.prep_address(email.from_email)
-        except ValueError as error:  # an address Django cannot encode
-            return [*pipeline.flush(), (key, error)]
-    return pipeline.send(key, sender, email.to, raw)  # compose checked email.to: one plain address
-
-
-def outcome(key: Hashable, result: bool | Exception) -> Outcome:
+def outcome(key: Hashable, email: EmailMessage, result: bool | Exception) -> Outcome:
     """One email's result sorted: True (sent), False (the backend sent nothing) or the error."""
+    if refused := esp_refusal(email):  # whether Anymail raised or not (IGNORE_RECIPIENT_STATUS)
+        return Outcome(key, "bounce", None, f"The ESP's status for this recipient: {refused}")
     if result is True:
         return Outcome(key, "sent")
     if result is False:
@@ -118,9 +94,21 @@ def outcome(key: Hashable, result: bool | Exception) -> Outcome:
     if isinstance(result, smtplib.SMTPResponseException):  # MAIL FROM or DATA refused
         kind = "failed" if permanent(result.smtp_code) else "retry"
         return Outcome(key, kind, result.smtp_code, text(result.smtp_error))
-    if isinstance(result, ValueError):  # an address Django cannot encode
+    if isinstance(result, ValueError):  # an address the backend cannot encode
         return Outcome(key, "failed", None, describe(result))
-    return Outcome(key, "retry", None, describe(result))  # see lost()
+    # A lost connection (see lost()), or another backend's error (an ESP's API answered 5xx or
+    # timed out): tried again later with backoff, up to INBOX_MAIL_MAX_ATTEMPTS.
+    return Outcome(key, "retry", None, describe(result))
+
+
+def esp_refusal(email: EmailMessage) -> str:
+    """ "rejected" or "invalid" when django-anymail's backend reported that the ESP refused every
+    recipient of this email (its documented `message.anymail_status`), else "". Read by name,
+    so the core imports no ESP library."""
+    status = getattr(getattr(email, "anymail_status", None), "status", None)
+    if status and status <= ESP_REFUSALS:
+        return ", ".join(sorted(status))
+    return ""
 
 
 def lost(result: bool | Exception) -> bool:
