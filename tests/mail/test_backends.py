@@ -23,6 +23,7 @@ from inbox.mail.tasks import deliver_email
 from inbox.mail.tokens import read_read, read_unsubscribe
 from inbox.models import Notification
 from inbox.preferences import DigestSetting
+from tests.outbox.rows import planned
 
 from .conftest import Handler, serving
 
@@ -129,7 +130,7 @@ def test_an_esp_that_rejects_a_recipient_records_a_bounce_and_an_api_error_is_re
     bounce = EmailBounce.objects.get()
     assert (bounce.user, bounce.address) == (ben, ben.email)
     assert "rejected" in bounce.message
-    ((task, args),) = [(r.task.name, r.args) for r in default_task_backend.results]
+    ((task, args, _at),) = planned()  # the retry waits in the outbox for its backoff
     assert (task, args) == ("deliver_email", [sent.message.pk, [cat.pk], 2])
 
 
@@ -138,9 +139,9 @@ def test_a_subclass_of_the_smtp_backend_changes_every_email(db, settings, signin
     people = users(6)
     sent = notify(people, "Six of you", kind="mention")
 
-    deliver_email.call(sent.message.pk)  # plans two batches
-    for result in list(default_task_backend.results):
-        deliver_email.call(*result.args)
+    deliver_email.call(sent.message.pk)  # plans two batches, as hand-overs
+    for _task, args, _at in planned():
+        deliver_email.call(*args)
 
     assert sorted(r.rcpt_tos[0] for r in signing.received) == sorted(u.email for u in people)
     assert [r.message["X-Signed"] for r in signing.received] == ["yes"] * 6
@@ -191,5 +192,5 @@ def test_a_server_that_hangs_up_mid_batch_leaves_that_email_and_the_rest_to_retr
         assert deliver_email.call(sent.message.pk) == {"sent": 1, "retry": 3, "attempt": 1}
     assert [r.rcpt_tos for r in server.received] == [[people[0].email]]
     assert list(EmailReceipt.objects.values_list("user_id", flat=True)) == [people[0].pk]
-    ((_, args),) = [(r.task.name, r.args) for r in default_task_backend.results]
+    ((_task, args, _at),) = planned()
     assert args == [sent.message.pk, [u.pk for u in people[1:]], 2]
