@@ -85,6 +85,9 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "axes",
 ]
+# django-webpush 0.3.6's migrations lack one for its own model (a form-only change, no SQL): without
+# this, every `migrate` advises running makemigrations into site-packages. See that package.
+MIGRATION_MODULES = {"webpush": "inbox.push.webpush_migrations"}
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
