@@ -120,6 +120,7 @@ class PreferencesForm(forms.Form):
         digest = DigestSetting.objects.filter(user=user).first() or DigestSetting(
             user=user, timezone=settings.TIME_ZONE if settings.TIME_ZONE in timezones() else "UTC"
         )
+        self.digest = digest  # as stored: the page says when the next one is due
         initial = {name: getattr(digest, name) for name in DIGEST_FIELDS}
         super().__init__(*args, initial=initial, **kwargs)
         self.grid = grid(user)
