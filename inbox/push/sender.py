@@ -18,7 +18,7 @@ from inbox.conf import inbox_setting
 from .endpoints import BlockedAddress, PinnedAdapter, check_url
 from .keys import InvalidSubscription
 
-URGENCY = {"info": "low", "success": "normal", "warning": "normal", "error": "high"}
+URGENCY = {"info": "normal", "success": "normal", "warning": "normal", "error": "high"}
 TOPIC = "inbox"  # a push service keeps only the newest undelivered push with one topic
 logger = logging.getLogger(__name__)
 
