@@ -60,7 +60,12 @@ def test_the_page_shows_the_grid_with_the_kinds_defaults(alice_client):
 
 def test_locked_cells_are_disabled_with_their_reason(alice_client):
     html = alice_client.get(PREFERENCES).content.decode()
-    assert 'id="locked-security">Security alerts always reach you this way. Security alerts are never' in html
+    # Which channels are locked, which way, and why; reachable by Tab (the checkboxes are not).
+    assert (
+        'id="locked-security" tabindex="0">Always on: In the inbox, Push, Email. Never: Email digest. '
+        "Security alerts must reach you, so you cannot change how: only staff send them.</small>"
+    ) in html
+    assert 'id="locked-announcement" tabindex="0">Always on: In the inbox. Announcements always appear' in html
     assert (
         '<input type="checkbox" name="security:email" aria-describedby="locked-security" disabled '
         'id="id_security:email" checked>'
