@@ -65,7 +65,9 @@ def test_locked_cells_are_disabled_with_their_reason(alice_client):
         'id="locked-security" tabindex="0">Always on: In the inbox, Push, Email. Never: Email digest. '
         "Security alerts must reach you, so you cannot change how: only staff send them.</small>"
     ) in html
-    assert 'id="locked-announcement" tabindex="0">Always on: In the inbox. Announcements always appear' in html
+    assert (
+        'id="locked-announcement" tabindex="0">Always on: In the inbox. Announcements always appear' in html
+    )
     assert (
         '<input type="checkbox" name="security:email" aria-describedby="locked-security" disabled '
         'id="id_security:email" checked>'
