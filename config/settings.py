@@ -85,8 +85,17 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "axes",
 ]
+# django-webpush 0.3.6's migrations lack one for its own model (a form-only change, no SQL): without
+# this, every `migrate` advises running makemigrations into site-packages. See that package.
+MIGRATION_MODULES = {"webpush": "inbox.push.webpush_migrations"}
 
 MIDDLEWARE = [
+    # HTML compressed: first, so it compresses what the others made. BREACH needs a secret and
+    # text the attacker chose in one compressed response: the CSRF token is masked anew on every
+    # response, GZipMiddleware pads each response with random bytes (Django 4.2+), and the only
+    # request text a page echoes is a 400's message. A site that adds pages echoing input beside
+    # private data should leave this out. Static files come compressed already (whitenoise).
+    "django.middleware.gzip.GZipMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

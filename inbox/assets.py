@@ -15,6 +15,7 @@ SCRIPTS = [
     "inbox/errors.js",
     "inbox/poll.js",
     "inbox/realtime.js",
+    "inbox/announce.js",
     "inbox/focus.js",
 ]
 ICON_SVG = "inbox/icons/icon.svg"

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from importlib.util import find_spec
+
 from django.conf import settings
 from django.core import checks
 from django.db import connections
@@ -18,6 +20,7 @@ __all__ = [
     "check_cache_tables",
     "check_host_setup",
     "check_loopback_push",
+    "check_realtime_server",
     "check_secret_key",
     "check_site_url",
     "check_service_worker",
@@ -154,3 +157,34 @@ def check_site_url(app_configs, **kwargs):
             id="inbox.W002",
         )
     ]
+
+
+ASGI_SERVERS = ("uvicorn", "daphne", "hypercorn")
+REALTIME_WAYS_OUT = (
+    "Serve the socket with an ASGI server (uvicorn or daphne) running an ASGI_APPLICATION that "
+    'routes "websocket" to inbox.realtime.asgi.websocket_application() (README, "Real time"), or '
+    'remove "inbox.realtime" from INBOX_CHANNELS: pages then poll, and open no socket.'
+)
+
+
+@checks.register()
+def check_realtime_server(app_configs, **kwargs):
+    """Real time is on but nothing can serve its socket: each page then fails to open it (the
+    browser logs each try) before polling. Said here, with the two ways out."""
+    if "inbox.realtime" not in inbox_setting("CHANNELS"):
+        return []
+    problem = realtime_server_problem()
+    return [checks.Warning(problem, hint=REALTIME_WAYS_OUT, id="inbox.W003")] if problem else []
+
+
+def realtime_server_problem() -> str:
+    """Why no ASGI server could serve the page's socket, or "" when one can. The application is
+    not imported here: building it (a WSGI handler inside, for HTTP) is a server's start-up, not a
+    check's; that it routes "websocket" is the README's ASGI file."""
+    path = getattr(settings, "ASGI_APPLICATION", None)
+    on = "Real time (inbox.realtime) is on, but"
+    if not path:
+        return f"{on} ASGI_APPLICATION is not set: no server serves its socket."
+    if not any(find_spec(name) for name in ASGI_SERVERS):
+        return f"{on} no ASGI server ({', '.join(ASGI_SERVERS)}) is installed to serve its socket."
+    return ""

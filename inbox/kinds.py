@@ -31,6 +31,9 @@ KEY = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}", re.ASCII)
 LABEL_MAX_LENGTH = 100
 
 
+PUSH_URGENCIES = ("", "very-low", "low", "normal", "high")  # RFC 8030, section 5.3
+
+
 @dataclass(frozen=True)
 class Kind:
     key: str
@@ -39,6 +42,9 @@ class Kind:
     channels: frozenset[str] = frozenset(DEFAULT_CHANNELS)
     optional: bool = True  # may a user turn the in-app row off?
     must_deliver: bool = False  # every default channel forced on; staff-only in the form
+    # The push's Urgency header (RFC 8030) for this kind, or "" for the level's (info: "normal").
+    # "low" asks the push service to deliver only on power and Wi-Fi: for kinds nobody waits for.
+    push_urgency: str = ""
 
     def default(self, channel: str) -> bool:
         return channel in self.channels
@@ -73,6 +79,7 @@ def register(
     channels=DEFAULT_CHANNELS,
     optional: bool = True,
     must_deliver: bool = False,
+    push_urgency: str = "",
 ) -> Kind:
     """Declare a kind (replacing any of that key); ValueError for a malformed key or channel."""
     if not isinstance(key, str) or not KEY.fullmatch(key):
@@ -88,9 +95,13 @@ def register(
     # collect unread rows): a kind without it would reach nobody, so "inbox" is always a default.
     if "inbox" not in channels:
         raise ValueError(f"Kind {key!r}: its channels must include 'inbox' (users may turn it off).")
+    if push_urgency not in PUSH_URGENCIES:
+        raise ValueError(
+            f"Kind {key!r}: push_urgency must be one of {', '.join(PUSH_URGENCIES[1:])} (or empty)."
+        )
     if must_deliver:
         optional = False
-    kind = Kind(key, label, description, channels, optional, must_deliver)
+    kind = Kind(key, label, description, channels, optional, must_deliver, push_urgency)
     global _generation
     _kinds[key] = kind
     _generation += 1

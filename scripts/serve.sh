@@ -14,6 +14,16 @@ HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-8000}"
 SOCKET_PORT="${SOCKET_PORT:-$((PORT + 1))}"
 export INBOX_SOCKET_PORT="$SOCKET_PORT"
+# Emails link back to the site (INBOX_SITE_URL): to this HOST and PORT unless set. A wildcard
+# address (0.0.0.0, ::) is not one a browser reaches: links then name this machine's loopback;
+# a site served to others sets INBOX_SITE_URL to the address they use.
+case "$HOST" in
+    0.0.0.0) LINK_HOST=127.0.0.1 ;;
+    ::) LINK_HOST="[::1]" ;;
+    *:*) LINK_HOST="[$HOST]" ;;  # an IPv6 address
+    *) LINK_HOST="$HOST" ;;
+esac
+export INBOX_SITE_URL="${INBOX_SITE_URL:-http://$LINK_HOST:$PORT}"
 # The socket takes only pages of the site's origins (inbox/realtime/handshake.py): here the pages
 # come from PORT, another origin than the socket's, so each host they may be loaded from (as
 # ALLOWED_HOSTS lists them; "*" cannot be listed) is trusted on PORT. Kept apart from any

@@ -159,3 +159,17 @@ def test_on_a_site_without_the_admin_the_lockout_notice_has_no_link(db, settings
     seed()
     lockout = Message.objects.get(text__startswith="5 failed sign-ins")
     assert lockout.url == ""
+
+
+def test_every_demo_user_has_an_email_address_so_email_can_be_tried(seeded):
+    """README, "Email and digests": the demo's emails land in var/mail/, which needs addresses."""
+    for username in ("alice", "admin", "bob", "carol"):
+        assert seeded[username].email == f"{username}@example.com"
+
+
+def test_an_existing_user_keeps_their_address_and_one_without_gets_one(db):
+    User.objects.create_user("alice", email="alice@her.example")
+    User.objects.create_user("bob")
+    seed()
+    assert User.objects.get(username="alice").email == "alice@her.example"
+    assert User.objects.get(username="bob").email == "bob@example.com"

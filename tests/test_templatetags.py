@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.template import Context, Template
 from django.test import RequestFactory
@@ -53,3 +54,31 @@ def test_pages_of_ascii_text_are_ascii(alice, alice_client):
         body = alice_client.get(url).content
         assert body.isascii(), (url, sorted({c for c in body.decode() if not c.isascii()}))
     assert b"2&nbsp;days" in alice_client.get("/inbox/").content
+
+
+@pytest.mark.parametrize(
+    ("url", "label"),
+    [
+        ("https://ci.example.com/builds/1234?utm_source=inbox&x=1#log", "ci.example.com/builds/1234"),
+        ("https://example.com/", "example.com"),
+        ("/inbox/preferences/", "/inbox/preferences"),
+        (
+            "https://ci.example.com/org/a-very-long-repository-name/actions/runs/9876543210/job/1",
+            "ci.example.com/org/a-ver…s/runs/9876543210/job/1",
+        ),
+    ],
+)
+def test_a_link_shows_a_readable_label(url, label):
+    from inbox.templatetags.inbox import LINK_LABEL_MAX, inbox_link_label
+
+    assert inbox_link_label(url) == label
+    assert len(inbox_link_label(url)) <= LINK_LABEL_MAX
+
+
+def test_the_dashboard_item_shows_the_label_and_links_to_the_whole_url(alice_client, alice):
+
+    notify(alice, "Build failed", url="https://ci.example.com/builds/1234?utm_source=inbox")
+    html = alice_client.get("/inbox/").content.decode()
+    assert (
+        '<a class="item-link" href="https://ci.example.com/builds/1234?utm_source=inbox">ci.example.com/builds/1234</a>'
+    ) in html

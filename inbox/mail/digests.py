@@ -285,3 +285,13 @@ def write_back(batch: Batch, now: datetime, sent: dict[int, DigestReceipt], retr
             "last_sent_at": Case(*sent_at, default=F("last_sent_at")),
         }
     return DigestSetting.objects.filter(pk__in=list(batch.slots), lease_token=batch.token).update(**changes)
+
+
+def upcoming(setting: DigestSetting, now: datetime | None = None) -> tuple[datetime, int] | None:
+    """A digest's next time (UTC; the run that sends it starts then or soon after, a past time
+    meaning the next run) and how many notifications it would hold were it sent now (one query);
+    None while it is off. For the preferences page."""
+    if setting.pk is None or setting.frequency == DigestSetting.Frequency.OFF or setting.next_due_at is None:
+        return None
+    _items, total = collect([setting.user_id], now or timezone.now()).get(setting.user_id, ([], 0))
+    return setting.next_due_at, total

@@ -20,7 +20,7 @@ from .client import Post, Reply, post_all
 from .endpoints import BlockedAddress, check_url
 from .keys import InvalidSubscription
 
-URGENCY = {"info": "low", "success": "normal", "warning": "normal", "error": "high"}
+URGENCY = {"info": "normal", "success": "normal", "warning": "normal", "error": "high"}
 TOPIC = "inbox"  # a push service keeps only the newest undelivered push with one topic
 logger = logging.getLogger(__name__)
 

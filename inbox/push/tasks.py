@@ -124,7 +124,10 @@ def deliver_push(message_id: int, subscription_ids: list[int] | None = None, att
         )
         for t in targets
     ]
-    ttl, urgency = time_to_live(message), URGENCY.get(message.level, "normal")
+    ttl, urgency = (
+        time_to_live(message),
+        kind_of(message.kind).push_urgency or URGENCY.get(message.level, "normal"),
+    )
     outcomes = []
     for wave in batched(jobs, inbox_setting("PUSH_WAVE_SIZE")):
         done = send_pushes(list(wave), ttl=ttl, urgency=urgency)

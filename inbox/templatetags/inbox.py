@@ -11,6 +11,8 @@ given shape shows alike once per process (a site's base template may use it too)
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django import template
 from django.http.request import split_domain_port
 from django.urls import reverse
@@ -119,6 +121,23 @@ def inbox_nbsp(text):
     encodes such a response by copying it instead of converting every character (about 5% of a
     dashboard request)."""
     return mark_safe(conditional_escape(text).replace("\xa0", "&nbsp;"))
+
+
+LINK_LABEL_MAX = 48  # characters of a link's label; a longer one keeps its start and its end
+
+
+@register.filter
+def inbox_link_label(url: str) -> str:
+    """A readable label for a link shown as text: host and path, without the scheme, the query
+    and the fragment ("ci.example.com/builds/1234"), a site path as it is, shortened in the middle
+    past LINK_LABEL_MAX characters ("ci.example.com/very/lo…/build/1234"). Spelling out a raw
+    URL made a screen reader read every character of its query."""
+    parts = urlsplit(url)
+    label = f"{parts.hostname or ''}{parts.path}".rstrip("/") or url
+    if len(label) > LINK_LABEL_MAX:
+        keep = LINK_LABEL_MAX - 1
+        label = f"{label[: keep - keep // 2]}…{label[-(keep // 2) :]}"
+    return label
 
 
 @register.simple_tag(takes_context=True)

@@ -120,6 +120,7 @@ class PreferencesForm(forms.Form):
         digest = DigestSetting.objects.filter(user=user).first() or DigestSetting(
             user=user, timezone=settings.TIME_ZONE if settings.TIME_ZONE in timezones() else "UTC"
         )
+        self.digest = digest  # as stored: the page says when the next one is due
         initial = {name: getattr(digest, name) for name in DIGEST_FIELDS}
         super().__init__(*args, initial=initial, **kwargs)
         self.grid = grid(user)
@@ -136,13 +137,9 @@ class PreferencesForm(forms.Form):
                 )
 
     def rows(self):
-        """(kind, [(cell, bound field)], why some cells are locked) per kind, for the table."""
+        """(kind, [(cell, bound field)], which cells are locked and why) per kind, for the table."""
         return [
-            (
-                kind,
-                [(cell, self[cell.name]) for cell in cells],
-                " ".join(dict.fromkeys(c.locked for c in cells if c.locked)),
-            )
+            (kind, [(cell, self[cell.name]) for cell in cells], lock_note(kind, cells))
             for kind, cells in self.grid
         ]
 
@@ -177,3 +174,20 @@ class PreferencesForm(forms.Form):
             else:
                 # Locks the row, or inserts it and, if another insert won, updates that one.
                 DigestSetting.objects.update_or_create(user=self.user, defaults=schedule)
+
+
+def lock_note(kind, cells) -> str:
+    """Which of a kind's channels the user cannot change, and why ("Always on: In the inbox, Push,
+    Email. Never: Email digest. Security alerts must reach you: only staff send them."), or ""."""
+    locked = [cell for cell in cells if cell.locked]
+    if not locked:
+        return ""
+    on = [cell.label for cell in locked if cell.enabled]
+    off = [cell.label for cell in locked if not cell.enabled]
+    parts = [f"Always on: {', '.join(on)}." if on else "", f"Never: {', '.join(off)}." if off else ""]
+    why = (
+        f"{kind.label} must reach you, so you cannot change how: only staff send them."
+        if kind.must_deliver
+        else " ".join(dict.fromkeys(cell.locked for cell in locked))
+    )
+    return " ".join(part for part in (*parts, why) if part)

@@ -3,13 +3,19 @@ status, the push switch and the browsers receiving push."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils import formats, timezone
 from django.views.decorators.http import require_http_methods
 from webpush.models import SubscriptionInfo
 
 from inbox.kinds import CHANNELS
+from inbox.mail.digests import upcoming
 from inbox.mail.models import EmailBounce
+from inbox.preferences import timezones
 from inbox.push.keys import push_configured, vapid_public_key
 
 from .decorators import login_required
@@ -34,7 +40,13 @@ def preferences(request):
             return redirect("inbox:preferences")
         form, saved = PreferencesForm(request.user), SAVED
 
-    context = {"form": form, "channels": CHANNELS, "saved": saved, **email_context(request.user)}
+    context = {
+        "form": form,
+        "channels": CHANNELS,
+        "saved": saved,
+        **email_context(request.user),
+        "next_digest": next_digest(form.digest),
+    }
     status = 422 if form.errors else 200
     if wants_partial(request):
         return render(request, "inbox/preferences.html#form", context, status=status)
@@ -54,3 +66,18 @@ def email_context(user) -> dict:
     if address:
         bounce = EmailBounce.objects.filter(user=user, address=address).order_by("-at").first()
     return {"email_address": address, "email_bounce": bounce}
+
+
+def next_digest(setting, now: datetime | None = None) -> dict | None:
+    """When the digest is next due, said in its own time zone ("tomorrow 14:00"), and how many
+    notifications it would hold now; None while it is off."""
+    now = now or timezone.now()
+    if (found := upcoming(setting, now)) is None:
+        return None
+    due, count = found
+    zone = ZoneInfo(setting.timezone) if setting.timezone in timezones() else UTC
+    local = due.astimezone(zone)
+    days = (local.date() - now.astimezone(zone).date()).days
+    day = {0: "today", 1: "tomorrow"}.get(days) or formats.date_format(local, "l j F")
+    when = "now (the next digest run sends it)" if due <= now else f"{day} {local:%H:%M}"
+    return {"when": when, "zone": zone.key, "count": count}

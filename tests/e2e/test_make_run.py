@@ -8,6 +8,7 @@ from __future__ import annotations
 import signal
 import socket
 import subprocess
+import sys
 import time
 from urllib.request import urlopen
 
@@ -37,7 +38,7 @@ def served(live_server, tmp_path):
         HOST="127.0.0.1",
         PORT=str(port),
         SOCKET_PORT=str(socket_port),
-        EMAIL_URL="dummy:",
+        EMAIL_URL=f"file://{tmp_path}/mail",
     )
     log = (tmp_path / "serve.log").open("w")
     process = subprocess.Popen(
@@ -86,3 +87,40 @@ def test_http_by_gunicorn_sockets_by_uvicorn_live_from_the_command_line(served, 
     process.wait(20)
     ports = [int(base.rsplit(":", 1)[1]), socket_port]
     assert not any(listening(port) for port in ports), "a server outlived serve.sh"
+
+
+def test_email_links_point_to_the_port_served(served, tmp_path, alice):
+    """`make run PORT=...`: the emails' links (INBOX_SITE_URL) follow HOST and PORT, not 8000."""
+    base, _socket_port, _process = served
+    alice.email = "alice@example.com"
+    alice.save()
+    subprocess.run(  # queued where serve.sh's worker looks: the database task queue
+        [
+            sys.executable,
+            "manage.py",
+            "send_notification",
+            "A sign-in",
+            "--user",
+            "alice",
+            "--kind",
+            "security",
+        ],
+        cwd=REPOSITORY,
+        env=child_environment(DJANGO_SETTINGS_MODULE="tests.e2e.served_settings"),
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    mail = written_mail(tmp_path / "mail")  # the served fixture's EMAIL_URL
+    assert f"{base}/inbox/" in mail, mail
+    assert ":8000" not in mail
+
+
+def written_mail(folder, timeout: float = 30) -> str:
+    """The emails serve.sh's task worker wrote into `folder`, once it wrote one."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if files := sorted(folder.glob("*")) if folder.exists() else []:
+            return "".join(file.read_text() for file in files)
+        time.sleep(0.2)
+    raise AssertionError(f"no email was written within {timeout} s")

@@ -55,9 +55,19 @@ def test_locked_cells_are_disabled_and_say_why(grid_page):
     security_email = grid.get_by_role("checkbox", name="Security alerts: Email", exact=True)
     expect(security_email).to_be_disabled()
     expect(security_email).to_be_checked()
-    expect(security_email).to_have_accessible_description(
-        "Security alerts always reach you this way. Security alerts are never sent this way."
+    reason = (
+        "Always on: In the inbox, Push, Email. Never: Email digest. "
+        "Security alerts must reach you, so you cannot change how: only staff send them."
     )
+    expect(security_email).to_have_accessible_description(reason)
+    # The disabled checkboxes take no focus; the reason does, so the keyboard reaches it.
+    grid.get_by_role("checkbox", name="Mentions: Email digest").focus()
+    for _ in range(20):
+        grid_page.keyboard.press("Tab")
+        if grid_page.evaluate("document.activeElement.id") == "locked-security":
+            break
+    expect(grid_page.locator("#locked-security")).to_be_focused()
+    expect(grid_page.locator("#locked-security")).to_have_text(reason)
     expect(grid.get_by_role("checkbox", name="Announcements: In the inbox")).to_be_disabled()
     expect(grid.get_by_role("checkbox", name="Announcements: Push")).to_be_enabled()
 

@@ -85,3 +85,26 @@ def test_manifest_is_installable(persistent_context, alice):
     assert manifest["errors"] == [], manifest
     errors = session.send("Page.getInstallabilityErrors")["installabilityErrors"]
     assert errors == [], f"Chromium finds the app not installable: {errors}"
+
+
+def test_offline_a_filtered_address_shows_its_own_saved_page_or_the_offline_page(login, page, context, alice):
+    from inbox.api import notify
+
+    notify(alice, "Ada mentioned you", kind="mention")
+    notify(alice, "A plain note")
+    login(alice, "pw-alice")
+    page.goto("/inbox/")
+    controlled(page)
+    page.goto("/inbox/?filter=all&kind=mention&level=")  # as the filter form sends it
+    expect(page.get_by_text("A plain note")).to_have_count(0)
+
+    context.set_offline(True)
+    response = page.goto("/inbox/?kind=mention")
+    assert response.from_service_worker
+    expect(page.get_by_text("Ada mentioned you")).to_be_visible()
+    expect(page.get_by_text("A plain note")).to_have_count(0)  # its own page, not the unfiltered one
+
+    page.goto("/inbox/?level=error")  # never seen online: nothing saved for it
+    expect(page.get_by_role("heading", name="You are offline")).to_be_visible()
+    expect(page.get_by_text("A plain note")).to_have_count(0)
+    context.set_offline(False)

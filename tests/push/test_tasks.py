@@ -182,3 +182,24 @@ def test_the_database_worker_delivers(settings, alice, receiver, subscribe):
     call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
     (push,) = receiver.received
     assert push["payload"]["body"] == "Through the queue"
+
+
+def test_info_is_pushed_with_normal_urgency_and_low_only_where_a_kind_asks(alice, receiver, subscribe):
+    """Urgency: low means "only on power and Wi-Fi": not for the default level."""
+    from inbox import kinds
+
+    subscribe(alice, "a")
+    deliver_push.call(notify(alice, "A plain note").message.pk)
+    kinds.register("newsletter", "Newsletter", push_urgency="low")
+    try:
+        deliver_push.call(notify(alice, "This week", kind="newsletter").message.pk)
+    finally:
+        kinds.unregister("newsletter")
+    assert [push["urgency"] for push in receiver.received] == ["normal", "low"]
+
+
+def test_a_kind_with_an_unknown_urgency_is_refused():
+    from inbox import kinds
+
+    with pytest.raises(ValueError, match="push_urgency must be one of very-low, low, normal, high"):
+        kinds.register("x", "X", push_urgency="urgent")

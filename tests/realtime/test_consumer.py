@@ -65,8 +65,9 @@ def test_other_paths_are_refused(users):
 
 def test_socket_url_over_plain_http_says_what_it_is(client):
     response = client.get("/inbox/ws/")
-    assert response.status_code == 426
+    assert response.status_code == 400
     assert "WebSocket" in response.text
+    assert "Upgrade" not in response  # hop-by-hop: a WSGI server turns it into a 500
 
 
 def test_connect_reads_the_session_once_with_its_user(users, settings, django_assert_num_queries):

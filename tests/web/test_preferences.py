@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import strip_tags
 
 from inbox.mail.models import EmailBounce
 from inbox.preferences import DigestSetting, Preference
@@ -58,7 +60,14 @@ def test_the_page_shows_the_grid_with_the_kinds_defaults(alice_client):
 
 def test_locked_cells_are_disabled_with_their_reason(alice_client):
     html = alice_client.get(PREFERENCES).content.decode()
-    assert 'id="locked-security">Security alerts always reach you this way. Security alerts are never' in html
+    # Which channels are locked, which way, and why; reachable by Tab (the checkboxes are not).
+    assert (
+        'id="locked-security" tabindex="0">Always on: In the inbox, Push, Email. Never: Email digest. '
+        "Security alerts must reach you, so you cannot change how: only staff send them.</small>"
+    ) in html
+    assert (
+        'id="locked-announcement" tabindex="0">Always on: In the inbox. Announcements always appear' in html
+    )
     assert (
         '<input type="checkbox" name="security:email" aria-describedby="locked-security" disabled '
         'id="id_security:email" checked>'
@@ -211,3 +220,37 @@ def test_too_many_fields_is_a_400(alice_client, settings):
     response = alice_client.post(PREFERENCES, body, content_type=FORM)
     assert response.status_code == 400
     assert not Preference.objects.exists()
+
+
+def test_a_digest_for_the_hour_already_started_says_it_starts_tomorrow(
+    alice_client, alice, make_notifications, settings
+):
+    """The rule (a digest goes out on the hour; the next such hour after saving) is said on the
+    page, with what the digest would hold."""
+    now = timezone.now().astimezone(ZoneInfo("Europe/Berlin"))
+    settings.INBOX_DIGEST_SETTLE_SECONDS = (
+        0  # (a digest leaves out the last minute's, which email may still carry)
+    )
+    make_notifications(alice, 3)
+    digest = {"frequency": "daily", "hour": str(now.hour), "weekday": "0", "timezone": "Europe/Berlin"}
+    response = alice_client.post(PREFERENCES, default_grid() | digest, headers=HTMX)
+    text = " ".join(strip_tags(response.content.decode()).split())
+    assert f"Next digest: tomorrow {now.hour:02}:00, Europe/Berlin." in text
+    assert "Sent now, it would hold 3 unread notifications of the kinds ticked under “Email digest”." in text
+    assert "an hour that has already started today means the first one tomorrow" in text
+
+
+def test_a_later_hour_is_today_and_an_empty_digest_says_so(alice_client, alice):
+    now = timezone.now()
+    if now.hour == 23:
+        pytest.skip("no later hour today in UTC")
+    digest = {"frequency": "daily", "hour": str(now.hour + 1), "weekday": "0", "timezone": "UTC"}
+    alice_client.post(PREFERENCES, default_grid() | digest)
+    text = " ".join(strip_tags(alice_client.get(PREFERENCES).content.decode()).split())
+    assert f"Next digest: today {now.hour + 1:02}:00, UTC." in text
+    assert "Nothing for it yet: no email goes out when nothing is new." in text
+
+
+def test_without_a_digest_none_is_scheduled(alice_client):
+    text = strip_tags(alice_client.get(PREFERENCES).content.decode())
+    assert "No digest is scheduled." in text

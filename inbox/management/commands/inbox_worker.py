@@ -33,6 +33,7 @@ import os
 import threading
 import time
 
+from django.conf import settings
 from django.db import connections
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
 from django_tasks_db.management.commands import db_worker
@@ -78,6 +79,24 @@ def keep_queueing_push_sweeps(every: float) -> None:
         time.sleep(every)
 
 
+def realtime_route() -> str:
+    """How the real-time events this worker sends reach the web processes' sockets. Said at the
+    start: a process that sends through another transport than the web processes read (no
+    REDIS_URL here, Redis there) delivers nothing live, and nothing fails to say so."""
+    from inbox.realtime.transport import transport
+
+    if transport() == "layer":
+        backend = settings.CHANNEL_LAYERS["default"]["BACKEND"]  # the URL may hold a password
+        return (
+            f"Real-time events go through the channel layer ({backend}): the web processes must "
+            "use the same one (the same REDIS_URL)."
+        )
+    return (
+        "Real-time events go through the database (no REDIS_URL): web processes that use Redis "
+        "will not see them; give every process the same REDIS_URL."
+    )
+
+
 class Command(db_worker.Command):
     help = "Run the task worker and the delivery relay (what is due, retries, deliveries of dead workers)."
 
@@ -94,6 +113,8 @@ class Command(db_worker.Command):
             rq or not options["reload"] or options["batch"] or os.environ.get(DJANGO_AUTORELOAD_ENV) == "true"
         )
         if runs_tasks:
+            if "inbox.realtime" in inbox_setting("CHANNELS") and options["verbosity"] >= 1:
+                self.stdout.write(realtime_route())
             if options["batch"]:
                 relay_once()
             else:

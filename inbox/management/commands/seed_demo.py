@@ -32,6 +32,12 @@ USERS = [
 EVERYONE = "everyone"  # every demo user
 
 
+def demo_address(username: str) -> str:
+    """A demo user's email address: example.com is reserved (RFC 2606), so no real mailbox gets
+    it; `make run` writes the emails to files in var/mail/."""
+    return f"{username}@example.com"
+
+
 def admin_url() -> str:
     """The admin's index, or no link on a site without the admin."""
     try:
@@ -196,6 +202,9 @@ class Command(BaseCommand):
             if created:
                 user.set_password(PASSWORD)
                 user.save(update_fields=["password"])
+            if not user.email:  # an address (a reserved domain) so that email can be tried: var/mail/
+                user.email = demo_address(username)
+                user.save(update_fields=["email"])
             if in_team:
                 user.groups.add(team)
             users[username] = user

@@ -121,11 +121,30 @@
 
   document.addEventListener("htmx:ws:after:connection", () => {
     openedAt = Date.now();
+    everConnected = true;
+  });
+
+  // A socket that never opened on this page after a few tries will not: the page was served by a
+  // server that cannot upgrade (Django's runserver, gunicorn alone), or a proxy drops the upgrade.
+  // The browser logs each failed open and the page cannot read why (the WebSocket API hides the
+  // answer), so stop trying, for this page, and let the badge poll quietly. A socket that was up
+  // once keeps hx-ws's reconnecting (a server restart), which resets its count on each open.
+  const MAX_FAILED_OPENS = 3;
+  let everConnected = false;
+  let failedOpens = 0;
+
+  document.addEventListener("htmx:ws:before:connection", (event) => {
+    if (!everConnected && failedOpens >= MAX_FAILED_OPENS) {
+      event.preventDefault(); // hx-ws then closes the connection for good ("cancelled")
+      event.detail.connection.cancelled = true;
+      event.target.setAttribute("data-gave-up", "");
+    }
   });
 
   document.addEventListener("htmx:ws:close", (event) => {
     connection = null;
     event.target.removeAttribute("data-connected"); // the badge polls again until it reconnects
+    if (!everConnected && event.detail.reason === "closed") failedOpens += 1;
     if (event.detail.code === SESSION_ENDED) endedSocket = event.target;
     if (event.detail.code === REALTIME_DOWN) retryLater(event.target);
   });

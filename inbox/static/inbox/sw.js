@@ -98,16 +98,26 @@ async function savedCopy(key) {
 
 // --- Inbox pages ---------------------------------------------------------------------------
 
-// The one key a dashboard page is saved under: its filter's first page ("/inbox/" and
-// "?filter=all" are the same page). null for a filter the dashboard does not know.
+// The one key a dashboard page is saved under: its filter's first page, with its kind and level
+// ("/inbox/" and "?filter=all" are the same page; "?kind=mention" is another, so offline it shows
+// its own saved copy or the offline page, never the unfiltered list). null for a filter the
+// dashboard does not know.
+const PAGE_PARAMS = ["filter", "kind", "level"];
+
 function pageKey(url) {
   const filter = url.searchParams.get("filter") || DEFAULT_FILTER;
   if (!FILTERS.includes(filter)) return null;
-  return new URL(`${INBOX_URL}?filter=${filter}`, self.location.origin).href;
+  const key = new URL(INBOX_URL, self.location.origin);
+  key.searchParams.set("filter", filter);
+  for (const name of ["kind", "level"]) {
+    const value = url.searchParams.get(name);
+    if (value) key.searchParams.set(name, value);
+  }
+  return key.href;
 }
 
 function isFirstPage(url) {
-  return [...url.searchParams.keys()].every((name) => name === "filter");
+  return [...url.searchParams.keys()].every((name) => PAGE_PARAMS.includes(name));
 }
 
 // A copy of a saved response with another body (and no stale length) and extra headers.
