@@ -146,9 +146,13 @@ def test_the_fan_out_stays_one_insert_with_the_routing_clause(db, users, django_
         sent = notify(User.objects.all(), "Build #3 passed", kind="build.finished")
     assert sent.count == users - 3
     inserts = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("INSERT INTO")]
-    assert len(inserts) == 2  # the message, then every recipient row in one statement
+    # The message, then every recipient row in one statement, then push's hand-over row (the
+    # outbox, in the same transaction; its task finds who wants a push).
+    assert len(inserts) == 3, inserts
     assert "NOT EXISTS" in inserts[1] and "inbox_preference" in inserts[1]
-    assert len(queries.captured_queries) == 4  # SAVEPOINT, 2 INSERTs, RELEASE
+    assert "inbox_handover" in inserts[2]
+    # SAVEPOINT, 3 INSERTs, email's two looks (the kind; whether anyone wants it by email), RELEASE
+    assert len(queries.captured_queries) == 7
 
 
 def test_recipients_for_follows_defaults_and_overrides_in_one_query(
