@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from dataclasses import replace
 from importlib import import_module
 from types import SimpleNamespace
@@ -24,6 +25,8 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.contrib.auth import get_user
 from django.utils import timezone
+
+from inbox.conf import inbox_setting
 
 from .catchup import catch_up
 from .events import session_hash
@@ -41,7 +44,7 @@ TOO_MANY = 4429  # opened too often from this address (a refused handshake: the 
 LOGGED_OUT = 4401  # not logged in, logged out or session expired: the page polls (and meets the login)
 UNSUPPORTED = 1003  # too many malformed frames
 TRY_AGAIN_LATER = 1013  # a client that stopped reading (hx-ws reconnects on it)
-SEND_SECONDS = 5
+MAX_QUEUED = 64  # frames waiting behind one the client has not taken yet
 MAX_STRIKES = 10  # malformed frames tolerated per socket
 HELLO_BURST, HELLO_PER_SECOND = 5, 0.5  # catch-ups a page may ask for: a burst, then one per 2 s
 MAX_TIMER_SECONDS = 24 * 3600  # a far expiry is checked again daily
@@ -106,6 +109,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
     registered = False
     catching_up = missed = False
     closing: asyncio.Task | None = None  # a close under way in the background (kept referenced)
+    writer: asyncio.Task | None = None  # a send the client has not taken yet, and the frames after it
 
     async def connect(self):
         session_key = self.scope.get("cookies", {}).get(settings.SESSION_COOKIE_NAME)
@@ -124,6 +128,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         self.strikes = 0
         self.hello_allowance, self.hello_at = float(HELLO_BURST), time.monotonic()
         self.expiry_timer = None
+        self.queued: deque[str] = deque()
         self.hub = get_hub()
         self.hub.register(self)
         self.watch = get_session_watch()
@@ -227,7 +232,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             finally:
                 self.catching_up = False
             self.state = state
-            await self.send_frame(frame)
+            await self.send_frame_now(frame)
             if not self.missed:
                 return
 
@@ -254,27 +259,63 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         if self.strikes >= MAX_STRIKES:
             await self.close(code=UNSUPPORTED)
 
-    async def send_frame(self, frame: str) -> None:
-        """Send one of the hub's frames; a socket that went away meanwhile is skipped, and one
-        that does not take it within SEND_SECONDS (a client that stopped reading) is closed, so
-        it never holds up the others: its page reconnects and catches up. The send starts at
-        once, as an eager task: one the socket takes without waiting, nearly every one, needs no
-        timer (a broadcast arms none for its thousands of sockets)."""
-        try:
-            sending = asyncio.eager_task_factory(asyncio.get_running_loop(), self.send(text_data=frame))
-            if sending.done():
-                sending.result()  # raises what the send raised
-            else:  # the client's buffer is full: wait, but not for ever
-                await asyncio.wait_for(sending, SEND_SECONDS)
-        except TimeoutError:
-            logger.info("Closing user %s's socket: it takes no frames", self.user_id)
-            # Closed in the background: the server's close writes a close frame to the same full
-            # buffer and waits for it (its close timeout), which would hold up the others again.
-            # The hub forgets the socket now.
-            self._forget()
-            self.closing = asyncio.get_running_loop().create_task(self._close_quietly(TRY_AGAIN_LATER))
-        except Exception:  # closed under our feet: its disconnect() unregisters it
-            logger.debug("Could not send to a closing socket", exc_info=True)
+    def send_frame(self, frame: str) -> asyncio.Task | None:
+        """Start sending one of the hub's frames, and return at once: None when it is out
+        already, else the send under way, for the hub to wait on with the rest of its broadcast
+        (hub.Hub.sending). The send starts as an eager task, so one the socket takes without
+        waiting, nearly every one, needs no task or timer at all. While a send waits (the
+        client's buffer is full) the socket's next frames queue behind it, in order; beyond
+        MAX_QUEUED the client is too far behind and is closed: its page reconnects and catches up."""
+        if not self.registered:
+            return None  # closing: no more frames
+        if self.writer is not None and not self.writer.done():
+            if len(self.queued) >= MAX_QUEUED:
+                self.stalled("it is too far behind")
+                return None
+            self.queued.append(frame)
+            return self.writer
+        writer = asyncio.eager_task_factory(asyncio.get_running_loop(), self._write(frame))
+        if writer.done():
+            self._written(writer)
+            return None
+        self.writer = writer
+        writer.add_done_callback(self._written)
+        return writer
+
+    async def _write(self, frame: str) -> None:
+        await self.send(text_data=frame)
+        while self.queued:
+            await self.send(text_data=self.queued.popleft())
+
+    def _written(self, writer: asyncio.Task) -> None:
+        if writer is self.writer:
+            self.writer = None
+        if writer.cancelled():
+            return
+        if writer.exception() is not None:  # closed under our feet: its disconnect() unregisters it
+            self.queued.clear()
+            logger.debug("Could not send to a closing socket", exc_info=writer.exception())
+
+    async def send_frame_now(self, frame: str) -> None:
+        """send_frame(), then wait for it (at most INBOX_REALTIME_SEND_SECONDS): a catch-up."""
+        writer = self.send_frame(frame)
+        if writer is not None:
+            done, _ = await asyncio.wait([writer], timeout=inbox_setting("REALTIME_SEND_SECONDS"))
+            if not done:
+                self.stalled()
+
+    def stalled(self, why: str = "it takes no frames") -> None:
+        """The client takes no frames (it stopped reading; its buffer is full): forget it now and
+        close it in the background. The server's close writes a close frame to the same full
+        buffer and waits for it (its close timeout): awaited here it would hold up the others."""
+        if not self.registered:
+            return
+        logger.info("Closing user %s's socket: %s", self.user_id, why)
+        self._forget()
+        self.queued.clear()
+        if self.writer is not None:
+            self.writer.cancel()
+        self.closing = asyncio.get_running_loop().create_task(self._close_quietly(TRY_AGAIN_LATER))
 
     async def _close_quietly(self, code: int) -> None:
         try:
