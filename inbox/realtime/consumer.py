@@ -48,6 +48,8 @@ MAX_QUEUED = 64  # frames waiting behind one the client has not taken yet
 MAX_STRIKES = 10  # malformed frames tolerated per socket
 HELLO_BURST, HELLO_PER_SECOND = 5, 0.5  # catch-ups a page may ask for: a burst, then one per 2 s
 MAX_TIMER_SECONDS = 24 * 3600  # a far expiry is checked again daily
+CHECK_RETRY_SECONDS, MAX_CHECK_RETRY_SECONDS = 1, 60  # a session check the database failed: backoff
+REALTIME_DOWN = 4503  # the page polls, and opens its socket again later
 
 
 async def in_thread(func, *args):
@@ -109,6 +111,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
     registered = False
     catching_up = missed = False
     closing: asyncio.Task | None = None  # a close under way in the background (kept referenced)
+    checking: asyncio.Task | None = None  # a session check the timer started (kept referenced)
     writer: asyncio.Task | None = None  # a send the client has not taken yet, and the frames after it
 
     async def connect(self):
@@ -128,6 +131,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         self.strikes = 0
         self.hello_allowance, self.hello_at = float(HELLO_BURST), time.monotonic()
         self.expiry_timer = None
+        self.check_failures = 0
         self.queued: deque[str] = deque()
         self.hub = get_hub()
         self.hub.register(self)
@@ -183,24 +187,56 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
 
     # --- the session's end ------------------------------------------------------------------
 
-    def _arm(self, expiry) -> None:
-        delay = min(max((expiry - timezone.now()).total_seconds(), 0), MAX_TIMER_SECONDS)
+    def _arm(self, expiry, delay: float | None = None) -> None:
+        """Check the session again when it ends (or after `delay`, a retry)."""
+        self.expiry = expiry
+        if delay is None:
+            delay = min(max((expiry - timezone.now()).total_seconds(), 0), MAX_TIMER_SECONDS)
         loop = asyncio.get_running_loop()
-        self.expiry_timer = loop.call_later(delay, lambda: loop.create_task(self.check_session()))
+        self.expiry_timer = loop.call_later(delay, self._check_later)
+
+    def _check_later(self) -> None:
+        self.checking = asyncio.get_running_loop().create_task(self.check_session())
 
     async def check_session(self) -> None:
-        """Close the socket if its session no longer logs its user in; else wait for its end."""
+        """Close the socket if its session no longer logs its user in; else wait for its end.
+        Never raises: a database error is retried with backoff (CHECK_RETRY_SECONDS doubled, up
+        to MAX_CHECK_RETRY_SECONDS, never past the session's end); a session whose end has come
+        while the database cannot say otherwise is closed as real time down (4503: the page
+        polls, and its next socket checks the session afresh)."""
         if self.expiry_timer is not None:
             self.expiry_timer.cancel()
             self.expiry_timer = None
         if not self.registered:
             return
-        found = await in_thread(session_expiry, self.session_key, self.user_id)
+        try:
+            found = await in_thread(session_expiry, self.session_key, self.user_id)
+        except Exception as error:
+            self._check_failed(error)
+            return
+        if self.check_failures:
+            logger.info("User %s's socket could check its session again", self.user_id)
+            self.check_failures = 0
         if found is None or found[0] <= timezone.now():
             await self.close(code=LOGGED_OUT)
         else:  # extended meanwhile (SESSION_SAVE_EVERY_REQUEST): look again then
             expiry, self.fingerprint = found
             self._arm(expiry)
+
+    def _check_failed(self, error: Exception) -> None:
+        if not self.registered:
+            return
+        self.check_failures += 1
+        if self.check_failures == 1:
+            logger.warning(
+                "User %s's socket could not check its session (%r); trying again", self.user_id, error
+            )
+        left = (self.expiry - timezone.now()).total_seconds()
+        if left <= 0:
+            self.hub.close_later(self, REALTIME_DOWN)
+            return
+        backoff = CHECK_RETRY_SECONDS * 2 ** (self.check_failures - 1)
+        self._arm(self.expiry, delay=min(backoff, MAX_CHECK_RETRY_SECONDS, left))
 
     # --- frames -----------------------------------------------------------------------------
 

@@ -54,7 +54,7 @@ class Hub:
         if not self.tasks:
             self.start()
         if self.outage.down:  # a socket would stay silent: the page polls (the source keeps trying)
-            self._close(consumer, REALTIME_DOWN)
+            self.close_later(consumer, REALTIME_DOWN)
 
     def unregister(self, consumer) -> None:
         for index, key in ((self.users, consumer.user_id), (self.sessions, consumer.session)):
@@ -99,12 +99,12 @@ class Hub:
         self.outage.failed(error, "; its sockets are closed and the pages poll until it is back")
         for consumers in list(self.users.values()):
             for consumer in list(consumers):
-                self._close(consumer, REALTIME_DOWN)
+                self.close_later(consumer, REALTIME_DOWN)
 
     def source_up(self) -> None:
         self.outage.recovered()
 
-    def _close(self, consumer, code: int) -> None:
+    def close_later(self, consumer, code: int) -> None:
         """Close in the background (kept referenced): a close can wait on a slow client. Started
         eagerly: the socket is forgotten at once, so no later frame reaches it."""
         task = asyncio.eager_task_factory(self.loop, consumer.close(code=code))
@@ -276,7 +276,7 @@ class Hub:
 
     async def logout(self, session: str) -> None:
         for consumer in list(self.sessions.get(session, ())):
-            self._close(consumer, LOGGED_OUT)
+            self.close_later(consumer, LOGGED_OUT)
 
     async def account(self, user_id: int) -> None:
         """The user's account changed: each of their sockets checks its session (a password
