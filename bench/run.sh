@@ -13,7 +13,9 @@
 # BENCH_ONLY=push runs only section 4, Web Push delivery (about 4 minutes; no seed, no wrk; its table goes
 # to bench/results/push/summary.txt and the other results are left as they were).
 # BENCH_ONLY=sockets runs only section 5, WebSockets beside badge polling (bench/sockets.py, about 7
-# minutes; its own seed and SQLite file; its table goes to bench/results/sockets/summary.txt).
+# minutes; its own seed and SQLite file; its table goes to bench/results/sockets/summary.txt), then
+# the burst: 10,000 events through the database transport (bench/sockets_burst.py, a few minutes;
+# its table goes to bench/results/sockets/burst.txt). BENCH_ONLY=burst runs only the burst.
 # BENCH_ONLY=http runs only the seed, the in-process figures and the HTTP load (sections 2 and 3, about
 # 6 minutes); the push results are kept.
 # HTTP is served as `make run` serves it: gunicorn (config.wsgi:application, 2 sync workers, port
@@ -54,7 +56,7 @@ export BENCH_WRK_FLAGS="wrk -t2 -c16 -d${WRK_SECONDS}s --latency --timeout 10s -
 cd "$ROOT"
 
 ONLY="${BENCH_ONLY:-}"
-case "$ONLY" in "" | push | http | sockets | mail) ;; *) echo "BENCH_ONLY must be empty, push, http, sockets or mail, not '$ONLY'" >&2; exit 1 ;; esac
+case "$ONLY" in "" | push | http | sockets | burst | mail) ;; *) echo "BENCH_ONLY must be empty, push, http, sockets, burst or mail, not '$ONLY'" >&2; exit 1 ;; esac
 BUSY_FILE="$RES/busy.txt"
 SERVER_PID=""
 GUNICORN_PID=""
@@ -89,6 +91,13 @@ sockets_section() {  # section 5: its own SQLite file, servers and load client (
     echo "== sockets: 1,000 and 10,000 WebSockets beside as many tabs polling the badge; notify() -> frame"
     # 10,000 sockets: the client holds 10,000 descriptors, the server's workers as many between them.
     ( ulimit -n "$(ulimit -Hn)" && "$PY" -m bench.sockets ) | tee "$RES/sockets/summary.txt"
+    burst_section
+}
+burst_section() {  # 10,000 events at once through the database transport (see bench/sockets_burst.py)
+    mkdir -p "$RES/sockets"
+    wait_quiet burst
+    echo "== burst: 10,000 real-time events through the database transport to 100 sockets, 3 runs"
+    "$PY" -m bench.sockets_burst | tee "$RES/sockets/burst.txt"
 }
 push_section() {  # section 4: its own SQLite file and push service process (see bench/push.py)
     wait_quiet push
@@ -131,6 +140,11 @@ fi
 if [ "$ONLY" = sockets ]; then  # section 5 alone; the other results stay as they are
     BUSY_FILE="$RES/sockets/busy.txt"
     sockets_section
+    exit 0
+fi
+if [ "$ONLY" = burst ]; then  # the burst alone; the other results stay as they are
+    BUSY_FILE="$RES/sockets/busy.txt"
+    burst_section
     exit 0
 fi
 if [ "$ONLY" = push ]; then  # section 4 alone; the other results stay as they are

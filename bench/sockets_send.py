@@ -5,6 +5,9 @@ command line or the task worker would be:
     python -m bench.sockets_send serve     one notify() per line read from stdin:
         "one <user id> <text>"  -> notify(that user)
         "all <text>"            -> notify(every ws* user: a broadcast)
+        "burst <users> <count> <marker>"  -> bench/sockets_burst.py: `count` notify() calls round
+                                   robin over the first `users` users, their real-time events
+                                   held back, then all published at once (t0, t1: the publishing)
       and answers "<t0> <t1> <count>": time.monotonic() just before notify() and once it returned
       (committed, its real-time event published). Linux's monotonic clock is the same in every
       process, so the load client compares it with a frame's arrival.
@@ -99,6 +102,33 @@ def seed(count: int) -> None:
     )
 
 
+def burst(everyone, sockets: int, count: int, marker: str) -> tuple[float, float, int]:
+    """`count` notifications, one each, round robin over the first `sockets` users (the last one
+    of each user's share marked "<marker>-end"), their real-time events held back; then those
+    events published as fast as a loop of notify() calls would, in transactions of 1,000."""
+    from django.db import transaction
+
+    from inbox.api import notify
+    from inbox.realtime import events
+
+    ids = list(everyone.order_by("pk").values_list("pk", flat=True)[:sockets])
+    held: list[dict] = []
+    publish = events.publish
+    events.publish = held.append  # the sent() events wait here
+    try:
+        for i in range(count):
+            end = "-end" if i >= count - len(ids) else ""
+            notify(everyone.filter(pk=ids[i % len(ids)]), f"Burst {marker}{end} {i}")
+    finally:
+        events.publish = publish
+    t0 = time.monotonic()
+    for start in range(0, len(held), 1000):
+        with transaction.atomic():
+            for event in held[start : start + 1000]:
+                publish(event)
+    return t0, time.monotonic(), len(held)
+
+
 def serve() -> None:
     from django.contrib.auth import get_user_model
 
@@ -114,6 +144,11 @@ def serve() -> None:
             recipients = users.filter(pk=int(user_id))
         elif kind == "all":
             text, recipients = rest, everyone
+        elif kind == "burst":
+            sockets, count, marker = rest.split()
+            t0, t1, published = burst(everyone, int(sockets), int(count), marker)
+            print(f"{t0:.6f} {t1:.6f} {published}", flush=True)
+            continue
         else:
             print(f"error unknown command {kind!r}", flush=True)
             continue

@@ -74,6 +74,9 @@ DEFAULTS = {
     # session deleted or a user deactivated without an event (a bulk update, a script) closes its
     # sockets within this time. One query per 1,000 sockets' sessions and one per 1,000 users.
     "REALTIME_SESSION_CHECK_SECONDS": 60,
+    # A socket that has not taken a frame this long after it was sent (its client stopped
+    # reading) is closed (1013); its page reconnects and catches up. Never holds up other sockets.
+    "REALTIME_SEND_SECONDS": 5,
     # Socket opens per client address (django-ratelimit's rate, counted in the site's cache; None:
     # no limit). A page opens one per load; past the rate the handshake is refused and it polls.
     "REALTIME_CONNECT_RATE": "120/m",

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from dataclasses import replace
 from importlib import import_module
 from types import SimpleNamespace
@@ -24,6 +25,8 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.contrib.auth import get_user
 from django.utils import timezone
+
+from inbox.conf import inbox_setting
 
 from .catchup import catch_up
 from .events import session_hash
@@ -41,10 +44,12 @@ TOO_MANY = 4429  # opened too often from this address (a refused handshake: the 
 LOGGED_OUT = 4401  # not logged in, logged out or session expired: the page polls (and meets the login)
 UNSUPPORTED = 1003  # too many malformed frames
 TRY_AGAIN_LATER = 1013  # a client that stopped reading (hx-ws reconnects on it)
-SEND_SECONDS = 5
+MAX_QUEUED = 64  # frames waiting behind one the client has not taken yet
 MAX_STRIKES = 10  # malformed frames tolerated per socket
 HELLO_BURST, HELLO_PER_SECOND = 5, 0.5  # catch-ups a page may ask for: a burst, then one per 2 s
 MAX_TIMER_SECONDS = 24 * 3600  # a far expiry is checked again daily
+CHECK_RETRY_SECONDS, MAX_CHECK_RETRY_SECONDS = 1, 60  # a session check the database failed: backoff
+REALTIME_DOWN = 4503  # the page polls, and opens its socket again later
 
 
 async def in_thread(func, *args):
@@ -106,6 +111,8 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
     registered = False
     catching_up = missed = False
     closing: asyncio.Task | None = None  # a close under way in the background (kept referenced)
+    checking: asyncio.Task | None = None  # a session check the timer started (kept referenced)
+    writer: asyncio.Task | None = None  # a send the client has not taken yet, and the frames after it
 
     async def connect(self):
         session_key = self.scope.get("cookies", {}).get(settings.SESSION_COOKIE_NAME)
@@ -124,6 +131,8 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         self.strikes = 0
         self.hello_allowance, self.hello_at = float(HELLO_BURST), time.monotonic()
         self.expiry_timer = None
+        self.check_failures = 0
+        self.queued: deque[str] = deque()
         self.hub = get_hub()
         self.hub.register(self)
         self.watch = get_session_watch()
@@ -178,24 +187,56 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
 
     # --- the session's end ------------------------------------------------------------------
 
-    def _arm(self, expiry) -> None:
-        delay = min(max((expiry - timezone.now()).total_seconds(), 0), MAX_TIMER_SECONDS)
+    def _arm(self, expiry, delay: float | None = None) -> None:
+        """Check the session again when it ends (or after `delay`, a retry)."""
+        self.expiry = expiry
+        if delay is None:
+            delay = min(max((expiry - timezone.now()).total_seconds(), 0), MAX_TIMER_SECONDS)
         loop = asyncio.get_running_loop()
-        self.expiry_timer = loop.call_later(delay, lambda: loop.create_task(self.check_session()))
+        self.expiry_timer = loop.call_later(delay, self._check_later)
+
+    def _check_later(self) -> None:
+        self.checking = asyncio.get_running_loop().create_task(self.check_session())
 
     async def check_session(self) -> None:
-        """Close the socket if its session no longer logs its user in; else wait for its end."""
+        """Close the socket if its session no longer logs its user in; else wait for its end.
+        Never raises: a database error is retried with backoff (CHECK_RETRY_SECONDS doubled, up
+        to MAX_CHECK_RETRY_SECONDS, never past the session's end); a session whose end has come
+        while the database cannot say otherwise is closed as real time down (4503: the page
+        polls, and its next socket checks the session afresh)."""
         if self.expiry_timer is not None:
             self.expiry_timer.cancel()
             self.expiry_timer = None
         if not self.registered:
             return
-        found = await in_thread(session_expiry, self.session_key, self.user_id)
+        try:
+            found = await in_thread(session_expiry, self.session_key, self.user_id)
+        except Exception as error:
+            self._check_failed(error)
+            return
+        if self.check_failures:
+            logger.info("User %s's socket could check its session again", self.user_id)
+            self.check_failures = 0
         if found is None or found[0] <= timezone.now():
             await self.close(code=LOGGED_OUT)
         else:  # extended meanwhile (SESSION_SAVE_EVERY_REQUEST): look again then
             expiry, self.fingerprint = found
             self._arm(expiry)
+
+    def _check_failed(self, error: Exception) -> None:
+        if not self.registered:
+            return
+        self.check_failures += 1
+        if self.check_failures == 1:
+            logger.warning(
+                "User %s's socket could not check its session (%r); trying again", self.user_id, error
+            )
+        left = (self.expiry - timezone.now()).total_seconds()
+        if left <= 0:
+            self.hub.close_later(self, REALTIME_DOWN)
+            return
+        backoff = CHECK_RETRY_SECONDS * 2 ** (self.check_failures - 1)
+        self._arm(self.expiry, delay=min(backoff, MAX_CHECK_RETRY_SECONDS, left))
 
     # --- frames -----------------------------------------------------------------------------
 
@@ -227,7 +268,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             finally:
                 self.catching_up = False
             self.state = state
-            await self.send_frame(frame)
+            await self.send_frame_now(frame)
             if not self.missed:
                 return
 
@@ -254,27 +295,63 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         if self.strikes >= MAX_STRIKES:
             await self.close(code=UNSUPPORTED)
 
-    async def send_frame(self, frame: str) -> None:
-        """Send one of the hub's frames; a socket that went away meanwhile is skipped, and one
-        that does not take it within SEND_SECONDS (a client that stopped reading) is closed, so
-        it never holds up the others: its page reconnects and catches up. The send starts at
-        once, as an eager task: one the socket takes without waiting, nearly every one, needs no
-        timer (a broadcast arms none for its thousands of sockets)."""
-        try:
-            sending = asyncio.eager_task_factory(asyncio.get_running_loop(), self.send(text_data=frame))
-            if sending.done():
-                sending.result()  # raises what the send raised
-            else:  # the client's buffer is full: wait, but not for ever
-                await asyncio.wait_for(sending, SEND_SECONDS)
-        except TimeoutError:
-            logger.info("Closing user %s's socket: it takes no frames", self.user_id)
-            # Closed in the background: the server's close writes a close frame to the same full
-            # buffer and waits for it (its close timeout), which would hold up the others again.
-            # The hub forgets the socket now.
-            self._forget()
-            self.closing = asyncio.get_running_loop().create_task(self._close_quietly(TRY_AGAIN_LATER))
-        except Exception:  # closed under our feet: its disconnect() unregisters it
-            logger.debug("Could not send to a closing socket", exc_info=True)
+    def send_frame(self, frame: str) -> asyncio.Task | None:
+        """Start sending one of the hub's frames, and return at once: None when it is out
+        already, else the send under way, for the hub to wait on with the rest of its broadcast
+        (hub.Hub.sending). The send starts as an eager task, so one the socket takes without
+        waiting, nearly every one, needs no task or timer at all. While a send waits (the
+        client's buffer is full) the socket's next frames queue behind it, in order; beyond
+        MAX_QUEUED the client is too far behind and is closed: its page reconnects and catches up."""
+        if not self.registered:
+            return None  # closing: no more frames
+        if self.writer is not None and not self.writer.done():
+            if len(self.queued) >= MAX_QUEUED:
+                self.stalled("it is too far behind")
+                return None
+            self.queued.append(frame)
+            return self.writer
+        writer = asyncio.eager_task_factory(asyncio.get_running_loop(), self._write(frame))
+        if writer.done():
+            self._written(writer)
+            return None
+        self.writer = writer
+        writer.add_done_callback(self._written)
+        return writer
+
+    async def _write(self, frame: str) -> None:
+        await self.send(text_data=frame)
+        while self.queued:
+            await self.send(text_data=self.queued.popleft())
+
+    def _written(self, writer: asyncio.Task) -> None:
+        if writer is self.writer:
+            self.writer = None
+        if writer.cancelled():
+            return
+        if writer.exception() is not None:  # closed under our feet: its disconnect() unregisters it
+            self.queued.clear()
+            logger.debug("Could not send to a closing socket", exc_info=writer.exception())
+
+    async def send_frame_now(self, frame: str) -> None:
+        """send_frame(), then wait for it (at most INBOX_REALTIME_SEND_SECONDS): a catch-up."""
+        writer = self.send_frame(frame)
+        if writer is not None:
+            done, _ = await asyncio.wait([writer], timeout=inbox_setting("REALTIME_SEND_SECONDS"))
+            if not done:
+                self.stalled()
+
+    def stalled(self, why: str = "it takes no frames") -> None:
+        """The client takes no frames (it stopped reading; its buffer is full): forget it now and
+        close it in the background. The server's close writes a close frame to the same full
+        buffer and waits for it (its close timeout): awaited here it would hold up the others."""
+        if not self.registered:
+            return
+        logger.info("Closing user %s's socket: %s", self.user_id, why)
+        self._forget()
+        self.queued.clear()
+        if self.writer is not None:
+            self.writer.cancel()
+        self.closing = asyncio.get_running_loop().create_task(self._close_quietly(TRY_AGAIN_LATER))
 
     async def _close_quietly(self, code: int) -> None:
         try:

@@ -8,8 +8,9 @@ Events are small JSON objects:
     {"type": "changed", "user": id, "read": [ids], "unread": [ids], "deleted": [ids],
      "all_read": bool, "tab": "tab id or empty"}        a user changed their notifications
     {"type": "logout", "session": hash}                 a session logged out
-    {"type": "account", "user": id}                     a user was saved (not a login) or deleted:
-                                                        their sockets check their sessions
+    {"type": "account", "user": id}                     a user's password or active flag changed,
+                                                        or the user was deleted: their sockets
+                                                        check their sessions
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_out
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_init, post_save
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
@@ -206,9 +207,36 @@ def account(user_id) -> None:
     publish({"type": "account", "user": int(user_id)})
 
 
+# What decides whether a user's sessions still log them in (the session's auth hash is the
+# password's, and an inactive user is refused): a save that changes neither tells no socket.
+LOGIN_FIELDS = ("password", "is_active")
+LOADED_STATE = "_inbox_realtime_login_state"  # on each user instance: its LOGIN_FIELDS as loaded
+
+
+def _login_state(user) -> dict:
+    """The user's LOGIN_FIELDS that are loaded (a deferred field is left out: unknown)."""
+    deferred = user.get_deferred_fields()
+    return {name: getattr(user, name, None) for name in LOGIN_FIELDS if name not in deferred}
+
+
+def on_user_loaded(sender, instance, **kwargs) -> None:
+    """Remember the login fields a user was loaded (or made) with: a save then compares, with
+    no query of its own."""
+    instance.__dict__[LOADED_STATE] = _login_state(instance)
+
+
 def on_user_saved(sender, instance, created=False, update_fields=None, **kwargs) -> None:
-    if created or (update_fields is not None and set(update_fields) <= {"last_login"}):
-        return  # a new user has no session yet; a login saves last_login and logs none out
+    """An account event for a save that changed the password or the active flag; not for any
+    other save (a login's last_login, a profile's name), which logs no session out."""
+    before = instance.__dict__.get(LOADED_STATE)
+    after = instance.__dict__[LOADED_STATE] = _login_state(instance)
+    if created:
+        return  # a new user has no session yet
+    if update_fields is not None and not set(update_fields) & set(LOGIN_FIELDS):
+        return
+    unknown = object()  # a field deferred when loaded, assigned since: taken as changed
+    if before is not None and all(before.get(name, unknown) == value for name, value in after.items()):
+        return
     transaction.on_commit(partial(account, instance.pk), robust=True)
 
 
@@ -236,5 +264,6 @@ def connect_signals() -> None:
     notification_changed.connect(on_changed, dispatch_uid="inbox.realtime.changed")
     user_logged_out.connect(on_logout, dispatch_uid="inbox.realtime.logout")
     user_model = settings.AUTH_USER_MODEL  # "app_label.Model": connected once the model is ready
+    post_init.connect(on_user_loaded, sender=user_model, dispatch_uid="inbox.realtime.account")
     post_save.connect(on_user_saved, sender=user_model, dispatch_uid="inbox.realtime.account")
     post_delete.connect(on_user_deleted, sender=user_model, dispatch_uid="inbox.realtime.account")

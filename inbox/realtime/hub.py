@@ -8,10 +8,8 @@ INBOX_REALTIME_IDLE_SECONDS); it starts again with the next socket.
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 from collections import defaultdict
-from contextlib import contextmanager
 
 from channels.db import database_sync_to_async
 from django.utils import timezone
@@ -24,7 +22,7 @@ from . import frames, queries
 from .outage import Outage
 from .transport import transport
 
-__all__ = ["Hub", "collector_paused", "get_hub"]
+__all__ = ["Hub", "get_hub"]
 
 logger = logging.getLogger(__name__)
 PRUNE_SECONDS = 60  # how often the "database" transport's old events are deleted
@@ -41,7 +39,8 @@ class Hub:
         self.tasks: list[asyncio.Task] = []
         self.stop_timer: asyncio.TimerHandle | None = None
         self.events = 0  # events handled (tests, benchmarks)
-        self.closing: set[asyncio.Task] = set()
+        self.closing: set[asyncio.Task] = set()  # closes and send deadlines under way
+        self.waited: set[asyncio.Task] = set()  # sends under way that a deadline watches
         self.outage = Outage(logger, "Real time (its source of events)")
 
     # --- sockets ------------------------------------------------------------------------
@@ -55,7 +54,7 @@ class Hub:
         if not self.tasks:
             self.start()
         if self.outage.down:  # a socket would stay silent: the page polls (the source keeps trying)
-            self._close(consumer, REALTIME_DOWN)
+            self.close_later(consumer, REALTIME_DOWN)
 
     def unregister(self, consumer) -> None:
         for index, key in ((self.users, consumer.user_id), (self.sessions, consumer.session)):
@@ -100,14 +99,18 @@ class Hub:
         self.outage.failed(error, "; its sockets are closed and the pages poll until it is back")
         for consumers in list(self.users.values()):
             for consumer in list(consumers):
-                self._close(consumer, REALTIME_DOWN)
+                self.close_later(consumer, REALTIME_DOWN)
 
     def source_up(self) -> None:
         self.outage.recovered()
 
-    def _close(self, consumer, code: int) -> None:
-        """Close in the background (kept referenced): a close can wait on a slow client."""
-        task = self.loop.create_task(consumer.close(code=code))
+    def close_later(self, consumer, code: int) -> None:
+        """Close in the background (kept referenced): a close can wait on a slow client. Started
+        eagerly: the socket is forgotten at once, so no later frame reaches it."""
+        task = asyncio.eager_task_factory(self.loop, consumer.close(code=code))
+        if task.done():
+            self._closed(task)
+            return
         self.closing.add(task)
         task.add_done_callback(self._closed)
 
@@ -115,6 +118,30 @@ class Hub:
         self.closing.discard(task)
         if not task.cancelled() and task.exception() is not None:
             logger.debug("Could not close a socket", exc_info=task.exception())
+
+    # --- sends --------------------------------------------------------------------------
+
+    def wait_for(self, sending: Sending) -> None:
+        """A broadcast's sends that the clients did not take at once (their buffers full) get
+        one timeout together, INBOX_REALTIME_SEND_SECONDS, waited in the background: the hub goes on with the
+        next event meanwhile, and a socket that still has not taken its frame then is closed.
+        A socket already waited on (its earlier frame not taken yet) is not waited on twice."""
+        fresh = {c: w for c, w in sending.pending.items() if w not in self.waited}
+        if not fresh:
+            return
+        self.waited.update(fresh.values())
+        task = self.loop.create_task(self._deadline(fresh))
+        self.closing.add(task)
+        task.add_done_callback(self.closing.discard)
+
+    async def _deadline(self, pending: dict) -> None:
+        try:
+            await asyncio.wait(pending.values(), timeout=inbox_setting("REALTIME_SEND_SECONDS"))
+        finally:
+            self.waited.difference_update(pending.values())
+        for consumer, writer in pending.items():
+            if not writer.done():
+                consumer.stalled()
 
     # --- events -------------------------------------------------------------------------
 
@@ -125,8 +152,7 @@ class Hub:
             try:
                 kind = event.get("type") if isinstance(event, dict) else None
                 if kind == "sent":
-                    with collector_paused():
-                        await self.sent(int(event["message"]))
+                    await self.sent(int(event["message"]))
                 elif kind == "changed":
                     await self.changed(event)
                 elif kind == "logout":
@@ -185,6 +211,7 @@ class Hub:
                 )
             )
 
+        sending = Sending()
         for row in rows:
             if row.unread not in badges:  # the badge of a count is rendered once per broadcast
                 badges[row.unread] = frames.encoded(frames.badge(row.unread))
@@ -201,7 +228,8 @@ class Hub:
                 if state.dropdown and row.user_id in dropdowns:
                     parts.append(frames.encoded(frames.dropdown(dropdowns[row.user_id], state.csrf)))
                 parts.append(announce)
-                await consumer.send_frame(frames.encoded_frame("".join(parts), badge=row.unread))
+                sending.add(consumer, frames.encoded_frame("".join(parts), badge=row.unread))
+        self.wait_for(sending)
 
     async def changed(self, event: dict) -> None:
         user_id = int(event["user"])
@@ -222,6 +250,7 @@ class Hub:
 
         count, current, dropdown = await database_sync_to_async(load)()
         badge, read_tags = frames.badge(count), sorted(read | deleted)
+        sending = Sending()
         for consumer in consumers:
             if consumer.busy():
                 continue
@@ -231,8 +260,10 @@ class Hub:
                     parts += self._item_updates(state, deleted, affected, current)
                 if state.dropdown:
                     parts.append(frames.dropdown(dropdown, state.csrf))
-            frame = frames.frame("".join(parts), badge=count, read=read_tags, all_read=all_read)
-            await consumer.send_frame(frame)
+            sending.add(
+                consumer, frames.frame("".join(parts), badge=count, read=read_tags, all_read=all_read)
+            )
+        self.wait_for(sending)
 
     @staticmethod
     def _item_updates(state, gone_ids, changed_ids, current) -> list[str]:
@@ -245,7 +276,7 @@ class Hub:
 
     async def logout(self, session: str) -> None:
         for consumer in list(self.sessions.get(session, ())):
-            await consumer.close(code=LOGGED_OUT)
+            self.close_later(consumer, LOGGED_OUT)
 
     async def account(self, user_id: int) -> None:
         """The user's account changed: each of their sockets checks its session (a password
@@ -292,6 +323,7 @@ class Hub:
             return queries.unread_counts(list(by_user)), {u: queries.dropdown_items(u) for u in need_dropdown}
 
         counts, dropdowns = await database_sync_to_async(load)()
+        sending = Sending()
         for user_id, ids in by_user.items():
             count = counts.get(user_id, 0)
             badge, read_tags = frames.badge(count), sorted(ids)
@@ -303,23 +335,23 @@ class Hub:
                     parts += self._item_updates(state, ids, set(), {})
                 if state.dropdown and user_id in dropdowns:
                     parts.append(frames.dropdown(dropdowns[user_id], state.csrf))
-                await consumer.send_frame(frames.frame("".join(parts), badge=count, read=read_tags))
+                sending.add(consumer, frames.frame("".join(parts), badge=count, read=read_tags))
+        self.wait_for(sending)
 
 
-@contextmanager
-def collector_paused():
-    """No garbage collection while a new message is fanned out. A full collection walks every
-    object of the process, thousands of sockets' worth (about 0.4 s for 3,300 sockets on the
-    benchmark's machine), and one that fell inside a broadcast would hold back every socket
-    not yet written to; it runs once the frames are out instead. The fan-out itself frees what it
-    makes as it goes (no cycles), so nothing piles up meanwhile."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
+class Sending:
+    """One broadcast's sends: each starts at once (consumer.send_frame), those under way are
+    kept for the hub's one wait."""
+
+    __slots__ = ("pending",)
+
+    def __init__(self):
+        self.pending: dict = {}
+
+    def add(self, consumer, frame: str) -> None:
+        writer = consumer.send_frame(frame)
+        if writer is not None:
+            self.pending[consumer] = writer
 
 
 _hub: Hub | None = None

@@ -55,6 +55,7 @@ class Site:
         self.env.pop("TEST_DB_NAME", None)
         self.port = free_port()
         self.process = None
+        self.log_path = tmp_path / "server.log"
 
     def manage(self, *args: str) -> str:
         return manage(self.env, *args)
@@ -62,16 +63,24 @@ class Site:
     def start(self) -> str:
         """Make alice on the (migrated) database, serve; alice's session cookie."""
         cookie = self.manage("shell", "-c", SHELL_LOGIN).strip().splitlines()[-1]
-        self.process = subprocess.Popen(
-            [UVICORN, "config.asgi:application", "--port", str(self.port), "--no-access-log", *FRAME_BOUND],
-            cwd=ROOT,
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
+        with self.log_path.open("wb") as log:  # the child keeps its own handle
+            self.process = subprocess.Popen(
+                [
+                    UVICORN,
+                    "config.asgi:application",
+                    "--port",
+                    str(self.port),
+                    "--no-access-log",
+                    *FRAME_BOUND,
+                ],
+                cwd=ROOT,
+                env=self.env,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.process.stderr.read().decode()
+            assert self.process.poll() is None, self.log()
             try:
                 socket.create_connection(("127.0.0.1", self.port), 0.2).close()
                 return cookie
@@ -97,4 +106,7 @@ class Site:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        self.process.stderr.close()
+
+    def log(self) -> str:
+        """What the server wrote to its stderr so far (its log)."""
+        return self.log_path.read_text(errors="replace")

@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import User, update_last_login
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from inbox.realtime.models import RealtimeEvent
 
 from .conftest import close_code, db, login_cookie, open_page, run
 
@@ -71,3 +75,64 @@ def test_a_login_elsewhere_leaves_the_sockets_alone(users):
         await page.comm.disconnect()
 
     run(scenario)
+
+
+def account_events(user) -> int:
+    return RealtimeEvent.objects.filter(payload__type="account", payload__user=user.pk).count()
+
+
+def rename(user) -> None:
+    user.first_name = "Alice"
+    user.save()
+
+
+def set_password(user) -> None:
+    user.set_password("a new one")
+    user.save()
+
+
+def deactivate_by_save(user) -> None:
+    user.is_active = False
+    user.save()
+
+
+def loaded_without_the_password(user) -> None:
+    user = User.objects.only("pk", "username").get(pk=user.pk)
+    user.password = "md5$other$0123"  # deferred when loaded: whether it changed is unknown
+    user.save()
+
+
+@pytest.mark.parametrize(
+    ("change", "events"),
+    [
+        (rename, 0),
+        (lambda user: user.save(update_fields=["email"]), 0),
+        (lambda user: User.objects.get(pk=user.pk).save(), 0),  # loaded and saved as it was
+        (set_password, 1),
+        (deactivate_by_save, 1),
+        (loaded_without_the_password, 1),
+        (lambda user: user.delete(), 1),
+    ],
+    ids=["name", "update_fields", "unchanged", "password", "inactive", "deferred password", "deleted"],
+)
+def test_an_account_event_only_for_a_change_that_can_end_a_session(users, change, events):
+    """Every open socket of the user reads their session again on an account event: a save that
+    cannot log anyone out (a profile's name, a login's last_login) publishes none."""
+    alice = User.objects.get(pk=users["alice"].pk)
+    change(alice)
+    assert account_events(users["alice"]) == events
+
+
+def test_telling_whether_a_save_matters_costs_no_query(users):
+    """The user as loaded is compared, not read again; and a save that does not matter writes
+    no event. (Other apps' receivers, push's among them, have queries of their own.)"""
+    alice = User.objects.get(pk=users["alice"].pk)
+    alice.first_name = "Alice"
+    with CaptureQueriesContext(connection) as queries:
+        alice.save()
+    mine = [
+        q["sql"]
+        for q in queries
+        if User._meta.db_table in q["sql"] or RealtimeEvent._meta.db_table in q["sql"]
+    ]
+    assert len(mine) == 1 and mine[0].startswith("UPDATE"), mine

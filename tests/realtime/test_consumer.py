@@ -256,14 +256,13 @@ def test_hellos_are_rate_limited(users):
     run(scenario)
 
 
-def test_a_client_that_takes_no_frames_is_closed_and_holds_up_no_one(users, monkeypatch):
+def test_a_client_that_takes_no_frames_is_closed_and_holds_up_no_one(users, monkeypatch, settings):
     """A socket whose sends stop (a client that stopped reading fills its buffer) is closed with
-    1013 after SEND_SECONDS; the other recipients get the frame, and one whose socket went away
+    1013 after INBOX_REALTIME_SEND_SECONDS; the other recipients get the frame, and one whose socket went away
     under the hub's feet is skipped."""
-    from inbox.realtime import consumer as consumer_module
     from inbox.realtime.hub import get_hub
 
-    monkeypatch.setattr(consumer_module, "SEND_SECONDS", 0.2)
+    settings.INBOX_REALTIME_SEND_SECONDS = 0.2
     alice_cookie, bob_cookie = login_cookie(users["alice"]), login_cookie(users["bob"])
     carol = User.objects.create_user("carol")
     carol_cookie = login_cookie(carol)
@@ -294,13 +293,12 @@ def test_a_client_that_takes_no_frames_is_closed_and_holds_up_no_one(users, monk
     run(scenario)
 
 
-def test_a_stuck_clients_close_holds_up_no_one_either(users, monkeypatch):
+def test_a_stuck_clients_close_holds_up_no_one_either(users, monkeypatch, settings):
     """The server's close of a socket whose buffer is full waits too (a close frame to write):
     it runs in the background, and the next recipient has the frame at once."""
-    from inbox.realtime import consumer as consumer_module
     from inbox.realtime.hub import get_hub
 
-    monkeypatch.setattr(consumer_module, "SEND_SECONDS", 0.2)
+    settings.INBOX_REALTIME_SEND_SECONDS = 0.2
     alice_cookie, bob_cookie = login_cookie(users["alice"]), login_cookie(users["bob"])
     closing = asyncio.Event()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from datetime import timedelta
 
@@ -11,6 +12,8 @@ from django.utils import timezone
 
 from inbox.realtime import events, source_db
 from inbox.realtime.models import RealtimeEvent
+
+from .conftest import db, run
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -108,3 +111,76 @@ def test_purge_notifications_deletes_old_events_too(settings):
     assert RealtimeEvent.objects.count() == 2  # a dry run deletes nothing
     call_command("purge_notifications", stdout=StringIO())
     assert list(RealtimeEvent.objects.values_list("pk", flat=True)) == [fresh.pk]
+
+
+def burst(count: int, per_transaction: int = 1000) -> None:
+    """`count` events written as fast as a loop of notify() calls would (about a second here),
+    in transactions of `per_transaction`, through publish() as every writer does."""
+    for start in range(0, count, per_transaction):
+        with transaction.atomic():
+            for i in range(start, min(start + per_transaction, count)):
+                events.publish({"type": "test", "name": f"burst {i}"})
+
+
+def test_a_burst_of_10000_events_is_read_whole_and_in_order_then_the_next_at_once():
+    """Beyond 1,000 events inside the window the old poll stopped excluding the ids it had seen
+    in SQL, read the window's same first 500 rows every time and never moved again: real time
+    stopped for minutes after a loop of notify() calls."""
+    source = source_db.DatabaseSource(hub=None)
+    source.start()
+    burst(10_000)
+    got, polls = [], 0
+    while len(got) < 10_000 and polls < 10_000 // source_db.BATCH + 5:
+        got += names(source.poll())
+        polls += 1
+    assert got == [f"burst {i}" for i in range(10_000)], f"{len(got)} events in {polls} polls"
+    assert source.poll() == [] and not source.behind
+    event("the next one")
+    assert names(source.poll()) == ["the next one"]  # the very next read has it
+    assert len(source.seen) <= 10_001  # the window's ids only
+
+
+def test_the_hub_reads_a_burst_without_waiting_between_full_batches(settings):
+    """run(): a full batch is dispatched and the next read follows at once; the event after the
+    burst reaches the hub within two polls of the burst's last one."""
+    settings.INBOX_REALTIME_POLL_SECONDS = 0.05
+
+    class Hub:
+        def __init__(self):
+            self.names: list[str] = []
+            self.polls = 0
+
+    hub = Hub()
+    source = source_db.DatabaseSource(hub)
+    counted_poll = source.poll
+
+    def poll():
+        hub.polls += 1
+        return counted_poll()
+
+    source.poll = poll
+
+    async def dispatch(payloads):
+        hub.names.extend(names(payloads))
+
+    hub.dispatch = dispatch
+
+    async def scenario():
+        task = asyncio.get_running_loop().create_task(source.run())
+        try:
+            while not hub.polls:  # started: a burst from now on is the hub's to read
+                await asyncio.sleep(0.01)
+            await db(burst)(10_000)
+            while len(hub.names) < 10_000:
+                await asyncio.sleep(0.01)
+                assert hub.polls < 10_000 // source_db.BATCH + 50, f"stuck at {len(hub.names)} events"
+            after_burst = hub.polls
+            await db(event)("the next one")
+            while hub.names[-1] != "the next one":
+                await asyncio.sleep(0.01)
+            assert hub.polls - after_burst <= 2
+        finally:
+            task.cancel()
+
+    run(scenario)
+    assert hub.names == [f"burst {i}" for i in range(10_000)] + ["the next one"]
