@@ -291,19 +291,22 @@ if TASKS["default"]["BACKEND"] == TASK_BACKENDS["rq"]:
             "redis://host:6379/0."
         )
     INSTALLED_APPS.append("django_rq")  # django-tasks-rq's queues are django-rq's
-    # RetryingQueue: every job gets RQ retries, so the job of a worker that died runs again (and one
-    # that raised is tried again after 10 s, 1 and 5 minutes); see inbox/workers.py.
+    # RQ runs each job once: a delivery that raised, or whose worker died, is retried by the
+    # outbox (inbox.outbox; its hand-over row goes back to PENDING and the relay enqueues a new
+    # job), as under the database backend; see inbox/workers.py.
     RQ_QUEUES = {
         "default": {
             "URL": TASKS_REDIS_URL,
-            "DEFAULT_TIMEOUT": 900,  # a job running longer is stopped (and retried): a digest run's lease
-            "RETRY_INTERVALS": [10, 60, 300],
+            # A job running longer is stopped as failed (a delivery: retried by the outbox with
+            # backoff; a digest run: its batch's lease lets the next run take it). At most
+            # INBOX_TASK_LEASE_SECONDS, past which another run may take the work over anyway.
+            "DEFAULT_TIMEOUT": 900,
         }
     }
     RQ = {
         "JOB_CLASS": "django_tasks_rq.Job",  # runs django.tasks tasks: `rqworker` needs no --job-class
-        "QUEUE_CLASS": "inbox.workers.RetryingQueue",
-        "WORKER_CLASS": "inbox.workers.Worker",  # finds dead workers' jobs every 30 s, not 10 minutes
+        # Marks dead workers' jobs failed every 30 s, not every 10 minutes (RQ's own records only).
+        "WORKER_CLASS": "inbox.workers.Worker",
     }
 
 

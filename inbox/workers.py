@@ -1,21 +1,26 @@
 """Which task backend runs the deliveries, and the RQ side of it (the optional `[rq]` extra).
 
 With django-tasks-rq (`TASKS["default"]["BACKEND"] = "django_tasks_rq.RQBackend"`) the tasks live
-in Redis and RQ workers run them, on any number of machines. Two things RQ does not do by
-itself, which a delivery needs:
+in Redis and RQ workers run them, on any number of machines. Retries are not RQ's: a delivery is
+retried by the outbox (inbox.outbox), the same way under every task backend, and RQ runs each job
+once (django-tasks-rq gives its jobs no RQ retries, and the app adds none):
 
-- **A killed worker's job runs again.** RQ leaves the job of a worker that died in the queue's
-  StartedJobRegistry; when its heartbeat runs out (RQ's job monitoring interval + 60 s) a
-  worker's maintenance finds it and, if the job has retries left, queues it again, else moves
-  it to the FailedJobRegistry. django-tasks-rq creates jobs without retries, so `RetryingQueue`
-  (django-rq's QUEUE_CLASS) gives every job some, and `Worker` (django-rq's WORKER_CLASS) runs
-  the maintenance every MAINTENANCE_SECONDS instead of RQ's 10 minutes. A delivery of a killed
-  worker then runs again within about 90 + 30 s, and its receipts make it skip what was sent.
-- **A job that raises is tried again**, with the same retries and their intervals (backoff),
-  then kept in the FailedJobRegistry with its traceback (django-rq's admin pages show it).
+- **A job that raises** has its hand-over row put back to PENDING by `@durable`, with backoff
+  (INBOX_DELIVERY_RETRY_BASE_SECONDS x 2^(attempt-1)), or FAILED after
+  INBOX_DELIVERY_MAX_ATTEMPTS; the relay enqueues a new job when it is due. RQ records the failed
+  job in its FailedJobRegistry with its traceback (django-rq's admin pages show it).
+- **A job whose worker died** leaves its row RUNNING; the relay's recovery puts it back
+  INBOX_TASK_LEASE_SECONDS after the run started (at most half a lease later: recovery runs every
+  half lease) and enqueues it again; its receipts make it skip what was sent. An RQ re-run could
+  not take the row over (the row is RUNNING, so `@durable` would skip it), so none is configured.
 
-Retries wait in RQ's ScheduledJobRegistry, like tasks queued with `run_after`: at least one
-worker must run RQ's scheduler (`rqworker --with-scheduler`, which `inbox_worker` also does).
+`Worker` (django-rq's WORKER_CLASS) keeps RQ's own records truthful sooner: its maintenance, every
+MAINTENANCE_SECONDS rather than RQ's 10 minutes, marks a dead worker's job failed
+(AbandonedJobError) about 90 + 30 s after the death instead of leaving it "started" for good.
+
+Tasks queued for later (the relay never does, but a site's own `run_after` tasks) wait in RQ's
+ScheduledJobRegistry: at least one worker must run RQ's scheduler (`rqworker --with-scheduler`,
+which `inbox_worker` also does).
 """
 
 from __future__ import annotations
@@ -24,13 +29,10 @@ from django.conf import settings
 from django.tasks import task_backends
 from django.tasks.exceptions import InvalidTaskBackend
 
-__all__ = ["RQ_BACKEND", "RetryingQueue", "Worker", "run_rq_worker", "uses_rq"]
+__all__ = ["RQ_BACKEND", "Worker", "run_rq_worker", "uses_rq"]
 
 RQ_BACKEND = "django_tasks_rq.RQBackend"
 RQ_JOB_CLASS = "django_tasks_rq.Job"
-
-# RETRY_INTERVALS in a queue's RQ_QUEUES entry overrides it: one retry per interval (seconds).
-DEFAULT_RETRY_INTERVALS = (10, 60, 300)
 
 
 def uses_rq(alias: str = "default") -> bool:
@@ -50,28 +52,16 @@ def uses_rq(alias: str = "default") -> bool:
 
 try:
     import django_rq
-    from django_rq.queues import DjangoRQ
-    from rq.job import Retry
     from rq.worker import Worker as BaseWorker
 except ImportError:  # the [rq] extra is not installed: only uses_rq() is of use then
     pass
 else:
 
-    class RetryingQueue(DjangoRQ):
-        """django-rq's queue, whose jobs get retries unless their creator gave some: a job
-        abandoned by a dead worker, or that raised, runs again after each interval in turn."""
-
-        def create_job(self, *args, retry=None, **kwargs):
-            if retry is None:
-                config = getattr(settings, "RQ_QUEUES", {}).get(self.name, {})
-                intervals = list(config.get("RETRY_INTERVALS", DEFAULT_RETRY_INTERVALS))
-                retry = Retry(max=len(intervals), interval=intervals) if intervals else None
-            return super().create_job(*args, retry=retry, **kwargs)
-
     class Worker(BaseWorker):
-        """RQ's forking worker, whose maintenance (which finds the jobs of dead workers) runs
-        every MAINTENANCE_SECONDS rather than every 10 minutes, idle or busy. One worker at a
-        time does it (RQ takes a lock per queue), so many workers cost Redis little more."""
+        """RQ's forking worker, whose maintenance (which marks the jobs of dead workers failed)
+        runs every MAINTENANCE_SECONDS rather than every 10 minutes, idle or busy. One worker at
+        a time does it (RQ takes a lock per queue), so many workers cost Redis little more. The
+        deliveries of dead workers are the outbox's to run again, not RQ's (see above)."""
 
         MAINTENANCE_SECONDS = 30
         # RQ's default: a running job's heartbeat; its entry outlives a dead worker by this + 60 s.

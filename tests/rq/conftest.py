@@ -15,19 +15,14 @@ from tests.push.receiver import PushReceiver
 # RQ's keys are not prefixed: these tests own this Redis database and empty it (override it
 # with TEST_RQ_REDIS_URL when database 14 is taken on the test machine).
 RQ_REDIS_URL = os.environ.get("TEST_RQ_REDIS_URL", "redis://127.0.0.1:6379/14")
-RETRY_INTERVALS = [1, 1]
 
 
-def rq_settings(retry_intervals=RETRY_INTERVALS) -> dict:
+def rq_settings() -> dict:
     """The settings config/settings.py makes for TASKS_BACKEND=rq, on the tests' Redis."""
     return {
         "TASKS": {"default": {"BACKEND": "django_tasks_rq.RQBackend"}},
-        "RQ_QUEUES": {"default": {"URL": RQ_REDIS_URL, "RETRY_INTERVALS": list(retry_intervals)}},
-        "RQ": {
-            "JOB_CLASS": "django_tasks_rq.Job",
-            "QUEUE_CLASS": "inbox.workers.RetryingQueue",
-            "WORKER_CLASS": "inbox.workers.Worker",
-        },
+        "RQ_QUEUES": {"default": {"URL": RQ_REDIS_URL, "DEFAULT_TIMEOUT": 900}},
+        "RQ": {"JOB_CLASS": "django_tasks_rq.Job", "WORKER_CLASS": "inbox.workers.Worker"},
     }
 
 

@@ -1,8 +1,11 @@
 """Deliveries on django-tasks-rq (RQ on the real Redis), run in this process by RQ's SimpleWorker:
-notify() queues its push and email jobs in Redis, RQ runs them, a job that raises is retried by
-RQ, and the demo's settings choose the backend from TASKS_BACKEND."""
+notify() queues its push and email jobs in Redis, RQ runs each once, a job that raises is retried
+by the outbox (its hand-over back to PENDING with backoff, enqueued again by the relay) and ends
+FAILED after the last attempt, and the demo's settings choose the backend from TASKS_BACKEND."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import django_rq
 import pytest
@@ -14,11 +17,13 @@ from rq.worker import SimpleWorker
 
 from inbox.api import notify
 from inbox.models import PushReceipt
+from inbox.outbox import Handover
+from inbox.outbox.loop import relay_once
 from inbox.push import tasks as push_tasks
 from inbox.workers import RQ_JOB_CLASS, uses_rq
 from tests.test_settings import manage
 
-from .conftest import RETRY_INTERVALS, RQ_REDIS_URL, subscribe_all
+from .conftest import RQ_REDIS_URL, subscribe_all
 
 pytestmark = pytest.mark.django_db(transaction=True)  # notify() queues on commit, as in production
 
@@ -66,66 +71,107 @@ def test_notify_queues_push_and_email_in_redis_and_an_rq_worker_delivers_them(rq
     assert {default_task_backend.get_result(job.id).status for job in jobs} == {"SUCCESSFUL"}
 
 
-def test_every_job_gets_rq_retries(rq_backend):
+def test_rq_runs_each_job_once_the_outbox_retries(rq_backend):
     alice = User.objects.create_user("alice")
     notify(alice, "Retried if need be")
     (job,) = queue().get_jobs()  # alice has no address: only the push (VAPID is set up) is queued
-    assert job.retries_left == len(RETRY_INTERVALS)
-    assert job.retry_intervals == RETRY_INTERVALS
+    assert not job.retries_left  # an RQ re-run would find its hand-over no longer QUEUED: no retries
+    assert Handover.objects.get().task_id == job.id
 
 
-def test_a_job_that_raises_is_retried_by_rq_and_then_delivers(
-    rq_backend, receiver, smtp, settings, monkeypatch, caplog
-):
-    settings.RQ_QUEUES["default"]["RETRY_INTERVALS"] = [0]  # retried at once, in the same burst
-    alice = User.objects.create_user("alice")
-    subscribe_all(receiver, [alice])
-    real_audience, calls = push_tasks.audience, []
+def fail_first_runs(monkeypatch, failures: int, error: Exception) -> list[int]:
+    """The push delivery's audience query raises for its first `failures` runs; returns the runs."""
+    real_audience, runs = push_tasks.audience, []
 
-    def audience_once_down(message):
-        calls.append(message.pk)
-        if len(calls) == 1:
-            raise ConnectionError("the database went away")
+    def audience(message):
+        runs.append(message.pk)
+        if len(runs) <= failures:
+            raise error
         return real_audience(message)
 
-    monkeypatch.setattr(push_tasks, "audience", audience_once_down)
-    notify(alice, "After a blip", kind="mention")
-    push_job = next(job for job in queue().get_jobs() if job.func_name.endswith("deliver_push"))
-
-    work()
-
-    assert len(calls) == 2
-    assert [p["path"] for p in receiver.received] == ["/push/alice"]
-    push_job.refresh()
-    assert push_job.get_status() == JobStatus.FINISHED and push_job.retries_left == 0
-    assert default_task_backend.get_result(push_job.id).status == "SUCCESSFUL"
-    assert "ConnectionError: the database went away" in caplog.text  # the worker's log says why
+    monkeypatch.setattr(push_tasks, "audience", audience)
+    return runs
 
 
-def test_a_job_that_keeps_raising_ends_failed_with_its_reason(rq_backend, settings, monkeypatch):
-    settings.RQ_QUEUES["default"]["RETRY_INTERVALS"] = [0, 0]
+def test_a_job_that_raises_waits_for_the_outbox_backoff_not_an_rq_retry(rq_backend, receiver, monkeypatch):
     alice = User.objects.create_user("alice")
-
-    runs = []
-
-    def broken(message):
-        runs.append(message.pk)
-        raise RuntimeError("a bug in a template")
-
-    monkeypatch.setattr(push_tasks, "audience", broken)
-    notify(alice, "Never sent")
-    (job,) = queue().get_jobs()
+    subscribe_all(receiver, [alice])
+    runs = fail_first_runs(monkeypatch, 1, ConnectionError("the database went away"))
+    notify(alice, "After a blip", kind="mention")
+    (job,) = (job for job in queue().get_jobs() if job.func_name.endswith("deliver_push"))
+    before = timezone.now()
 
     work()
 
+    after = timezone.now()
+    row = Handover.objects.get(channel="push")
+    assert (row.state, row.attempts, row.task_id) == (Handover.State.PENDING, 1, job.id)
+    assert row.last_error.endswith("ConnectionError: the database went away")
+    # The default backoff, 30 s x 2^0, from the moment the run failed.
+    assert before + timedelta(seconds=30) <= row.next_attempt_at <= after + timedelta(seconds=30)
     job.refresh()
-    assert job.get_status() == JobStatus.FAILED
-    assert job.id in queue().failed_job_registry
-    assert len(runs) == 3  # the first run and two retries
-    result = default_task_backend.get_result(job.id)
-    assert result.status == "FAILED"
-    assert result.errors[-1].exception_class_path == "builtins.RuntimeError"
-    assert result.errors[-1].traceback.endswith("RuntimeError: a bug in a template\n")
+    assert job.get_status() == JobStatus.FAILED and job.id in queue().failed_job_registry
+    assert default_task_backend.get_result(job.id).status == "FAILED"
+    # Nothing waits in RQ to run it again, and the relay leaves it until its time comes.
+    assert queue().count == 0 and queue().scheduled_job_registry.count == 0
+    assert relay_once() == 0
+    work()
+    assert runs == [row.message_id] and receiver.received == []
+
+
+def test_a_job_that_raises_is_enqueued_again_by_the_relay_and_delivers_once(
+    rq_backend, receiver, settings, monkeypatch, caplog
+):
+    settings.INBOX_DELIVERY_RETRY_BASE_SECONDS = 0  # due again at once
+    alice = User.objects.create_user("alice")
+    subscribe_all(receiver, [alice])
+    runs = fail_first_runs(monkeypatch, 1, ConnectionError("the database went away"))
+    notify(alice, "After a blip", kind="mention")
+
+    work()
+
+    assert len(runs) == 1 and receiver.received == []
+    assert queue().count == 0  # RQ does not run it again by itself
+    assert "failed (attempt 1 of 5), retried in 0 s: ConnectionError('the database went away')" in caplog.text
+    assert relay_once() == 1
+    (again,) = queue().get_jobs()
+    assert again.func_name.endswith("deliver_push")
+
+    work()
+
+    assert len(runs) == 2
+    assert [p["path"] for p in receiver.received] == ["/push/alice"]
+    assert not Handover.objects.exists()  # delivered: its row is gone
+    assert default_task_backend.get_result(again.id).status == "SUCCESSFUL"
+    assert relay_once() == 0
+    work()
+    assert len(runs) == 2 and len(receiver.received) == 1
+
+
+def test_a_job_that_keeps_raising_ends_failed_with_its_reason(rq_backend, settings, monkeypatch, caplog):
+    settings.INBOX_DELIVERY_RETRY_BASE_SECONDS = 0
+    settings.INBOX_DELIVERY_MAX_ATTEMPTS = 3
+    alice = User.objects.create_user("alice")
+    runs = fail_first_runs(monkeypatch, 99, RuntimeError("a bug in a template"))
+    sent = notify(alice, "Never sent")
+
+    for _ in range(4):  # one more pass than attempts: the last one finds nothing to run
+        work()
+        relay_once()
+
+    assert runs == [sent.message.pk] * 3
+    row = Handover.objects.get()
+    assert (row.state, row.attempts) == (Handover.State.FAILED, 3)
+    assert row.last_error.endswith("RuntimeError: a bug in a template")
+    assert "Delivery deliver_push" in caplog.text
+    assert "failed for good after 3 attempts: RuntimeError('a bug in a template')" in caplog.text
+    failed = queue().failed_job_registry.get_job_ids()
+    assert len(failed) == 3  # three RQ jobs, each run once
+    for job_id in failed:
+        result = default_task_backend.get_result(job_id)
+        assert result.status == "FAILED"
+        assert result.errors[-1].exception_class_path == "builtins.RuntimeError"
+        assert result.errors[-1].traceback.endswith("RuntimeError: a bug in a template\n")
 
 
 def test_a_task_queued_for_later_waits_in_rq_schedule(rq_backend):

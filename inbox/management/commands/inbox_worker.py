@@ -21,9 +21,9 @@ deleted, a password or is_active changed by QuerySet.update()). See inbox.push.s
 With django-tasks-rq as the task backend (TASKS_BACKEND=rq) it queues the same periodic work,
 then runs an RQ worker with RQ's scheduler in this process instead of db_worker (--batch: until
 the queue is empty; --worker-id: the RQ worker's name); `manage.py rqworker` processes may run
-beside it. The relay runs the same with either backend; a job of a worker that died is run
-again by RQ (inbox.workers), and its delivery by the relay once its lease has passed, whichever
-comes first (the hand-over row makes the other a no-op).
+beside it. The relay runs the same with either backend, and is what retries a delivery under
+both: RQ runs each job once, and a delivery of a worker that died runs again from the relay once
+its lease has passed (inbox.workers).
 """
 
 from __future__ import annotations
