@@ -15,12 +15,14 @@ def database_queue(settings):
 
 
 def start(**options) -> str:
+    """The worker in this process, --batch: it closes its database connections as it goes, which
+    a test inside one transaction could not survive on PostgreSQL (hence transactional_db)."""
     out = StringIO()
     call_command("inbox_worker", "--batch", "--no-startup-delay", stdout=out, **options)
     return out.getvalue()
 
 
-def test_without_redis_it_names_the_database_and_what_that_means(db, settings):
+def test_without_redis_it_names_the_database_and_what_that_means(transactional_db, settings):
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     assert start().splitlines()[0] == (
         "Real-time events go through the database (no REDIS_URL): web processes that use Redis "
@@ -28,7 +30,7 @@ def test_without_redis_it_names_the_database_and_what_that_means(db, settings):
     )
 
 
-def test_with_redis_it_names_the_layer_and_never_the_url(db, settings):
+def test_with_redis_it_names_the_layer_and_never_the_url(transactional_db, settings):
     settings.CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
@@ -40,7 +42,7 @@ def test_with_redis_it_names_the_layer_and_never_the_url(db, settings):
     assert "secret" not in output
 
 
-def test_quiet_at_verbosity_0_and_without_real_time(db, settings):
+def test_quiet_at_verbosity_0_and_without_real_time(transactional_db, settings):
     assert "Real-time" not in start(verbosity=0)
     settings.INBOX_CHANNELS = ("inbox.push", "inbox.mail")
     assert "Real-time" not in start()
