@@ -15,7 +15,8 @@ django.tasks API is used (`Task.enqueue`), so any task backend works; with djang
 row's claim and the task's own row are written in one transaction.
 
 A task's function is wrapped by `@durable` (under `@task`). The relay adds the keyword
-`handover=<row id>`: the run starts only if its row is QUEUED (a task enqueued twice runs once),
+`handover=<row id>`: the run starts only if its row is QUEUED (a task enqueued twice runs once;
+read under a row lock, so a worker faster than the relay's commit waits for its claim),
 deletes the row when it returns, and when it raises records the reason and schedules the next
 attempt (INBOX_DELIVERY_RETRY_BASE_SECONDS x 2^(attempt-1)), or FAILED after the last one.
 `recover()` puts back a row still RUNNING INBOX_TASK_LEASE_SECONDS after it started (its
@@ -180,10 +181,7 @@ def durable(func):
     def run(*args, handover: int | None = None, **kwargs):
         if handover is None:
             return func(*args, **kwargs)
-        started = Handover.objects.filter(pk=handover, state=State.QUEUED).update(
-            state=State.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1
-        )
-        if not started:  # done already, running elsewhere, failed, or its message was deleted
+        if not _start(handover):  # done already, running elsewhere, failed, or its message was deleted
             return {"skipped": f"hand-over {handover} is no longer queued"}
         token = _running.set(handover)
         try:
@@ -197,6 +195,21 @@ def durable(func):
         return result
 
     return run
+
+
+def _start(pk: int) -> bool:
+    """Mark the row RUNNING if it is QUEUED. A locking read, not UPDATE ... WHERE state: with a
+    task backend outside the database (RQ) a worker can start the task before the relay's claim
+    (PENDING to QUEUED) commits; the lock waits for that commit and then reads QUEUED, where an
+    UPDATE's WHERE would see the committed PENDING row, change nothing and skip the run."""
+    with transaction.atomic(using=_db()):
+        state = Handover.objects.select_for_update().filter(pk=pk).values_list("state", flat=True).first()
+        if state != State.QUEUED:
+            return False
+        Handover.objects.filter(pk=pk).update(
+            state=State.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1
+        )
+    return True
 
 
 def backoff(attempt: int) -> timedelta:

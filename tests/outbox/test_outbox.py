@@ -10,7 +10,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
 from django.tasks import default_task_backend
 from django.template import TemplateSyntaxError
 from django.urls import reverse
@@ -23,7 +23,8 @@ from inbox.models import PushReceipt
 from inbox.outbox import Handover, recover, relay
 from inbox.outbox.loop import relay_once
 
-from .backends import BrokenQueue, FlappingBackend
+from . import backends
+from .backends import BrokenQueue, FastWorkerBackend, FlappingBackend
 
 IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 FAILING = {"default": {"BACKEND": "tests.outbox.backends.FailingBackend"}}
@@ -365,3 +366,21 @@ def test_a_message_deleted_ends_its_deliveries(alice_reachable):
     sent.message.delete()
     assert not Handover.objects.exists()
     assert outbox.relay() == 0
+
+
+# -- a backend outside the database (RQ) hands the job to a worker before the claim commits
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks between two connections")
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_that_starts_before_the_claim_commits_runs_the_task(settings):
+    """Before: the worker's UPDATE ... WHERE state = 'queued' saw the committed PENDING row,
+    changed nothing and skipped; the claim then committed QUEUED, and nothing ran it for a lease."""
+    settings.TASKS = {"default": {"BACKEND": "tests.outbox.backends.FastWorkerBackend"}}
+    FastWorkerBackend.workers, FastWorkerBackend.outcomes, backends.RAN[:] = [], [], []
+    pks = outbox.plan(backends.record_run, [[7]], channel="push", run_after=timezone.now())
+    assert relay(pks) == 1  # the claim commits while the worker waits on the row
+    (worker,) = FastWorkerBackend.workers
+    worker.join()
+    assert FastWorkerBackend.outcomes == [7] and backends.RAN == [7]
+    assert not Handover.objects.exists()
