@@ -17,8 +17,10 @@ row's claim and the task's own row are written in one transaction.
 A task's function is wrapped by `@durable` (under `@task`). The relay adds the keyword
 `handover=<row id>`: the run starts only if its row is QUEUED (a task enqueued twice runs once;
 read under a row lock, so a worker faster than the relay's commit waits for its claim),
-deletes the row when it returns, and when it raises records the reason and schedules the next
-attempt (INBOX_DELIVERY_RETRY_BASE_SECONDS x 2^(attempt-1)), or FAILED after the last one.
+deletes the row when it returns, puts it back due at once when the worker is stopped mid-run
+(SystemExit, KeyboardInterrupt; not counted as an attempt), and when it raises records the
+reason and schedules the next attempt (INBOX_DELIVERY_RETRY_BASE_SECONDS x 2^(attempt-1)), or
+FAILED after the last one.
 `recover()` puts back a row still RUNNING INBOX_TASK_LEASE_SECONDS after it started (its
 worker died). The deliveries' receipts make any run again skip what already went out.
 """
@@ -189,6 +191,9 @@ def durable(func):
         except Exception as error:
             _failed(handover, error)
             raise  # the task backend records its own failure too
+        except BaseException as stop:  # the worker is stopping (SystemExit, KeyboardInterrupt)
+            _interrupted(handover, stop)
+            raise
         finally:
             _running.reset(token)
         Handover.objects.filter(pk=handover).delete()
@@ -246,6 +251,18 @@ def _failed(pk: int, error: Exception) -> None:
             )
     except Exception:  # the database itself is down: the row stays RUNNING, recover() takes it
         logger.exception("Could not record the failure of delivery hand-over %s: %r", pk, error)
+
+
+def _interrupted(pk: int, stop: BaseException) -> None:
+    """The run was stopped, not failed: due again at once, the attempt not counted (rather than
+    RUNNING until recover() a lease later). Best effort: the database may be gone too."""
+    with suppress(Exception):
+        Handover.objects.filter(pk=pk, state=State.RUNNING).update(
+            state=State.PENDING,
+            next_attempt_at=timezone.now(),
+            attempts=F("attempts") - 1,
+            last_error=f"Interrupted by {type(stop).__name__} while running; due again.",
+        )
 
 
 def _note(pk: int, reason: str) -> None:

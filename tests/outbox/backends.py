@@ -72,3 +72,10 @@ class FastWorkerBackend(DummyBackend):
             type(self).outcomes.append(task.call(*args, **kwargs))
         finally:
             connection.close()
+
+
+@task
+@durable
+def interrupted(kind: str) -> None:
+    """A delivery task stopped mid-run: a second SIGTERM to the worker, or Ctrl-C."""
+    raise {"exit": SystemExit(1), "ctrl-c": KeyboardInterrupt()}[kind]

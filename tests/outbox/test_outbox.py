@@ -384,3 +384,20 @@ def test_a_worker_that_starts_before_the_claim_commits_runs_the_task(settings):
     worker.join()
     assert FastWorkerBackend.outcomes == [7] and backends.RAN == [7]
     assert not Handover.objects.exists()
+
+
+# -- a worker stopped mid-run (SystemExit, KeyboardInterrupt) puts its row back at once
+
+
+@pytest.mark.parametrize(("kind", "raised"), [("exit", SystemExit), ("ctrl-c", KeyboardInterrupt)])
+def test_a_task_interrupted_mid_run_is_due_again_at_once_and_not_counted(settings, db, kind, raised):
+    """Before: only Exception was caught, and the row stayed RUNNING for a whole lease."""
+    settings.TASKS = DUMMY
+    (pk,) = outbox.plan(backends.interrupted, [[kind]], channel="push", run_after=timezone.now())
+    assert relay([pk]) == 1
+    with pytest.raises(raised):
+        run_queued()
+    row = Handover.objects.get(pk=pk)
+    assert (row.state, row.attempts) == ("pending", 0)
+    assert row.next_attempt_at <= timezone.now() and "Interrupted" in row.last_error
+    assert relay([pk]) == 1  # due now: the next relay pass enqueues it again
