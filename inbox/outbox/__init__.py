@@ -21,6 +21,7 @@ deletes the row when it returns, puts it back due at once when the worker is sto
 (SystemExit, KeyboardInterrupt; not counted as an attempt), and when it raises records the
 reason and schedules the next attempt (INBOX_DELIVERY_RETRY_BASE_SECONDS x 2^(attempt-1)), or
 FAILED after the last one.
+An enqueue that raises counts as an attempt too, with the same backoff and cap.
 `recover()` puts back a row still RUNNING INBOX_TASK_LEASE_SECONDS after it started (its
 worker died). The deliveries' receipts make any run again skip what already went out.
 """
@@ -122,15 +123,15 @@ def relay(pks: list[int] | None = None, *, limit: int = RELAY_BATCH) -> int:
                     continue
                 result = import_string(path).enqueue(*args, **kwargs, handover=pk)
                 Handover.objects.filter(pk=pk, task_id="").update(task_id=str(result.id)[:64])
-        except Exception as error:  # the row stays PENDING: the next relay tries again
+        except Exception as error:  # the claim rolled back: PENDING, retried with backoff
             failures.append((pk, error))
-            _note(pk, f"Could not be enqueued: {''.join(format_exception(error)).strip()}")
+            _enqueue_failed(pk, error)
             continue
         enqueued += 1
     if failures:
         pk, error = failures[0]
         logger.warning(
-            "%d delivery hand-over(s) could not be enqueued, the relay tries again; first, %s: %r",
+            "%d delivery hand-over(s) could not be enqueued, retried with backoff; first, %s: %r",
             len(failures),
             pk,
             error,
@@ -265,6 +266,18 @@ def _interrupted(pk: int, stop: BaseException) -> None:
         )
 
 
-def _note(pk: int, reason: str) -> None:
-    with suppress(Exception):  # noted only; the database being down is logged by the caller
-        Handover.objects.filter(pk=pk, state=State.PENDING).update(last_error=reason)
+def _enqueue_failed(pk: int, error: Exception) -> None:
+    """An enqueue that raised counts as an attempt: the row waits its backoff (so a row that
+    can never be enqueued, an ImportError after a rename or a queue that rejects it, does not
+    come first in every relay pass), and is FAILED with the reason after the last attempt."""
+    reason = f"Could not be enqueued: {''.join(format_exception(error)).strip()}"
+    with suppress(Exception):  # the database being down is logged by the caller
+        pending = Handover.objects.filter(pk=pk, state=State.PENDING)
+        attempts = pending.values_list("attempts", flat=True).first()
+        if attempts is None:
+            return
+        row, now, attempt = pending.filter(attempts=attempts), timezone.now(), attempts + 1
+        if attempt < inbox_setting("DELIVERY_MAX_ATTEMPTS"):
+            row.update(attempts=attempt, next_attempt_at=now + backoff(attempt), last_error=reason)
+        elif row.update(state=State.FAILED, attempts=attempt, finished_at=now, last_error=reason):
+            logger.error("Delivery hand-over %s failed for good after %d attempts: %r", pk, attempt, error)
