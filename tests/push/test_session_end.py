@@ -224,3 +224,18 @@ def test_the_sweep_costs_the_same_few_queries_for_any_number_of_live_subscriptio
     # of bindings with their users, then finds no next chunk.
     with django_assert_num_queries(5):
         assert sum(sweep_push_subscriptions.call().values()) == 0
+
+
+def test_logging_out_ends_push_with_signed_cookie_sessions(settings, alice, bob, receiver):
+    """A session engine that keeps nothing on the server has no key to bind to: before, logging
+    out ended nothing, and the next user of a shared browser read Alice's notifications. Such a
+    session cannot be told from her others, so logging out ends all of her key-less bindings."""
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+    shared = log_in("alice")
+    turn_on_push(shared, receiver, "shared")
+    turn_on_push(log_in("bob"), receiver, "bobs")
+    assert PushSession.objects.get(user=alice).session_key == ""
+    assert pushed(receiver, alice, "Before") == ["/push/shared"]
+    assert shared.post(reverse("logout")).status_code == 302
+    assert subscriptions() == {"bobs"}  # Bob's push goes on
+    assert pushed(receiver, alice, "After logging out") == []
