@@ -15,9 +15,13 @@ django.tasks API is used (`Task.enqueue`), so any task backend works; with djang
 row's claim and the task's own row are written in one transaction.
 
 A task's function is wrapped by `@durable` (under `@task`). The relay adds the keyword
-`handover=<row id>`: the run starts only if its row is QUEUED (a task enqueued twice runs once),
-deletes the row when it returns, and when it raises records the reason and schedules the next
-attempt (INBOX_DELIVERY_RETRY_BASE_SECONDS x 2^(attempt-1)), or FAILED after the last one.
+`handover=<row id>`: the run starts only if its row is QUEUED (a task enqueued twice runs once;
+read under a row lock, so a worker faster than the relay's commit waits for its claim),
+deletes the row when it returns, puts it back due at once when the worker is stopped mid-run
+(SystemExit, KeyboardInterrupt; not counted as an attempt), and when it raises records the
+reason and schedules the next attempt (INBOX_DELIVERY_RETRY_BASE_SECONDS x 2^(attempt-1)), or
+FAILED after the last one.
+An enqueue that raises counts as an attempt too, with the same backoff and cap.
 `recover()` puts back a row still RUNNING INBOX_TASK_LEASE_SECONDS after it started (its
 worker died). The deliveries' receipts make any run again skip what already went out.
 """
@@ -119,15 +123,15 @@ def relay(pks: list[int] | None = None, *, limit: int = RELAY_BATCH) -> int:
                     continue
                 result = import_string(path).enqueue(*args, **kwargs, handover=pk)
                 Handover.objects.filter(pk=pk, task_id="").update(task_id=str(result.id)[:64])
-        except Exception as error:  # the row stays PENDING: the next relay tries again
+        except Exception as error:  # the claim rolled back: PENDING, retried with backoff
             failures.append((pk, error))
-            _note(pk, f"Could not be enqueued: {''.join(format_exception(error)).strip()}")
+            _enqueue_failed(pk, error)
             continue
         enqueued += 1
     if failures:
         pk, error = failures[0]
         logger.warning(
-            "%d delivery hand-over(s) could not be enqueued, the relay tries again; first, %s: %r",
+            "%d delivery hand-over(s) could not be enqueued, retried with backoff; first, %s: %r",
             len(failures),
             pk,
             error,
@@ -180,10 +184,7 @@ def durable(func):
     def run(*args, handover: int | None = None, **kwargs):
         if handover is None:
             return func(*args, **kwargs)
-        started = Handover.objects.filter(pk=handover, state=State.QUEUED).update(
-            state=State.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1
-        )
-        if not started:  # done already, running elsewhere, failed, or its message was deleted
+        if not _start(handover):  # done already, running elsewhere, failed, or its message was deleted
             return {"skipped": f"hand-over {handover} is no longer queued"}
         token = _running.set(handover)
         try:
@@ -191,12 +192,30 @@ def durable(func):
         except Exception as error:
             _failed(handover, error)
             raise  # the task backend records its own failure too
+        except BaseException as stop:  # the worker is stopping (SystemExit, KeyboardInterrupt)
+            _interrupted(handover, stop)
+            raise
         finally:
             _running.reset(token)
         Handover.objects.filter(pk=handover).delete()
         return result
 
     return run
+
+
+def _start(pk: int) -> bool:
+    """Mark the row RUNNING if it is QUEUED. A locking read, not UPDATE ... WHERE state: with a
+    task backend outside the database (RQ) a worker can start the task before the relay's claim
+    (PENDING to QUEUED) commits; the lock waits for that commit and then reads QUEUED, where an
+    UPDATE's WHERE would see the committed PENDING row, change nothing and skip the run."""
+    with transaction.atomic(using=_db()):
+        state = Handover.objects.select_for_update().filter(pk=pk).values_list("state", flat=True).first()
+        if state != State.QUEUED:
+            return False
+        Handover.objects.filter(pk=pk).update(
+            state=State.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1
+        )
+    return True
 
 
 def backoff(attempt: int) -> timedelta:
@@ -235,6 +254,30 @@ def _failed(pk: int, error: Exception) -> None:
         logger.exception("Could not record the failure of delivery hand-over %s: %r", pk, error)
 
 
-def _note(pk: int, reason: str) -> None:
-    with suppress(Exception):  # noted only; the database being down is logged by the caller
-        Handover.objects.filter(pk=pk, state=State.PENDING).update(last_error=reason)
+def _interrupted(pk: int, stop: BaseException) -> None:
+    """The run was stopped, not failed: due again at once, the attempt not counted (rather than
+    RUNNING until recover() a lease later). Best effort: the database may be gone too."""
+    with suppress(Exception):
+        Handover.objects.filter(pk=pk, state=State.RUNNING).update(
+            state=State.PENDING,
+            next_attempt_at=timezone.now(),
+            attempts=F("attempts") - 1,
+            last_error=f"Interrupted by {type(stop).__name__} while running; due again.",
+        )
+
+
+def _enqueue_failed(pk: int, error: Exception) -> None:
+    """An enqueue that raised counts as an attempt: the row waits its backoff (so a row that
+    can never be enqueued, an ImportError after a rename or a queue that rejects it, does not
+    come first in every relay pass), and is FAILED with the reason after the last attempt."""
+    reason = f"Could not be enqueued: {''.join(format_exception(error)).strip()}"
+    with suppress(Exception):  # the database being down is logged by the caller
+        pending = Handover.objects.filter(pk=pk, state=State.PENDING)
+        attempts = pending.values_list("attempts", flat=True).first()
+        if attempts is None:
+            return
+        row, now, attempt = pending.filter(attempts=attempts), timezone.now(), attempts + 1
+        if attempt < inbox_setting("DELIVERY_MAX_ATTEMPTS"):
+            row.update(attempts=attempt, next_attempt_at=now + backoff(attempt), last_error=reason)
+        elif row.update(state=State.FAILED, attempts=attempt, finished_at=now, last_error=reason):
+            logger.error("Delivery hand-over %s failed for good after %d attempts: %r", pk, attempt, error)

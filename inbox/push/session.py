@@ -6,7 +6,8 @@ holds a stolen laptop) would read the previous user's notifications. So each sub
 bound to the session that saved or last confirmed it (PushSession: its key and the user's session
 auth hash), and is deleted when that session ends:
 
-- logging out (`user_logged_out`, sent by every logout path): the subscriptions bound to it;
+- logging out (`user_logged_out`, sent by every logout path): the subscriptions bound to it
+  (with signed-cookie sessions, which have no key on the server, all of the user's key-less ones);
 - another user logging in over the session (`user_logged_in`; Django then empties the session
   and gives it a new key): the previous user's subscriptions bound to the old key. The same user
   logging in again keeps them, bound to the new key;
@@ -63,10 +64,17 @@ def bind(request, subscription_id: int, current: PushSession | None = None) -> N
 
 
 def end_for_logout(sender, request=None, user=None, **kwargs) -> None:
-    """user_logged_out receiver: delete the subscriptions bound to this session."""
+    """user_logged_out receiver: delete the subscriptions bound to this session. A session kept
+    nowhere on the server (signed cookies) has no key and cannot be told from the user's other
+    such sessions: all of the user's subscriptions bound with no key end (push on her other
+    browsers too, until their pages turn it on again), rather than none."""
     session = getattr(request, "session", None)
-    if session is not None and (key := session_key_of(session)):
+    if session is None:
+        return
+    if key := session_key_of(session):
         SubscriptionInfo.objects.filter(inbox_session__session_key=key).delete()
+    elif user is not None and user.pk is not None:
+        SubscriptionInfo.objects.filter(inbox_session__session_key="", inbox_session__user=user).delete()
 
 
 def end_for_login(sender, request=None, user=None, **kwargs) -> None:

@@ -18,6 +18,7 @@ from importlib import import_module
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist
+from django.db import router, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from webpush.models import SubscriptionInfo
@@ -31,12 +32,24 @@ CHUNK = 500
 
 
 def delete_in_chunks(subscriptions) -> int:
-    """Delete the subscriptions of a queryset, CHUNK at a time (bounded memory and statements)."""
+    """Delete the subscriptions of a queryset, CHUNK at a time (bounded memory and statements).
+    The DELETE applies the queryset's conditions again: a row re-bound (to a live session) after
+    the ids were read is kept, though not under a lock, unlike delete_if_still()."""
     deleted = 0
     while ids := list(subscriptions.order_by("pk").values_list("pk", flat=True)[:CHUNK]):
-        SubscriptionInfo.objects.filter(pk__in=ids).delete()
-        deleted += len(ids)
+        deleted += subscriptions.filter(pk__in=ids).delete()[1].get(SubscriptionInfo._meta.label, 0)
     return deleted
+
+
+def delete_if_still(pks: list[int], **lookup) -> int:
+    """Delete the subscriptions of these bindings whose binding still matches `lookup` (the
+    values the sweep decided from), under a row lock: a page that re-bound one since it was read
+    (push/check/, a login) keeps its subscription."""
+    with transaction.atomic(using=router.db_for_write(PushSession)):
+        still = PushSession.objects.select_for_update().filter(pk__in=pks, **lookup)
+        ids = list(still.values_list("pk", flat=True))
+        SubscriptionInfo.objects.filter(pk__in=ids).delete()
+    return len(ids)
 
 
 def session_store():
@@ -90,9 +103,8 @@ def sessions_gone() -> int:
         if not chunk:
             return deleted
         after = chunk[-1][0]
-        if gone := [pk for pk, key in chunk if not store().exists(key)]:
-            SubscriptionInfo.objects.filter(pk__in=gone).delete()
-            deleted += len(gone)
+        if gone := [(pk, key) for pk, key in chunk if not store().exists(key)]:
+            deleted += delete_if_still([pk for pk, _ in gone], session_key__in={key for _, key in gone})
 
 
 def passwords_changed() -> int:
@@ -111,10 +123,9 @@ def passwords_changed() -> int:
             if binding.user_id not in hashes:
                 hashes[binding.user_id] = valid_auth_hashes(binding.user)
             if binding.auth_hash not in hashes[binding.user_id]:
-                stale.append(binding.pk)
+                stale.append(binding)
         if stale:
-            SubscriptionInfo.objects.filter(pk__in=stale).delete()
-            deleted += len(stale)
+            deleted += delete_if_still([b.pk for b in stale], auth_hash__in={b.auth_hash for b in stale})
 
 
 def sweep() -> dict:

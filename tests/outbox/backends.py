@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
+from django.db import connection
+from django.tasks import task
 from django.tasks.backends.dummy import DummyBackend
+
+from inbox.outbox import durable
 
 
 class BrokenQueue(Exception):
@@ -26,3 +33,49 @@ class FlappingBackend(DummyBackend):
         if type(self).calls % 2 == 0:
             raise BrokenQueue("the task queue dropped the connection")
         return super().enqueue(task, args, kwargs)
+
+
+RAN: list[int] = []
+
+
+@task
+@durable
+def record_run(value: int) -> int:
+    """A delivery task that only records that it ran."""
+    RAN.append(value)
+    return value
+
+
+class FastWorkerBackend(DummyBackend):
+    """A task backend outside the database (RQ): the job is visible to a worker at once, before
+    the relay's transaction commits, and a fast worker (a thread with its own connection) starts
+    it then. enqueue() returns once that worker has finished or waits on a row lock."""
+
+    def enqueue(self, task, args, kwargs):
+        result = super().enqueue(task, args, kwargs)
+        worker = threading.Thread(target=self.work, args=(task, args, kwargs))
+        worker.start()
+        type(self).workers.append(worker)
+        with connection.cursor() as cursor:
+            for _ in range(3000):  # a bound for a broken test only, not a timing assertion
+                cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+                if not worker.is_alive() or cursor.fetchone()[0]:
+                    break
+                time.sleep(0.01)
+        return result
+
+    workers: list[threading.Thread] = []
+    outcomes: list[object] = []
+
+    def work(self, task, args, kwargs):
+        try:
+            type(self).outcomes.append(task.call(*args, **kwargs))
+        finally:
+            connection.close()
+
+
+@task
+@durable
+def interrupted(kind: str) -> None:
+    """A delivery task stopped mid-run: a second SIGTERM to the worker, or Ctrl-C."""
+    raise {"exit": SystemExit(1), "ctrl-c": KeyboardInterrupt()}[kind]

@@ -10,7 +10,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
 from django.tasks import default_task_backend
 from django.template import TemplateSyntaxError
 from django.urls import reverse
@@ -23,7 +23,8 @@ from inbox.models import PushReceipt
 from inbox.outbox import Handover, recover, relay
 from inbox.outbox.loop import relay_once
 
-from .backends import BrokenQueue, FlappingBackend
+from . import backends
+from .backends import BrokenQueue, FastWorkerBackend, FlappingBackend
 
 IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 FAILING = {"default": {"BACKEND": "tests.outbox.backends.FailingBackend"}}
@@ -94,13 +95,18 @@ def test_an_enqueue_that_raises_loses_nothing(settings, alice_reachable, receive
     settings.TASKS = FAILING  # the queue is down when notify() commits
     sent = notify(alice_reachable, "Queue down", kind="mention")
 
-    assert "could not be enqueued, the relay tries again" in caplog.text
+    assert "could not be enqueued, retried with backoff" in caplog.text
     rows = Handover.objects.order_by("channel")
-    assert [(r.channel, r.state) for r in rows] == [("email", "pending"), ("push", "pending")]
+    assert [(r.channel, r.state, r.attempts) for r in rows] == [
+        ("email", "pending", 1),
+        ("push", "pending", 1),
+    ]
     assert all(BrokenQueue.__name__ in r.last_error for r in rows)
+    assert all(r.next_attempt_at > timezone.now() for r in rows)  # after their backoff
     assert receiver.received == [] and smtp.received == []
 
-    settings.TASKS = IMMEDIATE  # back up: the worker's next relay pass enqueues them
+    settings.TASKS = IMMEDIATE  # back up: the worker's relay pass after the backoff enqueues them
+    due_now()
     assert relay_once() == 2
     (push,) = receiver.received
     assert push["payload"]["body"] == "Queue down"
@@ -138,6 +144,7 @@ def test_a_queue_that_flaps_while_batches_are_planned_loses_no_batch(
     were never queued, and the planner ended FAILED)."""
     settings.TASKS = {"default": {"BACKEND": "tests.outbox.backends.FlappingBackend"}}
     FlappingBackend.calls = 0
+    settings.INBOX_DELIVERY_RETRY_BASE_SECONDS = 0  # a failed enqueue is due again at once
     settings.INBOX_MAIL_BATCH_SIZE = 3
     users = [django_user_model.objects.create_user(f"u{i}", email=f"u{i}@example.com") for i in range(12)]
     notify(users, "Twelve of you", kind="mention")
@@ -365,3 +372,78 @@ def test_a_message_deleted_ends_its_deliveries(alice_reachable):
     sent.message.delete()
     assert not Handover.objects.exists()
     assert outbox.relay() == 0
+
+
+# -- a backend outside the database (RQ) hands the job to a worker before the claim commits
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks between two connections")
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_that_starts_before_the_claim_commits_runs_the_task(settings):
+    """Before: the worker's UPDATE ... WHERE state = 'queued' saw the committed PENDING row,
+    changed nothing and skipped; the claim then committed QUEUED, and nothing ran it for a lease."""
+    settings.TASKS = {"default": {"BACKEND": "tests.outbox.backends.FastWorkerBackend"}}
+    FastWorkerBackend.workers, FastWorkerBackend.outcomes, backends.RAN[:] = [], [], []
+    pks = outbox.plan(backends.record_run, [[7]], channel="push", run_after=timezone.now())
+    assert relay(pks) == 1  # the claim commits while the worker waits on the row
+    (worker,) = FastWorkerBackend.workers
+    worker.join()
+    assert FastWorkerBackend.outcomes == [7] and backends.RAN == [7]
+    assert not Handover.objects.exists()
+
+
+# -- a worker stopped mid-run (SystemExit, KeyboardInterrupt) puts its row back at once
+
+
+@pytest.mark.parametrize(("kind", "raised"), [("exit", SystemExit), ("ctrl-c", KeyboardInterrupt)])
+def test_a_task_interrupted_mid_run_is_due_again_at_once_and_not_counted(settings, db, kind, raised):
+    """Before: only Exception was caught, and the row stayed RUNNING for a whole lease."""
+    settings.TASKS = DUMMY
+    (pk,) = outbox.plan(backends.interrupted, [[kind]], channel="push", run_after=timezone.now())
+    assert relay([pk]) == 1
+    with pytest.raises(raised):
+        run_queued()
+    row = Handover.objects.get(pk=pk)
+    assert (row.state, row.attempts) == ("pending", 0)
+    assert row.next_attempt_at <= timezone.now() and "Interrupted" in row.last_error
+    assert relay([pk]) == 1  # due now: the next relay pass enqueues it again
+
+
+# -- an enqueue that always fails is retried with backoff, counted, and FAILED at the cap
+
+
+def test_an_enqueue_that_always_fails_backs_off_and_fails_for_good(settings, db, caplog):
+    """Before: the row stayed PENDING with the same next_attempt_at, first in every pass, logged
+    every second and never failed; enough of them starved the relay of every other row."""
+    settings.TASKS = FAILING
+    settings.INBOX_DELIVERY_MAX_ATTEMPTS = 3
+    settings.INBOX_DELIVERY_RETRY_BASE_SECONDS = 30
+    (pk,) = outbox.plan(backends.record_run, [[1]], channel="push", run_after=timezone.now())
+    waits = []
+    for attempt in (1, 2, 3):
+        before = timezone.now()
+        assert relay() == 0
+        row = Handover.objects.get(pk=pk)
+        assert row.attempts == attempt and "BrokenQueue" in row.last_error
+        if attempt < 3:
+            assert row.state == "pending"
+            waits.append((row.next_attempt_at - before).total_seconds())
+            assert relay() == 0 and Handover.objects.get(pk=pk).attempts == attempt  # not before its time
+            due_now()
+    assert [round(w) for w in waits] == [30, 60]
+    assert row.state == "failed" and row.finished_at is not None
+    assert "Could not be enqueued" in row.last_error and "failed for good after 3 attempts" in caplog.text
+    assert relay() == 0
+
+
+def test_rows_whose_enqueue_fails_do_not_starve_the_others(settings, db):
+    settings.TASKS = DUMMY
+    broken = Handover.objects.bulk_create(
+        Handover(channel="push", task_path="tests.outbox.backends.renamed_away", args=[i], kwargs={})
+        for i in range(3)
+    )
+    (good,) = outbox.plan(backends.record_run, [[1]], channel="push", run_after=timezone.now())
+    assert relay(limit=3) == 0  # the three broken rows fill a batch and fail (ImportError)
+    assert relay(limit=3) == 1  # then wait their backoff: the good row's turn
+    assert Handover.objects.get(pk=good).state == "queued"
+    assert all(Handover.objects.get(pk=row.pk).attempts == 1 for row in broken)

@@ -19,6 +19,7 @@ from webpush.models import SubscriptionInfo
 
 from inbox.api import notify
 from inbox.models import PushSession
+from inbox.push import sweep
 from inbox.push.tasks import deliver_push, sweep_push_subscriptions
 
 from .test_views import SUBSCRIBE, post_json
@@ -224,3 +225,66 @@ def test_the_sweep_costs_the_same_few_queries_for_any_number_of_live_subscriptio
     # of bindings with their users, then finds no next chunk.
     with django_assert_num_queries(5):
         assert sum(sweep_push_subscriptions.call().values()) == 0
+
+
+def test_logging_out_ends_push_with_signed_cookie_sessions(settings, alice, bob, receiver):
+    """A session engine that keeps nothing on the server has no key to bind to: before, logging
+    out ended nothing, and the next user of a shared browser read Alice's notifications. Such a
+    session cannot be told from her others, so logging out ends all of her key-less bindings."""
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+    shared = log_in("alice")
+    turn_on_push(shared, receiver, "shared")
+    turn_on_push(log_in("bob"), receiver, "bobs")
+    assert PushSession.objects.get(user=alice).session_key == ""
+    assert pushed(receiver, alice, "Before") == ["/push/shared"]
+    assert shared.post(reverse("logout")).status_code == 302
+    assert subscriptions() == {"bobs"}  # Bob's push goes on
+    assert pushed(receiver, alice, "After logging out") == []
+
+
+# -- the sweep deletes only what is still as it read it
+
+
+def test_the_sweep_keeps_a_binding_renewed_after_it_read_it_stale(monkeypatch, alice, receiver):
+    """Her password was changed without a signal; she logs in again, and her page confirms its
+    subscription (push/check/ binds it to the new session and hash) between the sweep's read and
+    its delete."""
+    subscription = turn_on_push(log_in("alice"), receiver, "laptop")
+    alice.set_password("pw-alice")  # the same password, a new salt: a new session auth hash
+    User.objects.filter(pk=alice.pk).update(password=alice.password)
+    real, renewed = sweep.valid_auth_hashes, []
+
+    def renewed_meanwhile(user):
+        if not renewed:
+            body = {"endpoint": subscription["endpoint"], "auth": subscription["keys"]["auth"]}
+            renewed.append(post_json(log_in("alice"), CHECK, body).json())
+        return real(user)
+
+    monkeypatch.setattr(sweep, "valid_auth_hashes", renewed_meanwhile)
+    assert sweep_push_subscriptions.call()["password_changed"] == 0
+    assert renewed == [{"mine": True}] and subscriptions() == {"laptop"}
+    assert pushed(receiver, alice, "Still mine") == ["/push/laptop"]
+
+
+def test_the_sweep_keeps_a_subscription_bound_to_a_new_session_meanwhile(
+    settings, monkeypatch, alice, receiver
+):
+    """A cache session engine, asked key by key: her session was evicted, and she logs in again
+    (push follows her new session) between the sweep's read and its delete."""
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+    laptop = log_in("alice")
+    turn_on_push(laptop, receiver, "laptop")
+    laptop.session.delete()
+    store, renewed = sweep.session_store(), []
+
+    class AskedThenRenewed:
+        def exists(self, key):
+            alive = store().exists(key)
+            if not renewed:
+                renewed.append(log_in("alice", laptop))
+            return alive
+
+    monkeypatch.setattr(sweep, "session_store", lambda: AskedThenRenewed)
+    assert sweep_push_subscriptions.call()["session_gone"] == 0
+    assert renewed and PushSession.objects.get().session_key == laptop.cookies["sessionid"].value
+    assert pushed(receiver, alice, "Still mine") == ["/push/laptop"]
