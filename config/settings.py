@@ -90,14 +90,15 @@ INSTALLED_APPS = [
 MIGRATION_MODULES = {"webpush": "inbox.push.webpush_migrations"}
 
 MIDDLEWARE = [
-    # HTML compressed: first, so it compresses what the others made. BREACH needs a secret and
-    # text the attacker chose in one compressed response: the CSRF token is masked anew on every
-    # response, GZipMiddleware pads each response with random bytes (Django 4.2+), and the only
-    # request text a page echoes is a 400's message. A site that adds pages echoing input beside
-    # private data should leave this out. Static files come compressed already (whitenoise).
-    "django.middleware.gzip.GZipMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # HTML compressed, for everything whitenoise does not serve (static files come compressed
+    # already, and gzipping them again, PNGs and fonts included, costs CPU for nothing). BREACH
+    # needs a secret and text the attacker chose in one compressed response: the CSRF token is
+    # masked anew on every response, GZipMiddleware pads each response with random bytes (Django
+    # 4.2+), and the only request text a page echoes is a 400's message. A site that adds pages
+    # echoing input beside private data should leave this out.
+    "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

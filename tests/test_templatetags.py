@@ -64,8 +64,10 @@ def test_pages_of_ascii_text_are_ascii(alice, alice_client):
         ("/inbox/preferences/", "/inbox/preferences"),
         (
             "https://ci.example.com/org/a-very-long-repository-name/actions/runs/9876543210/job/1",
-            "ci.example.com/org/a-ver…s/runs/9876543210/job/1",
+            "ci.example.com/org/a-very-long-…9876543210/job/1",
         ),
+        ("http://127.0.0.1:8000/inbox/", "127.0.0.1:8000/inbox"),
+        ("https://example.com:443/a", "example.com/a"),
     ],
 )
 def test_a_link_shows_a_readable_label(url, label):
@@ -73,6 +75,16 @@ def test_a_link_shows_a_readable_label(url, label):
 
     assert inbox_link_label(url) == label
     assert len(inbox_link_label(url)) <= LINK_LABEL_MAX
+
+
+def test_a_shortened_label_always_shows_the_whole_host():
+    """Cutting in the middle of the whole label could hide the site a link goes to."""
+    from inbox.templatetags.inbox import inbox_link_label
+
+    url = "https://bank.example.com.secure-login.attacker.example/a/b/c/d/e/f/g/h/i/j"
+    assert inbox_link_label(url).startswith("bank.example.com.secure-login.attacker.example/")
+    assert inbox_link_label("https://x.example/" + "a" * 200).startswith("x.example/a")
+    assert inbox_link_label("https://host.example:99999/p") == "host.example/p"
 
 
 def test_the_dashboard_item_shows_the_label_and_links_to_the_whole_url(alice_client, alice):

@@ -123,21 +123,32 @@ def inbox_nbsp(text):
     return mark_safe(conditional_escape(text).replace("\xa0", "&nbsp;"))
 
 
-LINK_LABEL_MAX = 48  # characters of a link's label; a longer one keeps its start and its end
+LINK_LABEL_MAX = 48  # characters of a link's label; a longer path keeps its start and its end
 
 
 @register.filter
 def inbox_link_label(url: str) -> str:
-    """A readable label for a link shown as text: host and path, without the scheme, the query
-    and the fragment ("ci.example.com/builds/1234"), a site path as it is, shortened in the middle
-    past LINK_LABEL_MAX characters ("ci.example.com/very/lo…/build/1234"). Spelling out a raw
-    URL made a screen reader read every character of its query."""
+    """A readable label for a link shown as text: host (and a port other than the scheme's) and
+    path, without the scheme, the query and the fragment ("ci.example.com/builds/1234"), a site
+    path as it is. A long label is shortened in its path only, in the middle ("ci.example.com/
+    very/lo…/build/1234"): the whole host always shows, so a cut cannot hide which site the link
+    goes to ("bank.example.com.attacker.net" never reads "bank.example.com…"). Spelling out a
+    raw URL made a screen reader read every character of its query."""
     parts = urlsplit(url)
-    label = f"{parts.hostname or ''}{parts.path}".rstrip("/") or url
-    if len(label) > LINK_LABEL_MAX:
-        keep = LINK_LABEL_MAX - 1
-        label = f"{label[: keep - keep // 2]}…{label[-(keep // 2) :]}"
-    return label
+    try:
+        port = parts.port
+    except ValueError:  # not a port number: show the address as it is
+        port = None
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    host = (parts.hostname or "") + (f":{port}" if port and port != default else "")
+    path = parts.path.rstrip("/") if host else parts.path.rstrip("/") or parts.path
+    if not host and not path:
+        return url
+    room = max(LINK_LABEL_MAX - len(host), 8)
+    if len(path) > room:
+        keep = room - 1
+        path = f"{path[: keep - keep // 2]}…{path[-(keep // 2) :]}"
+    return host + path
 
 
 @register.simple_tag(takes_context=True)

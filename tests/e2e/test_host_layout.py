@@ -229,3 +229,17 @@ def test_the_demo_in_dark_mode_passes_axe(new_context, staff, make_notifications
         open_dropdown(page)
     assert page.evaluate("() => getComputedStyle(document.body).color") == "rgb(230, 232, 238)"
     assert_accessible(page)
+
+
+def test_what_the_app_hides_stays_hidden_under_a_hosts_display_rules(host, new_context, alice):
+    """A host's "header div { display: flex }" is stronger than any rule in the app's layer, but
+    must not show the closed dropdown or the live region's text in the host's header."""
+    page = new_context(viewport={"width": 1280, "height": 720}, bypass_csp=True).new_page()
+    log_in(page, "alice", "pw-alice")
+    page.goto("/inbox/?bell=left")
+    page.add_style_tag(content="header div, header span, header p { display: flex; }")
+    bell = bell_of(page)
+    expect(dropdown_of(bell)).to_be_hidden()
+    open_dropdown(page)
+    bell.click()
+    expect(dropdown_of(bell)).to_be_hidden()
