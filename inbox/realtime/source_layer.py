@@ -54,11 +54,16 @@ class LayerSource:
         async with asyncio.timeout(TIMEOUT_SECONDS):
             self.channel = await layer.new_channel()
             await layer.group_add(GROUP, self.channel)
+        queue: asyncio.Queue = asyncio.Queue()
         async with asyncio.TaskGroup() as tasks:
-            tasks.create_task(self._receive(layer))
+            tasks.create_task(self._receive(layer, queue))
+            tasks.create_task(self._dispatch(queue))
             tasks.create_task(self._heartbeat(layer))
 
-    async def _receive(self, layer) -> None:
+    async def _receive(self, layer, queue: asyncio.Queue) -> None:
+        """Read the channel without ever waiting on the hub: a ping is recorded as soon as it
+        arrives, events are queued for _dispatch. A burst of events that takes the hub longer
+        than HEARTBEAT_SECONDS to fan out is not a layer that stopped answering."""
         while True:
             message = await layer.receive(self.channel)
             if not isinstance(message, dict):
@@ -70,7 +75,16 @@ class LayerSource:
                 continue
             event = message.get("event")
             if isinstance(event, dict):
-                await self.hub.dispatch([event])
+                queue.put_nowait(event)
+
+    async def _dispatch(self, queue: asyncio.Queue) -> None:
+        """Hand the events to the hub one after another, in the order they came."""
+        while True:
+            event = await queue.get()
+            events = [event]
+            while not queue.empty():  # what came meanwhile, still in order
+                events.append(queue.get_nowait())
+            await self.hub.dispatch(events)
 
     async def _heartbeat(self, layer) -> None:
         while True:
