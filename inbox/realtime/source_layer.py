@@ -96,9 +96,14 @@ class LayerSource:
                 raise ConnectionError(f"a ping did not come back within {HEARTBEAT_SECONDS} s")
 
     async def _reset(self, layer) -> None:
-        """Drop the failed connection: channels-redis would keep retrying it on its own, logging a
-        traceback each second. The layer opens a new one on the next try."""
+        """Drop the failed connection: channels-redis's pub/sub layer would keep retrying it on
+        its own, logging a traceback each second; it opens a new one on the next try. Only that
+        layer: its flush() closes this process's connections, whereas the flush() of any other
+        layer (channels-redis's core one: KEYS + DEL on the whole prefix; the in-memory one)
+        wipes the groups and messages of every process."""
         self.channel = None
+        if not _is_pubsub(layer):
+            return
         try:
             async with asyncio.timeout(TIMEOUT_SECONDS):
                 await layer.flush()
@@ -111,3 +116,11 @@ class LayerSource:
                 await layer.group_discard(GROUP, self.channel)
             except Exception:
                 logger.debug("Could not leave the real-time group", exc_info=True)
+
+
+def _is_pubsub(layer) -> bool:
+    try:
+        from channels_redis.pubsub import RedisPubSubChannelLayer
+    except ImportError:
+        return False
+    return isinstance(layer, RedisPubSubChannelLayer)

@@ -68,3 +68,35 @@ def test_a_burst_slower_to_dispatch_than_the_heartbeat_is_not_an_outage(quick_he
     run(scenario)
     assert hub.down == []
     assert [event["number"] for event in hub.events] == list(range(30))
+
+
+def test_a_failure_leaves_the_other_groups_of_a_shared_layer_alone(quick_heartbeat):
+    """Not channels-redis's pub/sub layer (here the in-memory one, as channels-redis's core
+    layer): its flush() would delete every process's groups and queued messages."""
+    hub = SlowHub(0)
+
+    async def scenario():
+        layer = get_channel_layer()
+        other = await layer.new_channel()  # another consumer of the same layer
+        await layer.group_add("elsewhere", other)
+        receive, failures = layer.receive, []
+
+        async def failing_once(channel):
+            if not failures:
+                failures.append(channel)
+                raise ConnectionError("the layer went away")
+            return await receive(channel)
+
+        layer.receive = failing_once
+        source = source_layer.LayerSource(hub)
+        task = asyncio.create_task(source.run())
+        try:
+            await asyncio.wait_for(hub.up.wait(), 5)  # failed once, then up again
+            await layer.group_send("elsewhere", {"type": "still.here"})
+            return await asyncio.wait_for(receive(other), 2)
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    assert run(scenario) == {"type": "still.here"}
+    assert [type(error) for error in hub.down] == [ConnectionError]
