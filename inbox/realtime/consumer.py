@@ -218,7 +218,9 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             logger.info("User %s's socket could check its session again", self.user_id)
             self.check_failures = 0
         if found is None or found[0] <= timezone.now():
-            await self.close(code=LOGGED_OUT)
+            # In the background: the hub awaits this check (an account event), and a client that
+            # stopped reading would hold the close, and all fan-out, for the close's timeout.
+            self.hub.close_later(self, LOGGED_OUT)
         else:  # extended meanwhile (SESSION_SAVE_EVERY_REQUEST): look again then
             expiry, self.fingerprint = found
             self._arm(expiry)

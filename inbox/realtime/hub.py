@@ -41,7 +41,8 @@ class Hub:
         self.events = 0  # events handled (tests, benchmarks)
         self.closing: set[asyncio.Task] = set()  # closes and send deadlines under way
         self.waited: set[asyncio.Task] = set()  # sends under way that a deadline watches
-        self.outage = Outage(logger, "Real time (its source of events)")
+        self.outage = Outage(logger, "Real time (its source of events)")  # logged once across restarts
+        self.failing = False  # the running source's last word: it failed (not answered since)
 
     # --- sockets ------------------------------------------------------------------------
 
@@ -53,7 +54,7 @@ class Hub:
             self.stop_timer = None
         if not self.tasks:
             self.start()
-        if self.outage.down:  # a socket would stay silent: the page polls (the source keeps trying)
+        if self.failing:  # a socket would stay silent: the page polls (the source keeps trying)
             self.close_later(consumer, REALTIME_DOWN)
 
     def unregister(self, consumer) -> None:
@@ -82,6 +83,9 @@ class Hub:
         else:
             from .source_db import DatabaseSource as Source
         self.source = Source(self)
+        # A new source has said nothing yet: an outage seen by the one stopped earlier (the log's
+        # "is down", kept for its "is back") does not refuse the sockets that start it again.
+        self.failing = False
         self.tasks = [self.loop.create_task(self.source.run()), self.loop.create_task(self.watch_expiry())]
 
     def stop(self) -> None:
@@ -96,12 +100,14 @@ class Hub:
         """The source failed (it tries again by itself): every socket closes with REALTIME_DOWN,
         so that its page polls instead of waiting for frames that cannot come, and tries again
         later. Logged once per outage."""
+        self.failing = True
         self.outage.failed(error, "; its sockets are closed and the pages poll until it is back")
         for consumers in list(self.users.values()):
             for consumer in list(consumers):
                 self.close_later(consumer, REALTIME_DOWN)
 
     def source_up(self) -> None:
+        self.failing = False
         self.outage.recovered()
 
     def close_later(self, consumer, code: int) -> None:

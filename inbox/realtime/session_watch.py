@@ -39,6 +39,7 @@ class SessionWatch:
         self.loop = loop
         self.consumers: set = set()
         self.task: asyncio.Task | None = None
+        self.checking: asyncio.Task | None = None  # the task whose check is under way
         self.failing = False
 
     def add(self, consumer) -> None:
@@ -49,13 +50,23 @@ class SessionWatch:
     def discard(self, consumer) -> None:
         self.consumers.discard(consumer)
         if not self.consumers and self.task is not None:
-            self.task.cancel()
+            # A socket the check closes is discarded from within the check (from a task of its
+            # gather): cancelling the check then would cancel that close before its frame is
+            # sent, and the page would keep a silent open socket. That check ends by itself.
+            if self.task is not self.checking:
+                self.task.cancel()
             self.task = None
 
     async def run(self) -> None:
-        while True:
+        task = asyncio.current_task()
+        while self.task is task:  # until discarded (another may have started since)
             await asyncio.sleep(inbox_setting("REALTIME_SESSION_CHECK_SECONDS"))
-            await self.check()
+            self.checking = task
+            try:
+                await self.check()
+            finally:
+                if self.checking is task:
+                    self.checking = None
 
     async def check(self) -> None:
         consumers = list(self.consumers)

@@ -54,11 +54,16 @@ class LayerSource:
         async with asyncio.timeout(TIMEOUT_SECONDS):
             self.channel = await layer.new_channel()
             await layer.group_add(GROUP, self.channel)
+        queue: asyncio.Queue = asyncio.Queue()
         async with asyncio.TaskGroup() as tasks:
-            tasks.create_task(self._receive(layer))
+            tasks.create_task(self._receive(layer, queue))
+            tasks.create_task(self._dispatch(queue))
             tasks.create_task(self._heartbeat(layer))
 
-    async def _receive(self, layer) -> None:
+    async def _receive(self, layer, queue: asyncio.Queue) -> None:
+        """Read the channel without ever waiting on the hub: a ping is recorded as soon as it
+        arrives, events are queued for _dispatch. A burst of events that takes the hub longer
+        than HEARTBEAT_SECONDS to fan out is not a layer that stopped answering."""
         while True:
             message = await layer.receive(self.channel)
             if not isinstance(message, dict):
@@ -70,7 +75,16 @@ class LayerSource:
                 continue
             event = message.get("event")
             if isinstance(event, dict):
-                await self.hub.dispatch([event])
+                queue.put_nowait(event)
+
+    async def _dispatch(self, queue: asyncio.Queue) -> None:
+        """Hand the events to the hub one after another, in the order they came."""
+        while True:
+            event = await queue.get()
+            events = [event]
+            while not queue.empty():  # what came meanwhile, still in order
+                events.append(queue.get_nowait())
+            await self.hub.dispatch(events)
 
     async def _heartbeat(self, layer) -> None:
         while True:
@@ -82,9 +96,14 @@ class LayerSource:
                 raise ConnectionError(f"a ping did not come back within {HEARTBEAT_SECONDS} s")
 
     async def _reset(self, layer) -> None:
-        """Drop the failed connection: channels-redis would keep retrying it on its own, logging a
-        traceback each second. The layer opens a new one on the next try."""
+        """Drop the failed connection: channels-redis's pub/sub layer would keep retrying it on
+        its own, logging a traceback each second; it opens a new one on the next try. Only that
+        layer: its flush() closes this process's connections, whereas the flush() of any other
+        layer (channels-redis's core one: KEYS + DEL on the whole prefix; the in-memory one)
+        wipes the groups and messages of every process."""
         self.channel = None
+        if not _is_pubsub(layer):
+            return
         try:
             async with asyncio.timeout(TIMEOUT_SECONDS):
                 await layer.flush()
@@ -97,3 +116,11 @@ class LayerSource:
                 await layer.group_discard(GROUP, self.channel)
             except Exception:
                 logger.debug("Could not leave the real-time group", exc_info=True)
+
+
+def _is_pubsub(layer) -> bool:
+    try:
+        from channels_redis.pubsub import RedisPubSubChannelLayer
+    except ImportError:
+        return False
+    return isinstance(layer, RedisPubSubChannelLayer)

@@ -59,6 +59,40 @@ def test_a_blocked_socket_falls_back_to_polling(asgi_context, alice, browser_err
     assert page.evaluate("window.__closes").count(1006) >= 1, "the page did not try its socket"
 
 
+# BLOCKED until the test lets the socket through: each new socket, at its creation.
+BLOCKED_FOR_NOW = """(() => {
+  window.__blocked = true;
+  const RealSocket = window.WebSocket;
+  window.WebSocket = class extends RealSocket {
+    constructor(url, protocols) {
+      super(window.__blocked ? String(url).replace(/\\/ws\\/$/, "/not-a-socket/") : url, protocols);
+    }
+  };
+})();"""
+
+
+def test_a_socket_that_fails_to_open_on_an_asgi_server_keeps_trying(asgi_context, alice, browser_errors):
+    """Failed opens on a server that can upgrade (here, as if a proxy refused the upgrade for a
+    while; as well a deploy's restart, the connect throttle, a page opened offline) are not a
+    server that never can: the page keeps trying with backoff and its socket opens once it can."""
+    for pattern in FAILED_SOCKET:
+        browser_errors.allow(pattern)
+    context = asgi_context()
+    context.add_init_script(BLOCKED_FOR_NOW)
+    page = context.new_page()
+    page.add_init_script(CLOSES)
+    log_in(page, "alice", "pw-alice")
+    deadline = time.monotonic() + 30
+    while page.evaluate("window.__closes").count(1006) < 4:  # more than the 3 the page gave up after
+        assert time.monotonic() < deadline, "the page stopped trying its socket"
+        page.wait_for_timeout(200)
+    expect(page.locator("[data-live][data-gave-up]")).to_have_count(0)
+    page.evaluate("window.__blocked = false")
+    expect(page.locator(SOCKET_UP)).to_have_count(1, timeout=30_000)
+    notify([alice], "Live once the socket opens")
+    expect(bell_of(page)).to_have_accessible_name(unread_name(1))
+
+
 def test_polling_rests_while_the_socket_is_up(asgi_context, alice):
     page = tab(asgi_context(), login=("alice", "pw-alice"))
     polls = badge_requests(page)

@@ -1,7 +1,8 @@
 """Plain `manage.py runserver`, the first thing a Django developer runs: it cannot upgrade the
 page's socket. The socket's URL answers a 4xx (never a 500: a WSGI server refuses the
-`Upgrade` header a 426 needs), the page gives up its socket after a few failed opens instead of
-retrying (and logging) forever, and the badge still updates, by polling."""
+`Upgrade` header a 426 needs, and `X-Inbox-Socket: needs-asgi`), the page gives up its socket
+on that answer (asked once over plain HTTP after a failed open) instead of retrying (and
+logging) forever, and the badge still updates, by polling."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from .test_make_run import listening
 # Each failed open is logged twice, by Chromium and by htmx (its hx-ws error event); a page cannot
 # silence either, so the page stops opening: a few at load, none after.
 FAILED_SOCKET = r"WebSocket connection to 'ws://127\.0\.0\.1:\d+/inbox/ws/' failed|htmx: htmx:ws:error"
-MAX_FAILED_OPENS = 3  # realtime.js
+MAX_FAILED_OPENS = 3  # at most: the answer comes before hx-ws's second or third try
 
 
 @pytest.fixture

@@ -4,15 +4,18 @@ next HTTP request of that session would be refused. A login elsewhere changes no
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from django.contrib.auth.models import User, update_last_login
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from inbox.api import notify
 from inbox.realtime.models import RealtimeEvent
 
-from .conftest import close_code, db, login_cookie, open_page, run
+from .conftest import close_code, communicator, db, login_cookie, open_page, run
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -136,3 +139,48 @@ def test_telling_whether_a_save_matters_costs_no_query(users):
         if User._meta.db_table in q["sql"] or RealtimeEvent._meta.db_table in q["sql"]
     ]
     assert len(mine) == 1 and mine[0].startswith("UPDATE"), mine
+
+
+@pytest.fixture
+def stuck_closes(monkeypatch):
+    """A server whose close of a socket marked `x-stuck` waits until the test ends: a client that
+    stopped reading, whose close frame the server cannot write."""
+    import config.asgi
+
+    application, released = config.asgi.application, []
+
+    async def served(scope, receive, send):
+        stuck = (b"x-stuck", b"1") in scope.get("headers", [])
+        release = asyncio.Event()
+        released.append(release)
+
+        async def sending(message):
+            if stuck and message["type"] == "websocket.close":
+                await release.wait()
+            await send(message)
+
+        await application(scope, receive, sending)
+
+    monkeypatch.setattr(config.asgi, "application", served)
+    yield
+    for release in released:
+        release.set()
+
+
+def test_a_socket_slow_to_close_holds_up_no_other(users, stuck_closes):
+    """Alice's account changes while her client reads nothing: her socket's close waits, in
+    the background; bob's notification, the hub's next event, reaches him meanwhile."""
+    alice, bob = users["alice"], users["bob"]
+    alice_cookie, bob_cookie = login_cookie(alice), login_cookie(bob)
+
+    async def scenario():
+        stuck = communicator(alice_cookie, headers=[(b"x-stuck", b"1")])
+        connected, _ = await stuck.connect()
+        assert connected
+        bobs = await open_page(bob_cookie)
+        await db(deactivate)(alice)
+        await db(notify)(bob, "For bob while the other socket closes")
+        await bobs.receive_until("For bob while the other socket closes", timeout=3)
+        await bobs.comm.disconnect()
+
+    run(scenario)

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from channels.db import database_sync_to_async
+from channels.testing import HttpCommunicator
 from django.contrib.auth.models import User
 from django.contrib.sessions.models import Session
 from django.test import Client
@@ -68,6 +69,31 @@ def test_socket_url_over_plain_http_says_what_it_is(client):
     assert response.status_code == 400
     assert "WebSocket" in response.text
     assert "Upgrade" not in response  # hop-by-hop: a WSGI server turns it into a 500
+    assert response["X-Inbox-Socket"] == "needs-asgi"  # served by WSGI: the page's socket gives up
+
+
+def test_the_pages_question_over_plain_http_is_answered_without_an_error(client):
+    """realtime.js asks once, when its socket fails to open: a 200 (a 4xx would be logged in the
+    browser's console), with the same header."""
+    response = client.get("/inbox/ws/", headers={"X-Inbox-Socket": "probe"})
+    assert response.status_code == 200
+    assert response["X-Inbox-Socket"] == "needs-asgi"
+
+
+def test_the_socket_url_over_plain_http_through_asgi_says_nothing_is_missing(users):
+    """Through the ASGI server (which does upgrade; a failed open there is worth retrying) the
+    header is absent."""
+    from config.asgi import application
+
+    async def scenario():
+        communicator = HttpCommunicator(
+            application, "GET", "/inbox/ws/", headers=[(b"x-inbox-socket", b"probe")]
+        )
+        return await communicator.get_response()
+
+    response = run(scenario)
+    assert response["status"] == 200
+    assert b"x-inbox-socket" not in {name.lower() for name, _ in response["headers"]}
 
 
 def test_connect_reads_the_session_once_with_its_user(users, settings, django_assert_num_queries):

@@ -5,6 +5,7 @@ all its sockets at once: a query per 1,000 sessions and one per 1,000 users, not
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import pytest
@@ -50,6 +51,37 @@ def test_a_socket_whose_session_ended_without_an_event_is_closed(users, change):
         assert await close_code(alices.comm, timeout=5) == 4401
         assert await bobs.nothing(0.5)  # bob's socket lives on (checked twice meanwhile)
         await bobs.comm.disconnect()
+
+    run(scenario)
+
+
+@pytest.fixture
+def waiting_server(monkeypatch):
+    """A server whose send waits for its transport before it returns, as uvicorn's does (the
+    test communicator's send returns at once)."""
+    import config.asgi
+
+    application = config.asgi.application
+
+    async def served(scope, receive, send):
+        async def sending(message):
+            await asyncio.sleep(0)
+            await send(message)
+
+        await application(scope, receive, sending)
+
+    monkeypatch.setattr(config.asgi, "application", served)
+
+
+def test_the_last_socket_whose_session_ended_gets_its_close(users, waiting_server):
+    """The process's only socket: closing it empties the check's set of sockets from within the
+    check itself, which must still send the close (not cancel itself half-way)."""
+    alice = login_cookie(users["alice"])
+
+    async def scenario():
+        page = await open_page(alice)
+        await db(delete_session)(alice, users["alice"])
+        assert await close_code(page.comm, timeout=5) == 4401
 
     run(scenario)
 

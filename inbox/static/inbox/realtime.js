@@ -124,17 +124,53 @@
     everConnected = true;
   });
 
-  // A socket that never opened on this page after a few tries will not: the page was served by a
-  // server that cannot upgrade (Django's runserver, gunicorn alone), or a proxy drops the upgrade.
-  // The browser logs each failed open and the page cannot read why (the WebSocket API hides the
-  // answer), so stop trying, for this page, and let the badge poll quietly. A socket that was up
-  // once keeps hx-ws's reconnecting (a server restart), which resets its count on each open.
-  const MAX_FAILED_OPENS = 3;
+  // A socket that cannot open: when the server in front of the socket's URL cannot upgrade at all
+  // (Django's runserver, gunicorn alone), it never will, and each try is an error in the console.
+  // The page cannot read why an open failed (the WebSocket API hides the answer), so after a
+  // failed open it asks the socket's URL once over plain HTTP; the app's own answer there says
+  // `X-Inbox-Socket: needs-asgi` when it is served by such a server: only then does the page give
+  // its socket up for good and let the badge poll quietly. Any other answer or none (offline, a
+  // server restarting, the connect throttle's 429, a proxy's 5xx, a fetch the CSP blocks) is not
+  // certain: hx-ws keeps reconnecting with its backoff, and the page going back online starts
+  // the socket again at once.
+  const SOCKET_HEADER = "X-Inbox-Socket";
   let everConnected = false;
-  let failedOpens = 0;
+  let probe = null; // null, then "asking", then "needs-asgi" or "other" (null again when unanswered)
+
+  function plainUrl(socket) {
+    const url = new URL(socket.getAttribute("hx-ws:connect"), window.location.href);
+    url.protocol = url.protocol === "wss:" ? "https:" : url.protocol === "ws:" ? "http:" : url.protocol;
+    return url.href;
+  }
+
+  function askServer(socket) {
+    if (probe !== null) return;
+    probe = "asking";
+    const asking = { headers: { [SOCKET_HEADER]: "probe" }, cache: "no-store", credentials: "same-origin" };
+    fetch(plainUrl(socket), asking)
+      .then((response) => {
+        probe = response.headers.get(SOCKET_HEADER) === "needs-asgi" ? "needs-asgi" : "other";
+        if (probe === "needs-asgi") giveUp();
+      })
+      .catch(() => {
+        probe = null; // no answer (offline, blocked): asked again after a later failed open
+      });
+  }
+
+  function giveUp() {
+    // The socket's next try (hx-ws's reconnect timer) is cancelled: the element is replaced by
+    // one that is not a socket (hx-ws drops the connection of an element no longer in the page).
+    document.querySelectorAll("[data-live][hx-ws\\:connect]").forEach((socket) => {
+      if (socket.hasAttribute("data-connected")) return;
+      const inert = socket.cloneNode(false);
+      inert.removeAttribute("hx-ws:connect");
+      inert.setAttribute("data-gave-up", "");
+      socket.replaceWith(inert);
+    });
+  }
 
   document.addEventListener("htmx:ws:before:connection", (event) => {
-    if (!everConnected && failedOpens >= MAX_FAILED_OPENS) {
+    if (probe === "needs-asgi") {
       event.preventDefault(); // hx-ws then closes the connection for good ("cancelled")
       event.detail.connection.cancelled = true;
       event.target.setAttribute("data-gave-up", "");
@@ -144,9 +180,18 @@
   document.addEventListener("htmx:ws:close", (event) => {
     connection = null;
     event.target.removeAttribute("data-connected"); // the badge polls again until it reconnects
-    if (!everConnected && event.detail.reason === "closed") failedOpens += 1;
+    if (!everConnected && event.detail.reason === "closed") askServer(event.target);
     if (event.detail.code === SESSION_ENDED) endedSocket = event.target;
     if (event.detail.code === REALTIME_DOWN) retryLater(event.target);
+  });
+
+  // Back online: a socket that is down (in hx-ws's backoff, up to a minute) starts again now.
+  // Not one given up for good, nor one whose session ended (the badge's poll restarts that).
+  window.addEventListener("online", () => {
+    document.querySelectorAll("[data-live][hx-ws\\:connect]").forEach((socket) => {
+      if (probe === "needs-asgi" || socket === endedSocket || socket.hasAttribute("data-connected")) return;
+      restart(socket);
+    });
   });
 
   document.addEventListener("htmx:after:request", (event) => {
