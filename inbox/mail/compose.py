@@ -55,8 +55,8 @@ class Item:
 
 class HeaderClasses(HeaderRegistry):
     """The email package's header registry, making each header's class once per name: the
-    standard one makes a new class (type()) for every header it parses or sets, a quarter of the
-    time of Django's message() for our emails; the class depends on the name alone."""
+    standard one makes a new class (type()) for every header it parses or sets, much of the time
+    of Django's message() for our emails (docs/performance.md); the class depends on the name alone."""
 
     def __init__(self):
         super().__init__()

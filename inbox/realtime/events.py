@@ -95,7 +95,7 @@ class Outbox:
     """The process's publisher for a network channel layer (Redis): the caller (a request, a
     command, the worker, async code) hands the event over and goes on at once; a daemon thread's
     event loop sends the events in order. Its loop keeps channels-redis's connection (async_to_sync
-    would run each event in a new loop, which connects anew: about 2 ms per event).
+    would run each event in a new loop, which connects anew).
 
     A layer that is down or hung costs no caller anything: a send that fails or takes longer than
     PUBLISH_SECONDS starts an outage (logged once), during which events are dropped except one
