@@ -286,7 +286,7 @@ def quiet():
     try:
         yield
     finally:
-        delivery.register("email", queue_email)
+        delivery.register("email", queue_email, in_transaction=True)
 
 
 def check(path: str, counts: dict, expected: int) -> None:

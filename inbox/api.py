@@ -91,7 +91,7 @@ def notify(
         # after the commit, or by the worker's relay if that fails. Integrators, and the channels
         # that may be lost (real time, which polling makes up for), hear of it once committed; a
         # failure there never undoes the in-app notification.
-        handed_over = delivery.record(stored.pk)
+        handed_over = delivery.record(stored)
         no_email = _without_address(stored, kind, using) if "email" in delivery.channels() else 0
         transaction.on_commit(partial(announce, stored, count), using=using, robust=True)
         transaction.on_commit(partial(delivery.deliver, stored.pk), using=using, robust=True)

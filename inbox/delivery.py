@@ -4,15 +4,16 @@ The core knows no channel. A channel (a sub-package such as `inbox.push`) regist
 its `ready()`, which InboxConfig.ready() calls for each path in INBOX_CHANNELS:
 
     from inbox import delivery
-    delivery.register("push", queue_push, in_transaction=True)  # -> the outbox rows it wrote
+    delivery.register("push", queue_push, in_transaction=True)  # queue_push(message) -> outbox rows
     delivery.register("realtime", publish_sent)                  # after the commit, best effort
 
-A channel registered `in_transaction` is called inside notify()'s transaction and records its
-work there (inbox.outbox.hand_over, returning the rows' ids, which notify() kicks after the
-commit): a rollback sends nothing, a crash after COMMIT loses nothing, and if it cannot record
-its work the notify() fails as a whole. Any other channel is called right after the commit, in the
-request or command that sent the notification, for what may be lost (a live page's refresh, which
-polling makes up for); one failing never stops the others.
+A channel registered `in_transaction` is called with the Message inside notify()'s transaction
+(the row just inserted, so it reads nothing back) and records its work there
+(inbox.outbox.hand_over, returning the rows' ids, which notify() kicks after the commit): a
+rollback sends nothing, a crash after COMMIT loses nothing, and if it cannot record its work the
+notify() fails as a whole. Any other channel is called with the message's id right after the
+commit, in the request or command that sent the notification, for what may be lost (a live
+page's refresh, which polling makes up for); one failing never stops the others.
 """
 
 from __future__ import annotations
@@ -24,12 +25,13 @@ __all__ = ["channels", "deliver", "record", "register", "unregister"]
 
 logger = logging.getLogger(__name__)
 _channels: dict[str, Callable[[int], None]] = {}
-_recorded: dict[str, Callable[[int], list[int] | None]] = {}
+_recorded: dict[str, Callable[..., list[int] | None]] = {}
 
 
 def register(name: str, deliver: Callable, *, in_transaction: bool = False) -> None:
-    """Hand every message to `deliver(message_id)` under `name` (replacing any channel of that
-    name): inside notify()'s transaction if `in_transaction`, else once it has committed."""
+    """Hand every message to `deliver` under `name` (replacing any channel of that name): as
+    `deliver(message)` inside notify()'s transaction if `in_transaction`, else as
+    `deliver(message_id)` once it has committed."""
     unregister(name)
     (_recorded if in_transaction else _channels)[name] = deliver
 
@@ -43,12 +45,13 @@ def channels() -> tuple[str, ...]:
     return (*_channels, *_recorded)
 
 
-def record(message_id: int) -> list[int]:
-    """Inside notify()'s transaction: each in-transaction channel records its hand-over; returns
-    the ids of the outbox rows written. An error propagates: the notification is rolled back."""
+def record(message) -> list[int]:
+    """Inside notify()'s transaction: each in-transaction channel records its hand-over of the
+    Message; returns the ids of the outbox rows written. An error propagates: the notification
+    is rolled back."""
     pks: list[int] = []
     for hand_over in list(_recorded.values()):
-        pks += hand_over(message_id) or []
+        pks += hand_over(message) or []
     return pks
 
 

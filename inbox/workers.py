@@ -29,7 +29,7 @@ from django.conf import settings
 from django.tasks import task_backends
 from django.tasks.exceptions import InvalidTaskBackend
 
-__all__ = ["RQ_BACKEND", "Worker", "run_rq_worker", "uses_rq"]
+__all__ = ["RQ_BACKEND", "Worker", "run_rq_worker", "stop_errors", "uses_rq"]
 
 RQ_BACKEND = "django_tasks_rq.RQBackend"
 RQ_JOB_CLASS = "django_tasks_rq.Job"
@@ -48,6 +48,17 @@ def uses_rq(alias: str = "default") -> bool:
         return isinstance(task_backends[alias], RQBackend)  # a subclass of it
     except InvalidTaskBackend:
         return False
+
+
+def stop_errors() -> tuple[type[BaseException], ...]:
+    """The exceptions a task backend raises inside a running task to stop it (RQ's job timeout,
+    an ordinary Exception raised from a signal handler): code that sorts one email's or one
+    push's error into an outcome must let these through, or the run would go on past its end."""
+    try:
+        from rq.timeouts import BaseTimeoutException
+    except ImportError:  # the [rq] extra is not installed
+        return ()
+    return (BaseTimeoutException,)
 
 
 try:

@@ -151,8 +151,8 @@ def test_the_fan_out_stays_one_insert_with_the_routing_clause(db, users, django_
     assert len(inserts) == 3, inserts
     assert "NOT EXISTS" in inserts[1] and "inbox_preference" in inserts[1]
     assert "inbox_handover" in inserts[2]
-    # SAVEPOINT, 3 INSERTs, email's two looks (the kind; whether anyone wants it by email), RELEASE
-    assert len(queries.captured_queries) == 7
+    # SAVEPOINT, 3 INSERTs, email's look (whether anyone wants the kind by email), RELEASE
+    assert len(queries.captured_queries) == 6
 
 
 def test_recipients_for_follows_defaults_and_overrides_in_one_query(

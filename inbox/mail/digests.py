@@ -45,6 +45,7 @@ from inbox import kinds
 from inbox.conf import inbox_setting
 from inbox.models import Notification
 from inbox.preferences import DigestSetting, Preference, wanted
+from inbox.workers import stop_errors
 
 from .compose import Digests, Item
 from .models import DigestReceipt, EmailBounce, EmailReceipt
@@ -70,11 +71,23 @@ class Batch:
 def run_digests(now: datetime | None = None) -> dict:
     """Send every digest due at `now`; safe to run twice, or from two processes at once.
     Returns counts: sent, nothing_new, no_address, bounced, retry, failed, already_sent (a receipt
-    says this slot's digest went out), taken_over (another run holds the lease now), batches."""
+    says this slot's digest went out), taken_over (another run holds the lease now), batches, and
+    batches_failed (a batch that raised: logged, left under its lease for a later run; the run
+    goes on with the next batch)."""
     now = now or timezone.now()
     totals: Counter[str] = Counter()
     while batch := claim(now, inbox_setting("DIGEST_BATCH_SIZE")):
-        totals.update(send_digests(batch, now))
+        try:
+            totals.update(send_digests(batch, now))
+        except stop_errors():  # the task backend ends the run (RQ's timeout)
+            raise
+        except Exception:  # one bad batch must not hold up every batch after it
+            logger.exception(
+                "A digest batch of %d users failed; a later run takes it again when its lease ends",
+                len(batch.settings),
+            )
+            totals["batches_failed"] += 1
+            continue
         totals["batches"] += 1
     return dict(totals)
 
@@ -195,10 +208,12 @@ def send_digests(batch: Batch, now: datetime) -> Counter[str]:
             counts["no_address"] += 1
         elif setting.bounced:
             counts["bounced"] += 1
-        else:
-            emails.append((setting.user_id, digests.email(setting.user_id, address, items, total)))
+        elif email := one_digest(digests, setting, address, items, total):
+            emails.append((setting.user_id, email))
             addresses[setting.user_id] = address
             newest[setting.user_id] = items[0]
+        else:  # its items stay after the cursor, for the next digest
+            counts["failed"] += 1
     slot_of = {s.user_id: batch.slots[s.pk] for s in settings}
     recorded: dict[int, DigestReceipt] = {}
 
@@ -229,6 +244,18 @@ def send_digests(batch: Batch, now: datetime) -> Counter[str]:
         logger.warning("A digest batch outlasted its lease: another run took %d of its users", lost)
         counts["taken_over"] += lost
     return counts
+
+
+def one_digest(digests: Digests, setting: DigestSetting, address: str, items: list[Item], total: int):
+    """One user's digest email, or None if making it raised (a template error on one item's
+    data, say): logged, and that user alone is skipped this time."""
+    try:
+        return digests.email(setting.user_id, address, items, total)
+    except stop_errors():
+        raise
+    except Exception:
+        logger.exception("The digest of user %s could not be made; skipped this time", setting.user_id)
+        return None
 
 
 def still_held(batch: Batch) -> tuple[set[int], set[int], dict[int, DigestReceipt]]:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from django.core.mail import EmailMessage, mailers
 
+from inbox.workers import stop_errors
+
 __all__ = ["Outcome", "send_batch"]
 
 logger = logging.getLogger(__name__)
@@ -56,11 +58,13 @@ def send_batch(
             after_wave(outcomes)
         return outcomes
     outcomes: list[Outcome] = []
-    reported = 0
+    reported, stops = 0, stop_errors()
     try:
         for key, email in emails:
             try:
                 result: bool | Exception = bool(connection.send_messages([email]))
+            except stops:  # the task backend ends the run (RQ's timeout): not this email's error
+                raise
             except Exception as error:  # sorted below; an ESP backend raises its own errors
                 result = error
             outcomes.append(outcome(key, email, result))

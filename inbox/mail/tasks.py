@@ -1,6 +1,6 @@
 """Email delivery, run by the Tasks framework after notify() has committed.
 
-The email channel's `queue_email(message_id)` queues `deliver_email(message_id)`. That first task
+The email channel's `queue_email(message)` queues `deliver_email(message_id)`. That first task
 plans: it finds the recipients who want this kind by email, have an address that has not bounced
 and have not read it yet, mails a small audience itself and splits a large one into tasks of at
 most INBOX_MAIL_BATCH_SIZE users, each sent through one SMTP connection. Receipts, written a wave
@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from inbox.conf import inbox_setting
 from inbox.models import Message, Notification
-from inbox.outbox import durable, hand_over, plan
+from inbox.outbox import durable, hand_over, heartbeat, plan
 from inbox.preferences import Preference, kind_of, route, wanted
 
 from .compose import Item, notification_emails
@@ -29,14 +29,13 @@ from .sender import Outcome, send_batch
 logger = logging.getLogger(__name__)
 
 
-def queue_email(message_id: int) -> list[int]:
+def queue_email(message: Message) -> list[int]:
     """The email channel's hand-over, inside notify()'s transaction (see inbox.delivery): record
     the delivery in the outbox, unless nobody can want this kind by email (most kinds email only
     users who turned it on)."""
-    kind = Message.objects.filter(pk=message_id).values_list("kind", flat=True).first()
-    if kind is None or not might_email(kind):
+    if not might_email(message.kind):
         return []
-    return hand_over(deliver_email, message_id, channel="email", message_id=message_id)
+    return hand_over(deliver_email, message.pk, channel="email", message_id=message.pk)
 
 
 def might_email(key: str) -> bool:
@@ -98,11 +97,12 @@ def deliver_email(message_id: int, user_ids: list[int] | None = None, attempt: i
     addresses = {t["recipient_id"]: t["address"] for t in targets}
     item = Item(0, message.text, message.url, message.level, message.kind, message.created)
     emails = notification_emails(item, [(t["recipient_id"], t["address"], t["id"]) for t in targets])
-    outcomes = send_batch(
-        emails,
-        wave=inbox_setting("MAIL_WAVE_SIZE"),
-        after_wave=lambda wave: record(message_id, wave, addresses),
-    )
+
+    def after_wave(wave: list[Outcome]) -> None:
+        record(message_id, wave, addresses)
+        heartbeat()  # a sign of life for recover(); stops here if this run was taken over
+
+    outcomes = send_batch(emails, wave=inbox_setting("MAIL_WAVE_SIZE"), after_wave=after_wave)
     return settle(message_id, outcomes, attempt)
 
 

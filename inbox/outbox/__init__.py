@@ -16,27 +16,37 @@ row's claim and the task's own row are written in one transaction.
 
 A task's function is wrapped by `@durable` (under `@task`). The relay adds the keyword
 `handover=<row id>`: the run starts only if its row is QUEUED (a task enqueued twice runs once;
-read under a row lock, so a worker faster than the relay's commit waits for its claim),
-deletes the row when it returns, puts it back due at once when the worker is stopped mid-run
+read under a row lock, so a worker faster than the relay's commit waits for its claim), and owns
+the row by its attempt number from then on: every write the run makes to it (done, failed,
+interrupted, a plan, a heartbeat) lands only while the row is RUNNING that attempt, so a run that
+was taken for dead and taken over changes nothing of its successor's. It deletes the row when
+it returns, puts it back due at once when the worker is stopped mid-run
 (SystemExit, KeyboardInterrupt; not counted as an attempt), and when it raises records the
 reason and schedules the next attempt (INBOX_DELIVERY_RETRY_BASE_SECONDS x 2^(attempt-1)), or
 FAILED after the last one.
 An enqueue that raises counts as an attempt too, with the same backoff and cap.
-`recover()` puts back a row still RUNNING INBOX_TASK_LEASE_SECONDS after it started (its
-worker died). The deliveries' receipts make any run again skip what already went out.
+A long run calls `heartbeat()` between its waves; `recover()` puts back a row RUNNING with no
+sign of life (start or heartbeat) for INBOX_TASK_LEASE_SECONDS (its worker died), and a row QUEUED
+that long whose task the backend no longer holds. The deliveries' receipts make any run again
+skip what already went out.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from contextlib import suppress
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial, wraps
 from traceback import format_exception
 
 from django.db import router, transaction
 from django.db.models import F
+from django.db.models.functions import Coalesce
+from django.tasks import TaskResultStatus
+from django.tasks.exceptions import TaskException
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -44,13 +54,45 @@ from inbox.conf import inbox_setting
 
 from .models import Handover
 
-__all__ = ["Handover", "durable", "hand_over", "kick", "plan", "recover", "relay", "relay_all"]
+__all__ = [
+    "Handover",
+    "LeaseLost",
+    "durable",
+    "hand_over",
+    "heartbeat",
+    "kick",
+    "plan",
+    "recover",
+    "relay",
+    "relay_all",
+]
 
 logger = logging.getLogger(__name__)
 State = Handover.State
 RELAY_BATCH = 500
-# The hand-over row of the task running in this context (set by @durable), which plan() ends.
-_running: ContextVar[int | None] = ContextVar("inbox_handover", default=None)
+
+
+class LeaseLost(Exception):
+    """This run's row is no longer its own: it was taken for dead (no heartbeat for a lease) and
+    another run has it now, or it was deleted with its message. The run stops; nothing it would
+    write lands."""
+
+
+@dataclass
+class Run:
+    """The run of a hand-over in this context (set by @durable): its row and its attempt."""
+
+    pk: int
+    attempt: int
+    beat: float = 0.0  # time.monotonic() of the last heartbeat written
+    ended: bool = False  # by plan(), in its transaction
+
+    def row(self):
+        """The row, only while it is still this run's."""
+        return Handover.objects.filter(pk=self.pk, state=State.RUNNING, attempts=self.attempt)
+
+
+_running: ContextVar[Run | None] = ContextVar("inbox_handover", default=None)
 
 
 def _db() -> str:
@@ -72,8 +114,10 @@ def plan(
     planning task to run again or every batch it planned, never both and never neither."""
     with transaction.atomic(using=_db()):
         pks = _write(task, calls, channel, message_id, run_after=run_after)
-        if (running := _running.get()) is not None:
-            Handover.objects.filter(pk=running).delete()
+        if (running := _running.get()) is not None and not running.ended:
+            if not running.row().delete()[0]:
+                raise LeaseLost(f"hand-over {running.pk} was taken over: its successor plans instead")
+            running.ended = True
         if run_after is None:
             kick(pks)
     return pks
@@ -149,23 +193,20 @@ def relay_all() -> int:
 
 def recover(now: datetime | None = None) -> int:
     """Put back what a dead worker or a lost task left, INBOX_TASK_LEASE_SECONDS on: a row still
-    RUNNING that long after it started (PENDING at once, or FAILED if that was its last attempt),
-    and a row QUEUED that long ago whose task never started (the worker died between taking it and
-    starting it, or the backend lost it; enqueued again, skipped by whichever copy runs second).
-    Returns how many rows were put back."""
+    RUNNING with no sign of life (its start, or its last heartbeat) for that long (PENDING at once,
+    or FAILED if that was its last attempt), and a row QUEUED that long ago whose task never
+    started (see requeue_lost). Returns how many rows were put back."""
     now = now or timezone.now()
     lease = inbox_setting("TASK_LEASE_SECONDS")
     since = now - timedelta(seconds=lease)
-    stale = Handover.objects.filter(state=State.RUNNING, started_at__lt=since)
-    reason = f"Abandoned: still running {lease} s after it started; its worker presumably died."
+    stale = Handover.objects.alias(alive=Coalesce("beat_at", "started_at")).filter(
+        state=State.RUNNING, alive__lt=since
+    )
+    reason = f"Abandoned: no sign of life for {lease} s while running; its worker presumably died."
     last = inbox_setting("DELIVERY_MAX_ATTEMPTS")
     failed = stale.filter(attempts__gte=last).update(state=State.FAILED, finished_at=now, last_error=reason)
     again = stale.update(state=State.PENDING, next_attempt_at=now, last_error=reason)
-    lost = Handover.objects.filter(state=State.QUEUED, queued_at__lt=since).update(
-        state=State.PENDING,
-        next_attempt_at=now,
-        last_error=f"Not started {lease} s after it was enqueued; enqueued again.",
-    )
+    lost = requeue_lost(now, since)
     if failed or again or lost:
         logger.warning(
             "Deliveries of dead workers: %d queued again, %d failed for good; %d never started, queued again",
@@ -176,6 +217,48 @@ def recover(now: datetime | None = None) -> int:
     return failed + again + lost
 
 
+def requeue_lost(now: datetime, since: datetime) -> int:
+    """The rows QUEUED before `since` whose task has not started. A task the backend says is still
+    waiting its turn (a long queue) is left alone, its row's clock restarted. Any other (the
+    backend lost it, cannot say, or its worker died between taking it and starting the run) is
+    enqueued again, which counts as an attempt: a task that never starts ends FAILED after
+    INBOX_DELIVERY_MAX_ATTEMPTS, instead of being enqueued once more every lease, forever."""
+    stale = Handover.objects.filter(state=State.QUEUED, queued_at__lt=since).order_by("queued_at", "pk")
+    rows = stale.values_list("pk", "task_path", "task_id", "attempts")[:RELAY_BATCH]
+    last, lease, lost = inbox_setting("DELIVERY_MAX_ATTEMPTS"), inbox_setting("TASK_LEASE_SECONDS"), 0
+    for pk, path, task_id, attempts in rows:
+        row = Handover.objects.filter(pk=pk, state=State.QUEUED, attempts=attempts)
+        if _waiting(path, task_id):
+            row.update(queued_at=now)
+            continue
+        attempt = attempts + 1
+        reason = f"Not started {lease} s after it was enqueued (attempt {attempt})"
+        if attempt >= last:
+            lost += row.update(state=State.FAILED, attempts=attempt, finished_at=now, last_error=f"{reason}.")
+        else:
+            lost += row.update(
+                state=State.PENDING, attempts=attempt, next_attempt_at=now, last_error=f"{reason}; again."
+            )
+    return lost
+
+
+def _waiting(path: str, task_id: str) -> bool:
+    """Whether the task backend still holds this task, not yet started (READY). False when it
+    cannot say (a backend without get_result, an unknown id, an error asking)."""
+    if not task_id:
+        return False
+    try:
+        task = import_string(path)
+        if not task.get_backend().supports_get_result:
+            return False
+        return task.get_result(task_id).status == TaskResultStatus.READY
+    except (TaskException, ImportError, AttributeError):
+        return False
+    except Exception:  # the backend's store is down: enqueue again, the run skips a duplicate
+        logger.warning("Could not ask the task backend about task %s", task_id, exc_info=True)
+        return False
+
+
 def durable(func):
     """Wrap a task's function (under @task) to run for the hand-over row named by the keyword
     `handover`, which the relay adds; called without it (tests, a shell) it is the plain function."""
@@ -184,38 +267,58 @@ def durable(func):
     def run(*args, handover: int | None = None, **kwargs):
         if handover is None:
             return func(*args, **kwargs)
-        if not _start(handover):  # done already, running elsewhere, failed, or its message was deleted
+        if (attempt := _start(handover)) is None:  # done, running elsewhere, failed, or deleted
             return {"skipped": f"hand-over {handover} is no longer queued"}
-        token = _running.set(handover)
+        this = Run(handover, attempt, time.monotonic())
+        token = _running.set(this)
         try:
             result = func(*args, **kwargs)
+        except LeaseLost as lost:
+            logger.warning("Delivery hand-over %s stopped: %s", handover, lost)
+            return {"skipped": str(lost)}
         except Exception as error:
-            _failed(handover, error)
+            _failed(this, error)
             raise  # the task backend records its own failure too
         except BaseException as stop:  # the worker is stopping (SystemExit, KeyboardInterrupt)
-            _interrupted(handover, stop)
+            _interrupted(this, stop)
             raise
         finally:
             _running.reset(token)
-        Handover.objects.filter(pk=handover).delete()
+        if not this.ended and not this.row().delete()[0]:
+            logger.warning("Delivery hand-over %s ended after another run had taken it over", handover)
         return result
 
     return run
 
 
-def _start(pk: int) -> bool:
-    """Mark the row RUNNING if it is QUEUED. A locking read, not UPDATE ... WHERE state: with a
-    task backend outside the database (RQ) a worker can start the task before the relay's claim
-    (PENDING to QUEUED) commits; the lock waits for that commit and then reads QUEUED, where an
-    UPDATE's WHERE would see the committed PENDING row, change nothing and skip the run."""
+def heartbeat() -> None:
+    """Called by a long run between its waves: the row's sign of life, written at most every
+    tenth of a lease, so recover() does not take a run that is slow but alive for a dead one.
+    Raises LeaseLost if the row is no longer this run's (it was taken over, or its message was
+    deleted): the run stops before it sends more. Outside a hand-over's run it does nothing."""
+    run = _running.get()
+    if run is None or run.ended or time.monotonic() - run.beat < inbox_setting("TASK_LEASE_SECONDS") / 10:
+        return
+    if not run.row().update(beat_at=timezone.now()):
+        raise LeaseLost(f"hand-over {run.pk} is no longer this run's")
+    run.beat = time.monotonic()
+
+
+def _start(pk: int) -> int | None:
+    """Mark the row RUNNING if it is QUEUED, and return its attempt number (else None). A locking
+    read, not UPDATE ... WHERE state: with a task backend outside the database (RQ) a worker can
+    start the task before the relay's claim (PENDING to QUEUED) commits; the lock waits for that
+    commit and then reads QUEUED, where an UPDATE's WHERE would see the committed PENDING row,
+    change nothing and skip the run."""
     with transaction.atomic(using=_db()):
-        state = Handover.objects.select_for_update().filter(pk=pk).values_list("state", flat=True).first()
-        if state != State.QUEUED:
-            return False
+        row = Handover.objects.select_for_update().filter(pk=pk).values_list("state", "attempts").first()
+        if row is None or row[0] != State.QUEUED:
+            return None
+        attempt = row[1] + 1
         Handover.objects.filter(pk=pk).update(
-            state=State.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1
+            state=State.RUNNING, started_at=timezone.now(), beat_at=None, attempts=attempt
         )
-    return True
+    return attempt
 
 
 def backoff(attempt: int) -> timedelta:
@@ -223,42 +326,41 @@ def backoff(attempt: int) -> timedelta:
     return timedelta(seconds=min(inbox_setting("DELIVERY_RETRY_BASE_SECONDS") * 2 ** (attempt - 1), 6 * 3600))
 
 
-def _failed(pk: int, error: Exception) -> None:
-    """The run raised: retry later with backoff, or FAILED after the last attempt; log either."""
+def _failed(run: Run, error: Exception) -> None:
+    """The run raised: retry later with backoff, or FAILED after the last attempt; log either.
+    Only while the row is still this run's: a run taken over changes nothing."""
     reason = "".join(format_exception(error)).strip()
     try:
-        row = Handover.objects.filter(pk=pk).values_list("attempts", "task_path", "args").first()
+        row = run.row().values_list("task_path", "args").first()
         if row is None:
             return
-        attempts, path, args = row
+        path, args = row
         last = inbox_setting("DELIVERY_MAX_ATTEMPTS")
         name = f"{path.rsplit('.', 1)[-1]}{tuple(args)}"
         now = timezone.now()
-        if attempts >= last:
-            Handover.objects.filter(pk=pk).update(state=State.FAILED, finished_at=now, last_error=reason)
-            logger.error("Delivery %s failed for good after %d attempts: %r", name, attempts, error)
+        if run.attempt >= last:
+            run.row().update(state=State.FAILED, finished_at=now, last_error=reason)
+            logger.error("Delivery %s failed for good after %d attempts: %r", name, run.attempt, error)
         else:
-            wait = backoff(attempts)
-            Handover.objects.filter(pk=pk).update(
-                state=State.PENDING, next_attempt_at=now + wait, last_error=reason
-            )
+            wait = backoff(run.attempt)
+            run.row().update(state=State.PENDING, next_attempt_at=now + wait, last_error=reason)
             logger.warning(
                 "Delivery %s failed (attempt %d of %d), retried in %d s: %r",
                 name,
-                attempts,
+                run.attempt,
                 last,
                 wait.total_seconds(),
                 error,
             )
     except Exception:  # the database itself is down: the row stays RUNNING, recover() takes it
-        logger.exception("Could not record the failure of delivery hand-over %s: %r", pk, error)
+        logger.exception("Could not record the failure of delivery hand-over %s: %r", run.pk, error)
 
 
-def _interrupted(pk: int, stop: BaseException) -> None:
+def _interrupted(run: Run, stop: BaseException) -> None:
     """The run was stopped, not failed: due again at once, the attempt not counted (rather than
     RUNNING until recover() a lease later). Best effort: the database may be gone too."""
     with suppress(Exception):
-        Handover.objects.filter(pk=pk, state=State.RUNNING).update(
+        run.row().update(
             state=State.PENDING,
             next_attempt_at=timezone.now(),
             attempts=F("attempts") - 1,

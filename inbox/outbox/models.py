@@ -15,7 +15,7 @@ class Handover(models.Model):
     class State(models.TextChoices):
         PENDING = "pending", "Pending"  # to be enqueued by the relay (at next_attempt_at)
         QUEUED = "queued", "Queued"  # handed to the task backend
-        RUNNING = "running", "Running"  # a worker started it (at started_at)
+        RUNNING = "running", "Running"  # a worker started it (at started_at; alive at beat_at)
         FAILED = "failed", "Failed"  # gave up after its last attempt: see last_error
 
     channel = models.CharField(max_length=32)
@@ -25,11 +25,16 @@ class Handover(models.Model):
     args = models.JSONField(default=list, blank=True)
     kwargs = models.JSONField(default=dict, blank=True)
     state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
-    attempts = models.PositiveIntegerField(default=0, help_text="Runs started so far.")
+    attempts = models.PositiveIntegerField(
+        default=0, help_text="Attempts so far: runs started, and enqueues that raised or were lost."
+    )
     next_attempt_at = models.DateTimeField(default=timezone.now)
     created = models.DateTimeField(default=timezone.now)
     queued_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    beat_at = models.DateTimeField(
+        null=True, blank=True, help_text="The running task's last heartbeat (a long run's sign of life)."
+    )
     finished_at = models.DateTimeField(null=True, blank=True)
     task_id = models.CharField(
         max_length=64, blank=True, help_text="The task backend's id of the last enqueue."

@@ -1,6 +1,6 @@
 """Push delivery, run by the Tasks framework after notify() has committed.
 
-The push channel's `queue_push(message_id)` queues `deliver_push(message_id)`. That first task
+The push channel's `queue_push(message)` queues `deliver_push(message_id)`. That first task
 plans: it sends to a small audience itself and splits a large one into tasks of at most
 INBOX_PUSH_BATCH_SIZE subscriptions, so every task's run time is bounded. A task records a
 receipt for each push that went out, a wave at a time, so if its worker dies the task can run
@@ -23,7 +23,7 @@ from webpush.models import SubscriptionInfo
 
 from inbox.conf import inbox_setting
 from inbox.models import Message, Notification, PushReceipt
-from inbox.outbox import durable, hand_over, plan
+from inbox.outbox import durable, hand_over, heartbeat, plan
 from inbox.preferences import kind_of, route
 
 from .keys import push_configured
@@ -45,12 +45,12 @@ PAYLOAD_MAX_BYTES = PUSH_MAX_BYTES - 86 - 1 - 16
 ELLIPSIS = "…"
 
 
-def queue_push(message_id: int) -> list[int]:
+def queue_push(message: Message) -> list[int]:
     """The push channel's hand-over, inside notify()'s transaction (see inbox.delivery): record
     the delivery in the outbox, if VAPID is set up."""
     if not push_configured():
         return []
-    return hand_over(deliver_push, message_id, channel="push", message_id=message_id)
+    return hand_over(deliver_push, message.pk, channel="push", message_id=message.pk)
 
 
 @task
@@ -132,6 +132,7 @@ def deliver_push(message_id: int, subscription_ids: list[int] | None = None, att
     for wave in batched(jobs, inbox_setting("PUSH_WAVE_SIZE")):
         done = send_pushes(list(wave), ttl=ttl, urgency=urgency)
         record_wave(message_id, done)
+        heartbeat()  # a sign of life for recover(); stops here if this run was taken over
         outcomes += done
     result = settle(message_id, outcomes, attempt)
     return result | ({"already_sent": len(sent_before)} if sent_before else {})

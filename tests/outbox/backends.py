@@ -79,3 +79,32 @@ class FastWorkerBackend(DummyBackend):
 def interrupted(kind: str) -> None:
     """A delivery task stopped mid-run: a second SIGTERM to the worker, or Ctrl-C."""
     raise {"exit": SystemExit(1), "ctrl-c": KeyboardInterrupt()}[kind]
+
+
+def take_over() -> None:
+    """What a second run does to the (single) hand-over row after recover() took the first run for
+    dead: the relay enqueued it again and another worker started it (its attempt 2)."""
+    from django.db.models import F
+    from django.utils import timezone
+
+    from inbox.outbox import Handover
+
+    Handover.objects.update(state="running", attempts=F("attempts") + 1, started_at=timezone.now())
+
+
+@task
+@durable
+def overtaken(then: str) -> str:
+    """A run that is taken over mid-run (it was slow, not dead), then returns, raises, plans
+    batches or beats."""
+    from inbox import outbox
+
+    take_over()
+    if then == "raise":
+        raise BrokenQueue("a database blip, late")
+    if then == "plan":
+        outbox.plan(record_run, [[7], [8]], channel="push")
+    if then == "beat":
+        outbox.heartbeat()
+        RAN.append(-1)  # not reached: the heartbeat stopped the run
+    return then
