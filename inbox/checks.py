@@ -14,17 +14,14 @@ from django.urls import NoReverseMatch, reverse
 
 from .cachetable import missing_cache_tables
 from .conf import inbox_setting
-from .push.keys import push_configured
 
 __all__ = [
     "check_cache_tables",
     "check_host_setup",
-    "check_loopback_push",
     "check_realtime_server",
     "check_secret_key",
     "check_site_url",
     "check_service_worker",
-    "check_vapid_keys",
 ]
 
 # What a project that adds Inbox must have besides "inbox" (the README's "Add Inbox to your project").
@@ -112,33 +109,6 @@ def check_secret_key(app_configs, **kwargs):
             hint="Set SECRET_KEY to a long random value, the same on every server "
             '(python -c "import secrets; print(secrets.token_urlsafe(50))").',
             id="inbox.E001",
-        )
-    ]
-
-
-@checks.register(deploy=True)
-def check_vapid_keys(app_configs, **kwargs):
-    if push_configured():
-        return []
-    return [
-        checks.Warning(
-            "Web Push is off: WEBPUSH_SETTINGS has no VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY.",
-            hint="Set VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY in the environment "
-            "(manage.py generate_vapid_keys makes a pair).",
-            id="inbox.W001",
-        )
-    ]
-
-
-@checks.register(checks.Tags.security, deploy=True)
-def check_loopback_push(app_configs, **kwargs):
-    if not inbox_setting("PUSH_ALLOW_LOOPBACK") or settings.DEBUG:
-        return []
-    return [
-        checks.Error(
-            "INBOX_PUSH_ALLOW_LOOPBACK is on: pushes may be sent to this machine's own addresses.",
-            hint="It is for tests only; remove it from production settings.",
-            id="inbox.E002",
         )
     ]
 

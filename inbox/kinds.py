@@ -4,13 +4,15 @@
     kinds.register("build.finished", "Builds", description="A CI build passed or failed.")
     kinds.register("security", "Security alerts", must_deliver=True)
 
-A kind names its default channels (the preference grid's columns: "inbox", "push", "email",
-"digest"), whether users may turn its in-app row off (`optional`), and whether it is a
-`must_deliver` kind: every default channel forced on, no user choice, and only staff may send it
-from the form. Users who turn "inbox" off for a kind get nothing of it: the other channels deliver
-the in-app row (push and email carry its id, digests collect unread rows). The app registers
-"general" itself; a site registers its own from the module named by INBOX_KINDS_MODULE, which
-InboxConfig.ready() imports.
+A kind names its default channels (the preference grid's columns: the core's "inbox", then one
+per installed channel that registers one with `register_channel()` from its ready(): "push" from
+inbox.push, "email" and "digest" from inbox.mail, or a site's own), whether users may turn its
+in-app row off (`optional`), and whether it is a `must_deliver` kind: every default channel
+forced on, no user choice, and only staff may send it from the form. Users who turn "inbox" off
+for a kind get nothing of it: the other channels deliver the in-app row (push and email carry
+its id, digests collect unread rows). The app registers "general" itself; a site registers its
+own from the module named by INBOX_KINDS_MODULE, which InboxConfig.ready() imports after the
+channels' ready().
 """
 
 from __future__ import annotations
@@ -20,10 +22,25 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 
-__all__ = ["CHANNELS", "DEFAULT_CHANNELS", "GENERAL", "Kind", "all", "choices", "get", "register"]
+__all__ = [
+    "CHANNELS",
+    "DEFAULT_CHANNELS",
+    "GENERAL",
+    "Kind",
+    "all",
+    "choices",
+    "get",
+    "register",
+    "register_channel",
+    "unregister_channel",
+]
 
-# The preference grid's columns, in order, with their labels.
-CHANNELS = {"inbox": "In the inbox", "push": "Push", "email": "Email", "digest": "Email digest"}
+# The channels Inbox ships, with their columns' labels: a kind may name them whether or not they
+# are installed (a site without push still registers kinds that push by default).
+BUILT_IN_CHANNELS = {"inbox": "In the inbox", "push": "Push", "email": "Email", "digest": "Email digest"}
+# The preference grid's columns, in order, with their labels: the in-app row, then each installed
+# channel's, as it registers (changed in place: whoever imported it sees them).
+CHANNELS: dict[str, str] = {"inbox": BUILT_IN_CHANNELS["inbox"]}
 # Email goes out only to users who ask for it; the digest takes a kind once a user turns digests on.
 DEFAULT_CHANNELS = ("inbox", "push", "digest")
 GENERAL = "general"
@@ -67,7 +84,7 @@ _generation = 0  # how many times the registry changed: caches of what kinds sho
 
 
 def generation() -> int:
-    """A number that changes whenever a kind is registered or removed (its label may differ)."""
+    """A number that changes whenever a kind or a channel's column is registered or removed."""
     return _generation
 
 
@@ -89,8 +106,9 @@ def register(
     if not label or len(label) > LABEL_MAX_LENGTH:
         raise ValueError(f"Kind {key!r}: a label of 1 to {LABEL_MAX_LENGTH} characters is needed.")
     channels = frozenset(channels)
-    if unknown := channels - CHANNELS.keys():
-        raise ValueError(f"Kind {key!r}: unknown channels {sorted(unknown)}; use {', '.join(CHANNELS)}.")
+    if unknown := channels - CHANNELS.keys() - BUILT_IN_CHANNELS.keys():
+        known = ", ".join(CHANNELS | BUILT_IN_CHANNELS)
+        raise ValueError(f"Kind {key!r}: unknown channels {sorted(unknown)}; use {known}.")
     # The in-app row is what every other channel delivers (push and email carry its id, digests
     # collect unread rows): a kind without it would reach nobody, so "inbox" is always a default.
     if "inbox" not in channels:
@@ -106,6 +124,27 @@ def register(
     _kinds[key] = kind
     _generation += 1
     return kind
+
+
+def register_channel(key: str, label: str = "") -> None:
+    """A delivery channel's column in the preference grid (called from the channel's ready(),
+    before the site's kinds are imported): users may then turn each kind on or off for it. The
+    label defaults to the built-in channel's; a site's own channel names one."""
+    label = label or BUILT_IN_CHANNELS.get(key, "")
+    if not isinstance(key, str) or not KEY.fullmatch(key) or len(key) > 16:
+        raise ValueError(f"Channel key {key!r}: 1-16 of a-z, 0-9, '.', '_', '-'.")
+    if not label or len(label) > LABEL_MAX_LENGTH:
+        raise ValueError(f"Channel {key!r}: a label of 1 to {LABEL_MAX_LENGTH} characters is needed.")
+    global _generation
+    CHANNELS[key] = label
+    _generation += 1
+
+
+def unregister_channel(key: str) -> None:
+    """Remove a channel's column (tests); "inbox" is the core's and stays."""
+    global _generation
+    if key != "inbox" and CHANNELS.pop(key, None) is not None:
+        _generation += 1
 
 
 def unregister(key: str) -> None:

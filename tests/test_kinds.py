@@ -117,3 +117,63 @@ def test_the_migration_gives_existing_messages_the_general_kind():
     finally:
         executor = MigrationExecutor(connection)
         executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+# -- each installed channel registers its column; a site's own channel gets one too (issue 20)
+
+
+@pytest.fixture
+def sms_channel():
+    kinds.register_channel("sms", "Text message")
+    yield
+    kinds.unregister_channel("sms")
+
+
+def test_the_installed_channels_registered_their_columns_in_order():
+    assert list(kinds.CHANNELS.items()) == [
+        ("inbox", "In the inbox"),
+        ("push", "Push"),
+        ("email", "Email"),
+        ("digest", "Email digest"),
+    ]
+
+
+def test_a_site_s_own_channel_gets_a_column_its_kinds_may_name(sms_channel, temporary_kind, alice):
+    """Before: the columns were a constant; a new channel could not get one, nor a kind name it."""
+    from inbox.preferences import grid, set_choice
+
+    pager = temporary_kind("t.pager", "Pages", channels=("inbox", "sms"))
+    row = dict(grid(alice))[pager]
+    assert [(cell.channel, cell.label, cell.enabled) for cell in row][-1] == ("sms", "Text message", True)
+    assert set_choice(alice, "t.pager", "sms", False)
+    assert not dict(grid(alice))[pager][-1].enabled
+
+
+@pytest.fixture
+def without_push():
+    """The columns as a site without inbox.push has them; then as they were, in their order."""
+    saved = dict(kinds.CHANNELS)
+    kinds.unregister_channel("push")
+    yield
+    for key in saved:
+        kinds.unregister_channel(key)
+    for key, label in saved.items():
+        kinds.register_channel(key, label)
+    assert list(kinds.CHANNELS.items()) == list(saved.items())  # the order too
+
+
+def test_a_kind_may_name_a_built_in_channel_that_is_not_installed(without_push, temporary_kind, alice):
+    from inbox.preferences import grid
+
+    kind = temporary_kind("t.pushy", channels=("inbox", "push"))
+    assert kind.default("push") and "push" not in kinds.CHANNELS
+    assert [cell.channel for cell in dict(grid(alice))[kind]] == ["inbox", "email", "digest"]
+
+
+@pytest.mark.parametrize(
+    ("key", "label"), [("Fax", "Fax"), ("x" * 17, "Long"), ("fax", ""), ("fax", "x" * 101)]
+)
+def test_register_channel_refuses_malformed_columns(key, label):
+    with pytest.raises(ValueError):
+        kinds.register_channel(key, label)
+    assert key not in kinds.CHANNELS

@@ -10,11 +10,10 @@ import pytest
 
 from inbox.checks import (
     check_host_setup,
-    check_loopback_push,
     check_secret_key,
     check_service_worker,
-    check_vapid_keys,
 )
+from inbox.push.checks import check_loopback_push, check_vapid_keys
 from inbox.push.keys import new_key_pair
 
 ROOT = Path(__file__).resolve().parent.parent

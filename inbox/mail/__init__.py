@@ -7,8 +7,10 @@ from __future__ import annotations
 
 def ready() -> None:
     """Called by InboxConfig.ready() when "inbox.mail" is in INBOX_CHANNELS."""
-    from inbox import delivery
+    from inbox import delivery, kinds
 
     from .tasks import queue_email
 
+    kinds.register_channel("email")
+    kinds.register_channel("digest")
     delivery.register("email", queue_email, in_transaction=True)

@@ -100,7 +100,9 @@ def dist(tmp_path_factory) -> dict[str, Path]:
     out = tmp / "dist"
     # --no-isolation: this environment's setuptools, no download; the wheel is built from the sdist.
     run([sys.executable, "-m", "build", "--no-isolation", "--outdir", out, source], "python -m build", 180)
-    return {"wheel": next(out.glob("inbox-*.whl")), "sdist": next(out.glob("inbox-*.tar.gz"))}
+    # The distribution's name, not the package's: "inbox" on PyPI is another project.
+    wheel, sdist = out.glob("django_notification_inbox-*.whl"), out.glob("django_notification_inbox-*.tar.gz")
+    return {"wheel": next(wheel), "sdist": next(sdist)}
 
 
 def free_port() -> int:
