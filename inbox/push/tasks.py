@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import unicodedata
+from collections.abc import Callable
+from contextlib import closing
 from datetime import timedelta
 from functools import lru_cache
 from itertools import batched
@@ -27,9 +29,9 @@ from inbox.outbox import durable, hand_over, plan
 from inbox.preferences import kind_of, route
 
 from .keys import push_configured
-from .sender import URGENCY, PushJob, encode_payload, send_pushes
+from .sender import URGENCY, PushJob, encode_payload, stream_pushes
 from .sweep import live_session_keys, sweep
-from .tokens import read_token
+from .tokens import read_token, read_token_signer
 
 logger = logging.getLogger(__name__)
 
@@ -114,13 +116,14 @@ def deliver_push(message_id: int, subscription_ids: list[int] | None = None, att
         .values_list("recipient_id")
         .annotate(n=Count("id"))
     )
+    payload_of = payloads(message)
     jobs = [
         PushJob(
             subscription_id=t["sub_id"],
             endpoint=t["endpoint"],
             p256dh=t["p256dh"],
             auth=t["auth"],
-            payload=fit_payload(payload(message, t["id"], unread.get(t["recipient_id"], 0))),
+            payload=fit_payload(payload_of(t["id"], unread.get(t["recipient_id"], 0))),
         )
         for t in targets
     ]
@@ -129,10 +132,13 @@ def deliver_push(message_id: int, subscription_ids: list[int] | None = None, att
         kind_of(message.kind).push_urgency or URGENCY.get(message.level, "normal"),
     )
     outcomes = []
-    for wave in batched(jobs, inbox_setting("PUSH_WAVE_SIZE")):
-        done = send_pushes(list(wave), ttl=ttl, urgency=urgency)
-        record_wave(message_id, done)
-        outcomes += done
+    # The pushes keep going while a wave's receipts are written; see stream_pushes for the bound.
+    waves = stream_pushes(jobs, ttl=ttl, urgency=urgency, wave=inbox_setting("PUSH_WAVE_SIZE"))
+    with closing(waves):  # an exception here stops the pushes still out
+        for done in waves:
+            record_wave(message_id, done)
+            # heartbeat() after each receipts write (branch f-o19)
+            outcomes += done
     result = settle(message_id, outcomes, attempt)
     return result | ({"already_sent": len(sent_before)} if sent_before else {})
 
@@ -159,9 +165,10 @@ def audience(message: Message) -> list[int]:
 
 def record_wave(message_id: int, outcomes) -> None:
     """After each wave: one INSERT of receipts for what went out, one DELETE of what is gone."""
+    now = timezone.now()
     PushReceipt.objects.bulk_create(
         [
-            PushReceipt(message_id=message_id, subscription_id=o.subscription_id)
+            PushReceipt(message_id=message_id, subscription_id=o.subscription_id, sent_at=now)
             for o in outcomes
             if o.kind == "sent"
         ],
@@ -172,16 +179,28 @@ def record_wave(message_id: int, outcomes) -> None:
 
 
 def payload(message: Message, notification_id: int, unread: int) -> dict:
-    level = message.get_level_display()
-    return {
-        "title": "Inbox" if message.level == "info" else f"Inbox · {level}",
-        "body": message.text,
-        "url": message.url or reverse("inbox:index"),
-        "id": notification_id,
-        "level": message.level,
-        "unread": unread,
-        "read_token": read_token(notification_id),
-    }
+    return payloads(message)(notification_id, unread)
+
+
+def payloads(message: Message) -> Callable[[int, int], dict]:
+    """payload(message, notification_id, unread) for many notifications of one message: what
+    they share is worked out once."""
+    title = "Inbox" if message.level == "info" else f"Inbox · {message.get_level_display()}"
+    url = message.url or reverse("inbox:index")
+    signer = read_token_signer()
+
+    def payload_of(notification_id: int, unread: int) -> dict:
+        return {
+            "title": title,
+            "body": message.text,
+            "url": url,
+            "id": notification_id,
+            "level": message.level,
+            "unread": unread,
+            "read_token": read_token(notification_id, signer),
+        }
+
+    return payload_of
 
 
 def fit_payload(data: dict, limit: int = PAYLOAD_MAX_BYTES) -> dict:
