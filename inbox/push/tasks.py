@@ -2,10 +2,13 @@
 
 The push channel's `queue_push(message_id)` queues `deliver_push(message_id)`. That first task
 plans: it sends to a small audience itself and splits a large one into tasks of at most
-INBOX_PUSH_BATCH_SIZE subscriptions, so every task's run time is bounded. A task records a
-receipt for each push that went out, a wave at a time, so if its worker dies the task can run
-again and skip what was already sent. Delivery is at least once: a repeat is harmless because
-the service worker uses the notification's id as the OS notification's tag."""
+INBOX_PUSH_BATCH_SIZE subscriptions, so every task's run time is bounded. A task sends its
+pushes as a stream, INBOX_PUSH_CONCURRENCY in flight, and records a receipt for each push that
+went out every INBOX_PUSH_WAVE_SIZE answers (a wave) while the others go on, so if its worker
+dies the task can run again and skip what was already sent: it repeats at most a wave plus the
+pushes in flight (no push starts while that many are out without a receipt). Delivery is at
+least once: a repeat is harmless because the service worker uses the notification's id as the
+OS notification's tag."""
 
 from __future__ import annotations
 
@@ -164,7 +167,8 @@ def audience(message: Message) -> list[int]:
 
 
 def record_wave(message_id: int, outcomes) -> None:
-    """After each wave: one INSERT of receipts for what went out, one DELETE of what is gone."""
+    """After each wave of answers: one INSERT of receipts for what went out, one DELETE of what
+    is gone."""
     now = timezone.now()
     PushReceipt.objects.bulk_create(
         [
