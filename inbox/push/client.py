@@ -169,14 +169,17 @@ class Client:
         concurrency: int,
         timeout: float,
         window: asyncio.Semaphore,
-        answer: Callable[[object], None],
+        chunk: int,
+        hand_over: Callable[[object], None],
     ) -> None:
         """(On the loop.) `concurrency` senders take the items in order, each item once, and a
-        sender takes the next one only when `window` has a place for it. Each answer goes to
-        `answer` as (index, Reply or exception); then FINISHED, also when cancelled or failed."""
+        sender takes the next one only when `window` has a place for it. The answers, (index,
+        Reply or exception), go to `hand_over` in lists of `chunk` (the caller's thread wakes once
+        a chunk), the rest at the end; then FINISHED, also when cancelled or failed."""
         client_timeout = aiohttp.ClientTimeout(total=timeout)
         checked: dict = {}  # see check_literal_address
         numbered = iter(enumerate(items))
+        answers: list = []
 
         async def sender() -> None:
             while True:
@@ -190,12 +193,17 @@ class Client:
                     reply = await self.post(prepare(item), client_timeout, checked)
                 except Exception as error:  # one push's failure is its own outcome
                     reply = error
-                answer((index, reply))
+                answers.append((index, reply))
+                if len(answers) == chunk:
+                    hand_over(answers[:])
+                    answers.clear()
 
         try:
             await asyncio.gather(*(sender() for _ in range(max(1, min(concurrency, len(items))))))
         finally:
-            answer(FINISHED)
+            if answers:
+                hand_over(answers[:])
+            hand_over(FINISHED)
 
     async def close(self) -> None:
         sessions, self.sessions = list(self.sessions.values()), {}
@@ -227,10 +235,11 @@ def post_stream(
     for the next). Leaving the loop early (break, an exception) stops the pushes not yet
     answered."""
     running = client()
-    answers: queue.SimpleQueue = queue.SimpleQueue()
-    window = asyncio.Semaphore(max(1, chunk) + max(1, concurrency))
+    chunks: queue.SimpleQueue = queue.SimpleQueue()
+    chunk = max(1, chunk)
+    window = asyncio.Semaphore(chunk + max(1, concurrency))
     sending = asyncio.run_coroutine_threadsafe(
-        running.post_each(items, prepare, concurrency, timeout, window, answers.put), running.loop
+        running.post_each(items, prepare, concurrency, timeout, window, chunk, chunks.put), running.loop
     )
 
     def free(places: int) -> None:  # on the loop: asyncio's primitives are not thread-safe
@@ -238,16 +247,10 @@ def post_stream(
             window.release()
 
     try:
-        got: list[tuple[int, Reply | Exception]] = []
-        while (answer := answers.get()) is not FINISHED:
-            got.append(answer)
-            if len(got) == chunk:
-                yield got
-                running.loop.call_soon_threadsafe(free, len(got))
-                got = []
-        sending.result()  # raises what stopped the senders, if anything did
-        if got:
+        while (got := chunks.get()) is not FINISHED:
             yield got
+            running.loop.call_soon_threadsafe(free, len(got))
+        sending.result()  # raises what stopped the senders, if anything did
     finally:
         sending.cancel()
 
