@@ -1,5 +1,5 @@
 """The push sender's HTTP client: aiohttp on one event loop thread per process, so that the
-connections to each push service stay open between waves and tasks (keep-alive), and many
+connections to each push service stay open between tasks (keep-alive), and many
 pushes are in flight at once for the CPU cost of one thread.
 
 Where a push may go is checked when a connection is opened (PinnedResolver): the host is
