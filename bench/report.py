@@ -392,7 +392,7 @@ def push_section(lines: list[str]) -> None:
         "with one",
         "   subscription each (untimed), then the task's body: the query, payloads with signed read tokens,",
         f"   the pushes streamed at the default concurrency {data.get('concurrency', '?')}, receipts "
-        f"written every {data.get('wave_size', '?')} answers, settling.",
+        f"written every half wave of {data.get('wave_size', '?')} answers, settling.",
         "   2 cores: the sender and the service are a process each.",
         push_row(cols),
         push_row(under),
