@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from importlib.util import find_spec
 
+from django.apps import apps
 from django.conf import settings
 from django.core import checks
 from django.db import connections
@@ -17,6 +18,7 @@ from .conf import inbox_setting
 
 __all__ = [
     "check_cache_tables",
+    "check_channels_setting",
     "check_host_setup",
     "check_realtime_server",
     "check_secret_key",
@@ -24,17 +26,34 @@ __all__ = [
     "check_service_worker",
 ]
 
-# What a project that adds Inbox must have besides "inbox" (the README's "Add Inbox to your project").
-REQUIRED_APPS = ["django.contrib.humanize", "django_htmx", "webpush"]
-REQUIRED_MIDDLEWARE = ["django_htmx.middleware.HtmxMiddleware", "inbox.pwa.privacy.privacy_middleware"]
+# What a project that adds Inbox must have besides the apps of Inbox it lists, app by app (the
+# README's "Add Inbox to your project").
+REQUIRED_APPS = {"inbox.web": ["django.contrib.humanize", "django_htmx"], "inbox.push": ["webpush"]}
+REQUIRED_MIDDLEWARE = {
+    "inbox.web": ["django_htmx.middleware.HtmxMiddleware"],
+    "inbox.pwa": ["inbox.pwa.privacy.privacy_middleware"],
+}
 
 
 @checks.register()
 def check_host_setup(app_configs, **kwargs):
-    """The apps and middleware Inbox needs, named at `manage.py check`, not at a page's 500."""
+    """The apps and middleware the installed apps of Inbox need, named at `manage.py check`, not
+    at a page's 500."""
     missing = [
-        *(("INSTALLED_APPS", app) for app in REQUIRED_APPS if app not in settings.INSTALLED_APPS),
-        *(("MIDDLEWARE", name) for name in REQUIRED_MIDDLEWARE if name not in settings.MIDDLEWARE),
+        *(
+            ("INSTALLED_APPS", name)
+            for app, names in REQUIRED_APPS.items()
+            if apps.is_installed(app)
+            for name in names
+            if name not in settings.INSTALLED_APPS
+        ),
+        *(
+            ("MIDDLEWARE", name)
+            for app, names in REQUIRED_MIDDLEWARE.items()
+            if apps.is_installed(app)
+            for name in names
+            if name not in settings.MIDDLEWARE
+        ),
     ]
     return [
         checks.Error(
@@ -43,6 +62,27 @@ def check_host_setup(app_configs, **kwargs):
             id="inbox.E003",
         )
         for setting, name in missing
+    ]
+
+
+CHANNEL_APPS = ("inbox.realtime", "inbox.push", "inbox.mail", "inbox.pwa", "inbox.web")
+
+
+@checks.register()
+def check_channels_setting(app_configs, **kwargs):
+    """INBOX_CHANNELS is no longer read: each channel is an app, and INSTALLED_APPS is the one
+    switch. A site that still sets it would otherwise get every channel it meant to leave out."""
+    if not hasattr(settings, "INBOX_CHANNELS"):
+        return []
+    return [
+        checks.Error(
+            "INBOX_CHANNELS is no longer read: each channel of Inbox is a Django app, and "
+            "INSTALLED_APPS says which are on.",
+            hint=f'Remove INBOX_CHANNELS, and list "inbox" and the channels you want in INSTALLED_APPS '
+            f"(it said {settings.INBOX_CHANNELS!r}; the apps are {', '.join(CHANNEL_APPS)}). See the "
+            "README's section 'Add Inbox to your project'.",
+            id="inbox.E006",
+        )
     ]
 
 
@@ -117,7 +157,7 @@ def check_secret_key(app_configs, **kwargs):
 def check_site_url(app_configs, **kwargs):
     """Emails link to the site through INBOX_SITE_URL; RFC 8058 wants the unsubscribe URL in HTTPS."""
     site = inbox_setting("SITE_URL")
-    if "inbox.mail" not in inbox_setting("CHANNELS") or site.startswith("https://"):
+    if not apps.is_installed("inbox.mail") or site.startswith("https://"):
         return []
     return [
         checks.Warning(
@@ -133,7 +173,7 @@ ASGI_SERVERS = ("uvicorn", "daphne", "hypercorn")
 REALTIME_WAYS_OUT = (
     "Serve the socket with an ASGI server (uvicorn or daphne) running an ASGI_APPLICATION that "
     'routes "websocket" to inbox.realtime.asgi.websocket_application() (README, "Real time"), or '
-    'remove "inbox.realtime" from INBOX_CHANNELS: pages then poll, and open no socket.'
+    'remove "inbox.realtime" from INSTALLED_APPS: pages then poll, and open no socket.'
 )
 
 
@@ -141,7 +181,7 @@ REALTIME_WAYS_OUT = (
 def check_realtime_server(app_configs, **kwargs):
     """Real time is on but nothing can serve its socket: each page then fails to open it (the
     browser logs each try) before polling. Said here, with the two ways out."""
-    if "inbox.realtime" not in inbox_setting("CHANNELS"):
+    if not apps.is_installed("inbox.realtime"):
         return []
     problem = realtime_server_problem()
     return [checks.Warning(problem, hint=REALTIME_WAYS_OUT, id="inbox.W003")] if problem else []
