@@ -27,8 +27,9 @@ __all__ = [
 ]
 
 # What a project that adds Inbox must have besides the apps of Inbox it lists, app by app (the
-# README's "Add Inbox to your project").
-REQUIRED_APPS = {"inbox.web": ["django.contrib.humanize", "django_htmx"], "inbox.push": ["webpush"]}
+# README's "Add Inbox to your project"). The core needs webpush while its migrations 0002 and 0012
+# (from before inbox.push was an app of its own) depend on webpush's.
+REQUIRED_APPS = {"inbox": ["webpush"], "inbox.web": ["django.contrib.humanize", "django_htmx"]}
 REQUIRED_MIDDLEWARE = {
     "inbox.web": ["django_htmx.middleware.HtmxMiddleware"],
     "inbox.pwa": ["inbox.pwa.privacy.privacy_middleware"],
@@ -89,7 +90,9 @@ def check_channels_setting(app_configs, **kwargs):
 @checks.register(checks.Tags.urls)
 def check_service_worker(app_configs, **kwargs):
     """INBOX_SERVICE_WORKER names a URL every page's {% inbox_head %} reverses: a wrong name is
-    said here, not as a 500 on every page."""
+    said here, not as a 500 on every page. Without inbox.pwa the page has no worker."""
+    if not apps.is_installed("inbox.pwa"):
+        return []
     name = inbox_setting("SERVICE_WORKER")
     try:
         reverse(name)

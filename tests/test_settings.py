@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from inbox.checks import (
+    check_channels_setting,
     check_host_setup,
     check_secret_key,
     check_service_worker,
@@ -100,6 +101,27 @@ def test_the_apps_and_middleware_inbox_needs_are_checked(settings):
         "Inbox needs 'django.contrib.humanize' in INSTALLED_APPS.",
         "Inbox needs 'inbox.pwa.privacy.privacy_middleware' in MIDDLEWARE.",
     ]
+
+
+def test_the_apps_an_app_of_inbox_needs_are_checked_only_with_that_app(settings, leave_out):
+    settings.INSTALLED_APPS = [app for app in settings.INSTALLED_APPS if app != "django_htmx"]
+    settings.MIDDLEWARE = [name for name in settings.MIDDLEWARE if "privacy" not in name]
+    assert [error.msg for error in check_host_setup(None)] == [
+        "Inbox needs 'django_htmx' in INSTALLED_APPS.",
+        "Inbox needs 'inbox.pwa.privacy.privacy_middleware' in MIDDLEWARE.",
+    ]
+    leave_out("inbox.web", "inbox.pwa")
+    assert check_host_setup(None) == []
+
+
+def test_inbox_channels_is_an_error_that_says_to_list_the_apps(settings):
+    """INSTALLED_APPS is the one switch: a site still setting INBOX_CHANNELS would otherwise get
+    every channel it meant to leave out."""
+    assert check_channels_setting(None) == []
+    settings.INBOX_CHANNELS = ("inbox.push", "inbox.mail")
+    (error,) = check_channels_setting(None)
+    assert error.id == "inbox.E006" and "INBOX_CHANNELS is no longer read" in error.msg
+    assert "INSTALLED_APPS" in error.hint and "inbox.realtime" in error.hint and "'inbox.push'" in error.hint
 
 
 def test_a_wrong_service_worker_url_name_is_named_at_check(settings):

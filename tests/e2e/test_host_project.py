@@ -211,8 +211,10 @@ def test_the_wheel_holds_the_app_and_nothing_of_the_site(dist):
         "inbox/static/inbox/sw.js",
         "inbox/static/inbox/vendor/htmx-4.0.1.min.js",
         "inbox/migrations/0001_initial.py",
-        "inbox/templatetags/inbox.py",
+        "inbox/web/templatetags/inbox.py",
         "inbox/management/commands/send_notification.py",
+        "inbox/push/migrations/0001_initial.py",
+        "inbox/mail/management/commands/send_digests.py",
     ):
         assert expected in names
     tops = {name.split("/", 1)[0] for name in names}
