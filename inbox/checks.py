@@ -15,10 +15,13 @@ from django.urls import NoReverseMatch, reverse
 
 from .cachetable import missing_cache_tables
 from .conf import inbox_setting
+from .workers import RQ_BACKEND
 
 __all__ = [
     "check_cache_tables",
     "check_channels_setting",
+    "check_rq_extra",
+    "missing_extra",
     "check_host_setup",
     "check_realtime_server",
     "check_secret_key",
@@ -63,6 +66,37 @@ def check_host_setup(app_configs, **kwargs):
             id="inbox.E003",
         )
         for setting, name in missing
+    ]
+
+
+def missing_extra(app: str, extra: str, modules: tuple[str, ...]) -> list[checks.Error]:
+    """inbox.E007 when an installed app of Inbox cannot import the libraries of its extra (a
+    channel's check, registered by its ready(), which then registers nothing else)."""
+    missing = [name for name in modules if find_spec(name) is None]
+    if not missing:
+        return []
+    return [
+        checks.Error(
+            f"{app} is in INSTALLED_APPS, but its libraries are not installed ({', '.join(missing)}).",
+            hint=f'pip install "django-notification-inbox[{extra}]", or remove "{app}" from INSTALLED_APPS.',
+            id="inbox.E007",
+        )
+    ]
+
+
+@checks.register()
+def check_rq_extra(app_configs, **kwargs):
+    """The RQ task backend in TASKS needs the [rq] extra."""
+    backends = {str(task.get("BACKEND", "")) for task in getattr(settings, "TASKS", {}).values()}
+    missing = [name for name in ("django_tasks_rq", "rq") if find_spec(name) is None]
+    if RQ_BACKEND not in backends or not missing:
+        return []
+    return [
+        checks.Error(
+            f"TASKS uses {RQ_BACKEND}, but its libraries are not installed ({', '.join(missing)}).",
+            hint='pip install "django-notification-inbox[rq]", or use another task backend.',
+            id="inbox.E007",
+        )
     ]
 
 

@@ -128,8 +128,9 @@ def register(
 
 
 def register_channel(key: str, label: str = "") -> None:
-    """A delivery channel's column in the preference grid (called from the channel's ready()): users may then turn each kind on or off for it. The
-    label defaults to the built-in channel's; a site's own channel names one."""
+    """A delivery channel's column in the preference grid (called from the channel's ready()):
+    users may then turn each kind on or off for it. The label defaults to the built-in channel's;
+    a site's own channel names one."""
     label = label or BUILT_IN_CHANNELS.get(key, "")
     if not isinstance(key, str) or not KEY.fullmatch(key) or len(key) > 16:
         raise ValueError(f"Channel key {key!r}: 1-16 of a-z, 0-9, '.', '_', '-'.")

@@ -124,6 +124,49 @@ def test_inbox_channels_is_an_error_that_says_to_list_the_apps(settings):
     assert "INSTALLED_APPS" in error.hint and "inbox.realtime" in error.hint and "'inbox.push'" in error.hint
 
 
+@pytest.mark.parametrize(
+    ("check", "missing", "extra"),
+    [
+        ("inbox.realtime.checks.check_realtime_libraries", "channels", "realtime"),
+        ("inbox.push.checks.check_push_libraries", "pywebpush", "push"),
+    ],
+)
+def test_an_app_without_its_libraries_names_its_extra(monkeypatch, check, missing, extra):
+    import importlib
+
+    from inbox import checks as inbox_checks
+
+    module, name = check.rsplit(".", 1)
+    run = getattr(importlib.import_module(module), name)
+    assert run(None) == []
+    real = inbox_checks.find_spec
+    monkeypatch.setattr(inbox_checks, "find_spec", lambda module: None if module == missing else real(module))
+    (error,) = run(None)
+    assert error.id == "inbox.E007" and f"({missing})" in error.msg
+    assert f'pip install "django-notification-inbox[{extra}]"' in error.hint
+
+
+def test_a_redis_layer_without_channels_redis_names_the_redis_extra(settings, monkeypatch):
+    from inbox import checks as inbox_checks
+    from inbox.realtime.checks import check_realtime_libraries
+
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer"}}
+    assert check_realtime_libraries(None) == []
+    real = inbox_checks.find_spec
+    monkeypatch.setattr(inbox_checks, "find_spec", lambda m: None if m == "channels_redis" else real(m))
+    (error,) = check_realtime_libraries(None)
+    assert "[redis]" in error.hint
+
+
+def test_the_rq_backend_without_its_libraries_names_the_rq_extra(settings, monkeypatch):
+    from inbox import checks as inbox_checks
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend"}}
+    monkeypatch.setattr(inbox_checks, "find_spec", lambda module: None)
+    (error,) = inbox_checks.check_rq_extra(None)
+    assert error.id == "inbox.E007" and "[rq]" in error.hint
+
+
 def test_a_wrong_service_worker_url_name_is_named_at_check(settings):
     """{% inbox_head %} reverses it on every page: a typo is an error at check, not a 500."""
     assert check_service_worker(None) == []

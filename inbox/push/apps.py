@@ -14,7 +14,11 @@ class PushConfig(AppConfig):
     def ready(self):
         from inbox import delivery, kinds
 
-        from . import admin, checks, session  # noqa: F401 -- admin: replaces django-webpush's, which sends unchecked
+        from . import checks
+
+        if not checks.libraries_installed():
+            return  # check_push_libraries names the missing extra
+        from . import admin, session  # noqa: F401 -- admin: replaces django-webpush's, which sends unchecked
         from .tasks import queue_push
 
         kinds.register_channel("push")

@@ -14,6 +14,10 @@ class RealtimeConfig(AppConfig):
     def ready(self):
         from inbox import delivery
 
+        from . import checks
+
+        if not checks.libraries_installed():
+            return  # check_realtime_libraries names the missing extra
         from . import events
 
         delivery.register("realtime", events.sent)

@@ -144,7 +144,9 @@ def host(dist, tmp_path_factory):
 
     run([sys.executable, "-m", "venv", venv], "python -m venv", 120)
     pip = [bin_dir / "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-    run([*pip, dist["wheel"]], "pip install of the wheel (and its dependencies)", 300, env=env)
+    # With the extras of the apps the README lists (inbox.push, inbox.realtime).
+    wheel = f"{dist['wheel']}[push,realtime]"
+    run([*pip, wheel], "pip install of the wheel (and its dependencies)", 300, env=env)
     blocks = readme_blocks()
     for packages in pip_installs(blocks.pop("install")):
         run([*pip, *packages], f"the README's pip install {' '.join(packages)}", 300, env=env)
