@@ -26,6 +26,7 @@ from inbox.conf import inbox_setting
 from inbox.web import fragments
 from inbox.web.items import items_html
 from inbox.web.paths import path_for
+from inbox.web.views import push_switch_context
 
 register = template.Library()
 
@@ -81,15 +82,11 @@ def inbox_bell(context):
 def bell_context(badge, poll_seconds: int, socket: str, staff: bool = False) -> dict:
     """What the bell partial shows; all but the badge (and the staff's link) is the same on
     every page of a host. Without inbox.push, no push switch."""
-    push = apps.is_installed("inbox.push")
-    if push:
-        from inbox.push.keys import vapid_public_key
     return {
         "show": True,
         "inbox_badge": badge,
         "inbox_poll_seconds": poll_seconds,
-        "inbox_push": push,
-        "inbox_vapid_public_key": vapid_public_key() if push else "",
+        **push_switch_context(),
         "inbox_socket_url": socket,
         "staff": staff,
     }
