@@ -20,13 +20,13 @@ from .workers import RQ_BACKEND
 __all__ = [
     "check_cache_tables",
     "check_channels_setting",
-    "check_rq_extra",
-    "missing_extra",
     "check_host_setup",
     "check_realtime_server",
+    "check_rq_extra",
     "check_secret_key",
-    "check_site_url",
     "check_service_worker",
+    "check_site_url",
+    "missing_extra",
 ]
 
 # What a project that adds Inbox must have besides the apps of Inbox it lists, app by app (the
