@@ -20,8 +20,8 @@ Paths, each sending the same 1,000 pushes (payloads of the same size) to the sam
                   aiohttp's event loop)
   deliver_push    the task's body, inbox.push.tasks.deliver_push.call(message_id) after notify() to
                   the 1,000 users who hold one subscription each: the query, the payloads (each with
-                  a signed read token), send_pushes at the default concurrency in waves of
-                  INBOX_PUSH_WAVE_SIZE with their receipts written between them, settling
+                  a signed read token), the pushes streamed at the default concurrency with
+                  their receipts written every INBOX_PUSH_WAVE_SIZE answers, settling
 and the floor, in the same rounds: the cryptography of the 1,000 pushes alone, in this process
 (per push: an ephemeral P-256 key, ECDH with the subscription's key, HKDF, AES-128-GCM, i.e.
 http_ece.encrypt as pywebpush calls it), no HTTP, no VAPID, no database.

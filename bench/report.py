@@ -391,8 +391,8 @@ def push_section(lines: list[str]) -> None:
         f"   {n:,} subscriptions (one query: its fastest form). deliver_push: notify() to {n:,} users "
         "with one",
         "   subscription each (untimed), then the task's body: the query, payloads with signed read tokens,",
-        f"   send_pushes at the default concurrency {data.get('concurrency', '?')} in waves of "
-        f"{data.get('wave_size', '?')} (receipts written between waves), settling.",
+        f"   the pushes streamed at the default concurrency {data.get('concurrency', '?')}, receipts "
+        f"written every {data.get('wave_size', '?')} answers, settling.",
         "   2 cores: the sender and the service are a process each.",
         push_row(cols),
         push_row(under),

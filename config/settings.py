@@ -307,9 +307,9 @@ if TASKS["default"]["BACKEND"] == TASK_BACKENDS["rq"]:
         "default": {
             "URL": TASKS_REDIS_URL,
             # A job running longer is stopped as failed (a delivery: retried by the outbox with
-            # backoff; a digest run: its batch's lease lets the next run take it). Below
-            # INBOX_TASK_LEASE_SECONDS (900), so RQ's stop, with its reason, comes first.
-            "DEFAULT_TIMEOUT": 600,
+            # backoff; a digest run: its batch's lease lets the next run take it). It bounds a
+            # whole batch, which the heartbeats keep from the lease: above a batch's worst time.
+            "DEFAULT_TIMEOUT": 900,
         }
     }
     RQ = {

@@ -20,6 +20,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the models import nothing of this module; only the annotation needs them
+    from inbox.models import Message
 
 __all__ = ["channels", "deliver", "record", "register", "unregister"]
 
@@ -45,7 +49,7 @@ def channels() -> tuple[str, ...]:
     return (*_channels, *_recorded)
 
 
-def record(message) -> list[int]:
+def record(message: Message) -> list[int]:
     """Inside notify()'s transaction: each in-transaction channel records its hand-over of the
     Message; returns the ids of the outbox rows written. An error propagates: the notification
     is rolled back."""

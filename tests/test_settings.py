@@ -128,7 +128,7 @@ def test_inbox_channels_is_an_error_that_says_to_list_the_apps(settings):
     ("check", "missing", "extra"),
     [
         ("inbox.realtime.checks.check_realtime_libraries", "channels", "realtime"),
-        ("inbox.push.checks.check_push_libraries", "pywebpush", "push"),
+        ("inbox.push.checks.check_push_libraries", "http_ece", "push"),
     ],
 )
 def test_an_app_without_its_libraries_names_its_extra(monkeypatch, check, missing, extra):

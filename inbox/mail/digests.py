@@ -23,6 +23,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import (
     BigIntegerField,
@@ -246,7 +247,9 @@ def send_digests(batch: Batch, now: datetime) -> Counter[str]:
     return counts
 
 
-def one_digest(digests: Digests, setting: DigestSetting, address: str, items: list[Item], total: int):
+def one_digest(
+    digests: Digests, setting: DigestSetting, address: str, items: list[Item], total: int
+) -> EmailMessage | None:
     """One user's digest email, or None if making it raised (a template error on one item's
     data, say): logged, and that user alone is skipped this time."""
     try:

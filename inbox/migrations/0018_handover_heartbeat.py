@@ -12,6 +12,11 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddField(
             model_name='handover',
+            name='run_token',
+            field=models.UUIDField(blank=True, help_text="The running task's own mark on its row.", null=True),
+        ),
+        migrations.AddField(
+            model_name='handover',
             name='beat_at',
             field=models.DateTimeField(blank=True, help_text="The running task's last heartbeat (a long run's sign of life).", null=True),
         ),

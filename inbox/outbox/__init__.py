@@ -17,9 +17,9 @@ row's claim and the task's own row are written in one transaction.
 A task's function is wrapped by `@durable` (under `@task`). The relay adds the keyword
 `handover=<row id>`: the run starts only if its row is QUEUED (a task enqueued twice runs once;
 read under a row lock, so a worker faster than the relay's commit waits for its claim), and owns
-the row by its attempt number from then on: every write the run makes to it (done, failed,
-interrupted, a plan, a heartbeat) lands only while the row is RUNNING that attempt, so a run that
-was taken for dead and taken over changes nothing of its successor's. It deletes the row when
+the row by a token of its own from then on: every write the run makes to it (done, failed,
+interrupted, a plan, a heartbeat) lands only while the row is RUNNING with that token, so a run
+that was taken for dead and taken over changes nothing of its successor's. It deletes the row when
 it returns, puts it back due at once when the worker is stopped mid-run
 (SystemExit, KeyboardInterrupt; not counted as an attempt), and when it raises records the
 reason and schedules the next attempt (INBOX_DELIVERY_RETRY_BASE_SECONDS x 2^(attempt-1)), or
@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from contextlib import suppress
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -43,7 +44,7 @@ from functools import partial, wraps
 from traceback import format_exception
 
 from django.db import router, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.db.models.functions import Coalesce
 from django.tasks import TaskResultStatus
 from django.tasks.exceptions import TaskException
@@ -80,19 +81,22 @@ class LeaseLost(Exception):
 
 @dataclass
 class Run:
-    """The run of a hand-over in this context (set by @durable): its row and its attempt."""
+    """The run of a hand-over in this context (set by @durable): its row, its token, its attempt."""
 
     pk: int
+    token: uuid.UUID
     attempt: int
-    beat: float = 0.0  # time.monotonic() of the last heartbeat written
+    beat: float = 0.0  # clock() at the last heartbeat written
     ended: bool = False  # by plan(), in its transaction
 
-    def row(self):
-        """The row, only while it is still this run's."""
-        return Handover.objects.filter(pk=self.pk, state=State.RUNNING, attempts=self.attempt)
+    def row(self) -> QuerySet[Handover]:
+        """The row, only while it is still this run's (a token, not the attempt number, which the
+        admin's retry and an interruption lower)."""
+        return Handover.objects.filter(pk=self.pk, state=State.RUNNING, run_token=self.token)
 
 
 _running: ContextVar[Run | None] = ContextVar("inbox_handover", default=None)
+clock = time.monotonic  # the heartbeats' pace (tests move it on)
 
 
 def _db() -> str:
@@ -111,7 +115,9 @@ def plan(
     """Record one task per args list of `calls`, all in one transaction, and kick them (or leave
     them to the relay at `run_after`, if given). Called from a task run for a hand-over, the same
     transaction ends that task's row: a worker dying before or after it leaves either the
-    planning task to run again or every batch it planned, never both and never neither."""
+    planning task to run again or every batch it planned, never both and never neither. (Called
+    by a run, not inside a transaction of the caller's: that one's rollback would undo the end of
+    the row while the run takes it as ended.)"""
     with transaction.atomic(using=_db()):
         pks = _write(task, calls, channel, message_id, run_after=run_after)
         if (running := _running.get()) is not None and not running.ended:
@@ -166,7 +172,8 @@ def relay(pks: list[int] | None = None, *, limit: int = RELAY_BATCH) -> int:
                 if not claimed:  # another relay took it
                     continue
                 result = import_string(path).enqueue(*args, **kwargs, handover=pk)
-                Handover.objects.filter(pk=pk, task_id="").update(task_id=str(result.id)[:64])
+                # This enqueue's id, which recover() asks the backend about (a retry's, not the first's).
+                Handover.objects.filter(pk=pk).update(task_id=str(result.id)[:64])
         except Exception as error:  # the claim rolled back: PENDING, retried with backoff
             failures.append((pk, error))
             _enqueue_failed(pk, error)
@@ -206,40 +213,52 @@ def recover(now: datetime | None = None) -> int:
     last = inbox_setting("DELIVERY_MAX_ATTEMPTS")
     failed = stale.filter(attempts__gte=last).update(state=State.FAILED, finished_at=now, last_error=reason)
     again = stale.update(state=State.PENDING, next_attempt_at=now, last_error=reason)
-    lost = requeue_lost(now, since)
-    if failed or again or lost:
+    lost, never = requeue_lost(now, since)
+    if failed or again or lost or never:
         logger.warning(
-            "Deliveries of dead workers: %d queued again, %d failed for good; %d never started, queued again",
+            "Deliveries of dead workers: %d queued again, %d failed for good; never started: %d "
+            "queued again, %d failed for good",
             again,
             failed,
             lost,
+            never,
         )
-    return failed + again + lost
+    return failed + again + lost + never
 
 
-def requeue_lost(now: datetime, since: datetime) -> int:
+def requeue_lost(now: datetime, since: datetime) -> tuple[int, int]:
     """The rows QUEUED before `since` whose task has not started. A task the backend says is still
     waiting its turn (a long queue) is left alone, its row's clock restarted. Any other (the
     backend lost it, cannot say, or its worker died between taking it and starting the run) is
     enqueued again, which counts as an attempt: a task that never starts ends FAILED after
-    INBOX_DELIVERY_MAX_ATTEMPTS, instead of being enqueued once more every lease, forever."""
+    INBOX_DELIVERY_MAX_ATTEMPTS, instead of being enqueued once more every lease, forever.
+    Returns how many were put back to be enqueued, and how many FAILED."""
     stale = Handover.objects.filter(state=State.QUEUED, queued_at__lt=since).order_by("queued_at", "pk")
     rows = stale.values_list("pk", "task_path", "task_id", "attempts")[:RELAY_BATCH]
-    last, lease, lost = inbox_setting("DELIVERY_MAX_ATTEMPTS"), inbox_setting("TASK_LEASE_SECONDS"), 0
+    last, lease = inbox_setting("DELIVERY_MAX_ATTEMPTS"), inbox_setting("TASK_LEASE_SECONDS")
+    lost = never = 0
     for pk, path, task_id, attempts in rows:
         row = Handover.objects.filter(pk=pk, state=State.QUEUED, attempts=attempts)
         if _waiting(path, task_id):
             row.update(queued_at=now)
+            logger.warning(
+                "Delivery hand-over %s has waited in the task backend's queue for over %d s: "
+                "is a worker running for its queue?",
+                pk,
+                lease,
+            )
             continue
         attempt = attempts + 1
         reason = f"Not started {lease} s after it was enqueued (attempt {attempt})"
         if attempt >= last:
-            lost += row.update(state=State.FAILED, attempts=attempt, finished_at=now, last_error=f"{reason}.")
+            never += row.update(
+                state=State.FAILED, attempts=attempt, finished_at=now, last_error=f"{reason}."
+            )
         else:
             lost += row.update(
                 state=State.PENDING, attempts=attempt, next_attempt_at=now, last_error=f"{reason}; again."
             )
-    return lost
+    return lost, never
 
 
 def _waiting(path: str, task_id: str) -> bool:
@@ -252,7 +271,7 @@ def _waiting(path: str, task_id: str) -> bool:
         if not task.get_backend().supports_get_result:
             return False
         return task.get_result(task_id).status == TaskResultStatus.READY
-    except (TaskException, ImportError, AttributeError):
+    except (TaskException, ImportError):  # an unknown id, or a task renamed away
         return False
     except Exception:  # the backend's store is down: enqueue again, the run skips a duplicate
         logger.warning("Could not ask the task backend about task %s", task_id, exc_info=True)
@@ -267,9 +286,8 @@ def durable(func):
     def run(*args, handover: int | None = None, **kwargs):
         if handover is None:
             return func(*args, **kwargs)
-        if (attempt := _start(handover)) is None:  # done, running elsewhere, failed, or deleted
+        if (this := _start(handover)) is None:  # done, running elsewhere, failed, or deleted
             return {"skipped": f"hand-over {handover} is no longer queued"}
-        this = Run(handover, attempt, time.monotonic())
         token = _running.set(this)
         try:
             result = func(*args, **kwargs)
@@ -295,30 +313,35 @@ def heartbeat() -> None:
     """Called by a long run between its waves: the row's sign of life, written at most every
     tenth of a lease, so recover() does not take a run that is slow but alive for a dead one.
     Raises LeaseLost if the row is no longer this run's (it was taken over, or its message was
-    deleted): the run stops before it sends more. Outside a hand-over's run it does nothing."""
+    deleted): the run stops before it sends more. Outside a hand-over's run it does nothing.
+    Call it outside any transaction: inside one, the beat is not seen until the commit."""
     run = _running.get()
-    if run is None or run.ended or time.monotonic() - run.beat < inbox_setting("TASK_LEASE_SECONDS") / 10:
+    if run is None or run.ended or clock() - run.beat < inbox_setting("TASK_LEASE_SECONDS") / 10:
         return
     if not run.row().update(beat_at=timezone.now()):
         raise LeaseLost(f"hand-over {run.pk} is no longer this run's")
-    run.beat = time.monotonic()
+    run.beat = clock()
 
 
-def _start(pk: int) -> int | None:
-    """Mark the row RUNNING if it is QUEUED, and return its attempt number (else None). A locking
-    read, not UPDATE ... WHERE state: with a task backend outside the database (RQ) a worker can
-    start the task before the relay's claim (PENDING to QUEUED) commits; the lock waits for that
-    commit and then reads QUEUED, where an UPDATE's WHERE would see the committed PENDING row,
-    change nothing and skip the run."""
+def _start(pk: int) -> Run | None:
+    """Mark the row RUNNING with a new run token if it is QUEUED, and return the Run (else None).
+    A locking read, not UPDATE ... WHERE state: with a task backend outside the database (RQ) a
+    worker can start the task before the relay's claim (PENDING to QUEUED) commits; the lock waits
+    for that commit and then reads QUEUED, where an UPDATE's WHERE would see the committed PENDING
+    row, change nothing and skip the run."""
     with transaction.atomic(using=_db()):
         row = Handover.objects.select_for_update().filter(pk=pk).values_list("state", "attempts").first()
         if row is None or row[0] != State.QUEUED:
             return None
-        attempt = row[1] + 1
+        run = Run(pk, uuid.uuid4(), row[1] + 1, clock())
         Handover.objects.filter(pk=pk).update(
-            state=State.RUNNING, started_at=timezone.now(), beat_at=None, attempts=attempt
+            state=State.RUNNING,
+            started_at=timezone.now(),
+            beat_at=None,
+            attempts=run.attempt,
+            run_token=run.token,
         )
-    return attempt
+    return run
 
 
 def backoff(attempt: int) -> timedelta:

@@ -32,6 +32,7 @@ class Handover(models.Model):
     created = models.DateTimeField(default=timezone.now)
     queued_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    run_token = models.UUIDField(null=True, blank=True, help_text="The running task's own mark on its row.")
     beat_at = models.DateTimeField(
         null=True, blank=True, help_text="The running task's last heartbeat (a long run's sign of life)."
     )

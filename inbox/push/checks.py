@@ -12,7 +12,7 @@ __all__ = ["check_loopback_push", "check_push_libraries", "check_vapid_keys", "l
 
 # What inbox.push imports besides django-webpush (a core dependency while the core's migrations
 # 0002 and 0012 depend on webpush's): the [push] extra.
-LIBRARIES = ("pywebpush", "py_vapid", "cryptography", "aiohttp")
+LIBRARIES = ("http_ece", "py_vapid", "cryptography", "aiohttp")
 
 
 def libraries_installed() -> bool:

@@ -1,5 +1,5 @@
 """The push sender's HTTP client: aiohttp on one event loop thread per process, so that the
-connections to each push service stay open between waves and tasks (keep-alive), and many
+connections to each push service stay open between tasks (keep-alive), and many
 pushes are in flight at once for the CPU cost of one thread.
 
 Where a push may go is checked when a connection is opened (PinnedResolver): the host is
@@ -14,10 +14,11 @@ import asyncio
 import atexit
 import ipaddress
 import os
+import queue
 import socket
 import ssl
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -28,9 +29,10 @@ from yarl import URL
 from .endpoints import BlockedAddress, UnresolvableHost, addresses_of, check_addresses
 from .keys import InvalidSubscription
 
-__all__ = ["Post", "Reply", "close_connections", "post_all"]
+__all__ = ["Post", "Reply", "close_connections", "post_all", "post_stream"]
 
 BODY_LIMIT = 4096  # of an answer: a push service says little; an endpoint is anyone's URL
+FINISHED = object()  # Client.post_each's last answer
 
 
 @dataclass(frozen=True)
@@ -86,18 +88,31 @@ class PinnedResolver(AbstractResolver):
         pass
 
 
-def check_literal_address(url: URL) -> None:
+def check_literal_address(url: URL, checked: dict | None = None) -> None:
     """An endpoint whose host is an IP address: aiohttp connects to it without asking the
     resolver, so it is checked here, on the very URL object aiohttp is given (a literal cannot
-    change between check and connection)."""
+    change between check and connection). `checked` keeps one sending call's verdicts by
+    (scheme, host, port), all that the check reads besides the settings, which hold still during
+    a call: the endpoints of one push service are checked once per call, each as strictly."""
+    origin = (url.scheme, url.raw_host, url.port)
+    if checked is not None and origin in checked:
+        if (refused := checked[origin]) is not None:
+            raise BlockedAddress(refused)
+        return
+    refused = None
     try:
         address = ipaddress.ip_address(url.raw_host or "")
     except ValueError:
-        return  # a name: PinnedResolver checks it when a connection is opened
-    try:
-        check_addresses(url.scheme, [address], url.port or 0)
-    except InvalidSubscription as error:
-        raise BlockedAddress(str(error)) from None
+        address = None  # a name: PinnedResolver checks it when a connection is opened
+    if address is not None:
+        try:
+            check_addresses(url.scheme, [address], url.port or 0)
+        except InvalidSubscription as error:
+            refused = str(error)
+    if checked is not None:
+        checked[origin] = refused
+    if refused is not None:
+        raise BlockedAddress(refused)
 
 
 class Client:
@@ -126,9 +141,9 @@ class Client:
             )
         return session
 
-    async def post(self, post: Post, timeout: aiohttp.ClientTimeout) -> Reply:
+    async def post(self, post: Post, timeout: aiohttp.ClientTimeout, checked: dict) -> Reply:
         url = URL(post.url)  # parsed once: what is checked is what aiohttp connects to
-        check_literal_address(url)
+        check_literal_address(url, checked)
         async with self.session(url.scheme).post(
             url,
             data=post.body,
@@ -147,21 +162,48 @@ class Client:
                 body.decode(errors="replace"),
             )
 
-    async def post_all(
-        self, items: Sequence, prepare: Callable[[object], Post], concurrency: int, timeout: float
-    ) -> list[Reply | Exception]:
-        limit = asyncio.Semaphore(max(1, concurrency))
+    async def post_each(
+        self,
+        items: Sequence,
+        prepare: Callable[[object], Post],
+        concurrency: int,
+        timeout: float,
+        window: asyncio.Semaphore,
+        chunk: int,
+        hand_over: Callable[[object], None],
+    ) -> None:
+        """(On the loop.) `concurrency` senders take the items in order, each item once, and a
+        sender takes the next one only when `window` has a place for it. The answers, (index,
+        Reply or exception), go to `hand_over` in lists of `chunk` (the caller's thread wakes once
+        a chunk), the rest at the end; then FINISHED, also when cancelled or failed."""
         client_timeout = aiohttp.ClientTimeout(total=timeout)
+        checked: dict = {}  # see check_literal_address
+        numbered = iter(enumerate(items))
+        answers: list = []
 
-        async def one(item) -> Reply | Exception:
-            async with limit:
+        async def sender() -> None:
+            while True:
+                await window.acquire()
+                if (taken := next(numbered, None)) is None:
+                    window.release()
+                    return
+                index, item = taken
                 try:
-                    # Prepared (encrypted) here, under the limit: CPU between the waits.
-                    return await self.post(prepare(item), client_timeout)
+                    # Prepared (encrypted) here, when its turn comes: CPU between the waits.
+                    reply = await self.post(prepare(item), client_timeout, checked)
                 except Exception as error:  # one push's failure is its own outcome
-                    return error
+                    reply = error
+                answers.append((index, reply))
+                if len(answers) == chunk:
+                    hand_over(answers[:])
+                    answers.clear()
 
-        return await asyncio.gather(*(one(item) for item in items))
+        try:
+            await asyncio.gather(*(sender() for _ in range(max(1, min(concurrency, len(items))))))
+        finally:
+            if answers:
+                hand_over(answers[:])
+            hand_over(FINISHED)
 
     async def close(self) -> None:
         sessions, self.sessions = list(self.sessions.values()), {}
@@ -182,13 +224,55 @@ def client() -> Client:
         return _client
 
 
+def post_stream(
+    items: Sequence,
+    prepare: Callable[[object], Post],
+    *,
+    concurrency: int,
+    timeout: float,
+    chunk: int,
+    limit: int | None = None,
+) -> Iterator[list[tuple[int, Reply | Exception]]]:
+    """POST `prepare(item)` for every item, in order, at most `concurrency` at once, over
+    kept-alive connections, and yield the answers as they come, `chunk` at a time (the last chunk
+    may be shorter): (the item's index, a Reply or the exception). The pushes go on while the
+    caller works on a chunk, but one starts only while fewer than `limit` (at least `chunk`;
+    by default `chunk` + `concurrency`) have started and are not in a chunk the caller is done
+    with (it is done with a chunk when it asks for the next). Leaving the loop early (break, an
+    exception) stops the pushes not yet answered."""
+    running = client()
+    chunks: queue.SimpleQueue = queue.SimpleQueue()
+    chunk = max(1, chunk)
+    window = asyncio.Semaphore(max(chunk, limit or chunk + max(1, concurrency)))
+    sending = asyncio.run_coroutine_threadsafe(
+        running.post_each(items, prepare, concurrency, timeout, window, chunk, chunks.put), running.loop
+    )
+
+    def free(places: int) -> None:  # on the loop: asyncio's primitives are not thread-safe
+        for _ in range(places):
+            window.release()
+
+    try:
+        while (got := chunks.get()) is not FINISHED:
+            yield got
+            running.loop.call_soon_threadsafe(free, len(got))
+        sending.result()  # raises what stopped the senders, if anything did
+    finally:
+        sending.cancel()
+
+
 def post_all(
     items: Sequence, prepare: Callable[[object], Post], *, concurrency: int, timeout: float
 ) -> list[Reply | Exception]:
     """POST `prepare(item)` for every item, at most `concurrency` at once, over kept-alive
     connections: a Reply or the exception, in the items' order."""
-    running = client()
-    return running.run(running.post_all(items, prepare, concurrency, timeout))
+    replies: list[Reply | Exception] = [None] * len(items)  # type: ignore[list-item]
+    for got in post_stream(
+        items, prepare, concurrency=concurrency, timeout=timeout, chunk=max(1, len(items))
+    ):
+        for index, reply in got:
+            replies[index] = reply
+    return replies
 
 
 def close_connections() -> None:

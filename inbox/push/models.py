@@ -11,7 +11,7 @@ from inbox.models import Message
 
 class PushReceipt(models.Model):
     """A push that went out: this message reached this subscription. Written in bulk after each
-    wave of sends, so a delivery run again after its worker died skips what was already sent."""
+    wave of answers, so a delivery run again after its worker died skips what was already sent."""
 
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="+", db_index=False)
     # django-webpush's SubscriptionInfo id; no foreign key, so a subscription removed while its

@@ -6,19 +6,21 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import aiohttp
+import http_ece
+from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
-from pywebpush import WebPusher
 
 from inbox.conf import inbox_setting
 
 from . import vapid
-from .client import Post, Reply, post_all
+from .client import Post, Reply, post_all, post_stream
 from .endpoints import BlockedAddress, check_url
-from .keys import InvalidSubscription
+from .keys import InvalidSubscription, b64url_bytes
 
 URGENCY = {"info": "normal", "success": "normal", "warning": "normal", "error": "high"}
 TOPIC = "inbox"  # a push service keeps only the newest undelivered push with one topic
@@ -44,24 +46,72 @@ class Outcome:
 
 
 def send_pushes(jobs: list[PushJob], *, ttl: int, urgency: str) -> list[Outcome]:
-    """Send every job, INBOX_PUSH_CONCURRENCY at once; one failure never stops the others."""
+    """Send every job, INBOX_PUSH_CONCURRENCY at once; one failure never stops the others. The
+    outcomes in the jobs' order."""
     if not jobs:
         return []
+    replies = post_all(
+        jobs,
+        preparer(ttl, urgency),
+        concurrency=inbox_setting("PUSH_CONCURRENCY"),
+        timeout=inbox_setting("PUSH_TIMEOUT"),
+    )
+    return [outcome(job, reply) for job, reply in zip(jobs, replies, strict=True)]
+
+
+def stream_pushes(jobs: list[PushJob], *, ttl: int, urgency: str, wave: int) -> Iterator[list[Outcome]]:
+    """Send every job as send_pushes does, and yield the outcomes half a `wave` at a time in the
+    order the answers come. The sending goes on while the caller works on them (records their
+    receipts), but at most `wave` pushes are ever out without being in outcomes the caller is done
+    with (see inbox.push.client.post_stream): a worker killed at any moment has at most one wave
+    sent and not recorded. In flight: INBOX_PUSH_CONCURRENCY, at most `wave`."""
+    if not jobs:
+        return
+    wave = max(1, wave)
+    for answers in post_stream(
+        jobs,
+        preparer(ttl, urgency),
+        concurrency=min(inbox_setting("PUSH_CONCURRENCY"), wave),
+        timeout=inbox_setting("PUSH_TIMEOUT"),
+        chunk=max(1, wave // 2),
+        limit=wave,
+    ):
+        yield [outcome(jobs[index], reply) for index, reply in answers]
+
+
+def preparer(ttl: int, urgency: str) -> Callable[[PushJob], Post]:
+    """What makes each job's request, for one sending call: its endpoint checked, its payload
+    encrypted, the VAPID token of its push service (fetched once per origin in the call: a token
+    is never handed out in its last hour, and a call lasts minutes at most)."""
     keys = settings.WEBPUSH_SETTINGS
     signer = vapid.signer(keys["VAPID_PRIVATE_KEY"], f"mailto:{keys['VAPID_ADMIN_EMAIL']}")
-    headers = {"TTL": str(ttl), "Urgency": urgency, "Topic": TOPIC, "Content-Encoding": "aes128gcm"}
+    common = {"TTL": str(ttl), "Urgency": urgency, "Topic": TOPIC, "Content-Encoding": "aes128gcm"}
+    headers_of: dict[str, dict[str, str]] = {}  # origin -> the headers of its pushes
 
     def prepare(job: PushJob) -> Post:
         scheme, _host, _port = check_url(job.endpoint)
         origin = f"{scheme}://{urlsplit(job.endpoint).netloc}"  # the JWT's audience
-        subscription = {"endpoint": job.endpoint, "keys": {"p256dh": job.p256dh, "auth": job.auth}}
-        body = WebPusher(subscription).encode(encode_payload(job.payload), "aes128gcm")["body"]
-        return Post(job.endpoint, headers | {"Authorization": signer.authorization(origin)}, body)
+        if (headers := headers_of.get(origin)) is None:
+            headers = headers_of[origin] = common | {"Authorization": signer.authorization(origin)}
+        receiver_key = b64url_bytes(job.p256dh, "p256dh", 65)
+        auth_secret = b64url_bytes(job.auth, "auth", 16)
+        return Post(job.endpoint, headers, encrypt(encode_payload(job.payload), receiver_key, auth_secret))
 
-    replies = post_all(
-        jobs, prepare, concurrency=inbox_setting("PUSH_CONCURRENCY"), timeout=inbox_setting("PUSH_TIMEOUT")
+    return prepare
+
+
+def encrypt(plaintext: bytes, receiver_key: bytes, auth_secret: bytes) -> bytes:
+    """A push's body as pywebpush's WebPusher.encode(data, "aes128gcm") makes it (RFC 8291): a
+    P-256 key of its own for this push, ECDH with the browser's key, http_ece's random salt and
+    4,096-byte records. Called without a WebPusher per push, which deep-copies the subscription
+    and decodes its keys leniently each time (they are decoded strictly here, as when stored)."""
+    return http_ece.encrypt(
+        plaintext,
+        private_key=ec.generate_private_key(ec.SECP256R1()),
+        dh=receiver_key,
+        auth_secret=auth_secret,
+        version="aes128gcm",
     )
-    return [outcome(job, reply) for job, reply in zip(jobs, replies, strict=True)]
 
 
 def encode_payload(data) -> bytes:
@@ -85,7 +135,7 @@ def outcome(job: PushJob, reply: Reply | Exception) -> Outcome:
     detail = f"{type(error).__name__}: {error}"[:200]
     if isinstance(error, (aiohttp.ClientError, TimeoutError, ConnectionError)):
         return Outcome(job.subscription_id, "retry", detail=detail)  # unresolved, refused, timed out
-    # A bad key or URL in one subscription (pywebpush, cryptography, aiohttp) stops only its push.
+    # A bad key or URL in one subscription (http_ece, cryptography, aiohttp) stops only its push.
     return Outcome(job.subscription_id, "failed", detail=detail)
 
 

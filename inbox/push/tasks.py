@@ -2,15 +2,20 @@
 
 The push channel's `queue_push(message)` queues `deliver_push(message_id)`. That first task
 plans: it sends to a small audience itself and splits a large one into tasks of at most
-INBOX_PUSH_BATCH_SIZE subscriptions, so every task's run time is bounded. A task records a
-receipt for each push that went out, a wave at a time, so if its worker dies the task can run
-again and skip what was already sent. Delivery is at least once: a repeat is harmless because
-the service worker uses the notification's id as the OS notification's tag."""
+INBOX_PUSH_BATCH_SIZE subscriptions, so every task's run time is bounded. A task sends its
+pushes as a stream, INBOX_PUSH_CONCURRENCY in flight, and records a receipt for each push that
+went out every half wave of answers while the others go on, so if its worker dies the task can
+run again and skip what was already sent: it repeats at most a wave (INBOX_PUSH_WAVE_SIZE: no
+push starts while that many are out without a receipt). Delivery is at
+least once: a repeat is harmless because the service worker uses the notification's id as the
+OS notification's tag."""
 
 from __future__ import annotations
 
 import logging
 import unicodedata
+from collections.abc import Callable
+from contextlib import closing
 from datetime import timedelta
 from functools import lru_cache
 from itertools import batched
@@ -28,9 +33,9 @@ from inbox.preferences import kind_of, route
 
 from .keys import push_configured
 from .models import PushReceipt
-from .sender import URGENCY, PushJob, encode_payload, send_pushes
+from .sender import URGENCY, PushJob, encode_payload, stream_pushes
 from .sweep import live_session_keys, sweep
-from .tokens import read_token
+from .tokens import read_token, read_token_signer
 
 logger = logging.getLogger(__name__)
 
@@ -115,13 +120,14 @@ def deliver_push(message_id: int, subscription_ids: list[int] | None = None, att
         .values_list("recipient_id")
         .annotate(n=Count("id"))
     )
+    payload_of = payloads(message)
     jobs = [
         PushJob(
             subscription_id=t["sub_id"],
             endpoint=t["endpoint"],
             p256dh=t["p256dh"],
             auth=t["auth"],
-            payload=fit_payload(payload(message, t["id"], unread.get(t["recipient_id"], 0))),
+            payload=fit_payload(payload_of(t["id"], unread.get(t["recipient_id"], 0))),
         )
         for t in targets
     ]
@@ -130,11 +136,13 @@ def deliver_push(message_id: int, subscription_ids: list[int] | None = None, att
         kind_of(message.kind).push_urgency or URGENCY.get(message.level, "normal"),
     )
     outcomes = []
-    for wave in batched(jobs, inbox_setting("PUSH_WAVE_SIZE")):
-        done = send_pushes(list(wave), ttl=ttl, urgency=urgency)
-        record_wave(message_id, done)
-        heartbeat()  # a sign of life for recover(); stops here if this run was taken over
-        outcomes += done
+    # The pushes keep going while a wave's receipts are written; see stream_pushes for the bound.
+    waves = stream_pushes(jobs, ttl=ttl, urgency=urgency, wave=inbox_setting("PUSH_WAVE_SIZE"))
+    with closing(waves):  # an exception here (LeaseLost too) stops the pushes still out
+        for done in waves:
+            record_wave(message_id, done)
+            heartbeat()  # a sign of life for recover(); stops here if this run was taken over
+            outcomes += done
     result = settle(message_id, outcomes, attempt)
     return result | ({"already_sent": len(sent_before)} if sent_before else {})
 
@@ -160,10 +168,12 @@ def audience(message: Message) -> list[int]:
 
 
 def record_wave(message_id: int, outcomes) -> None:
-    """After each wave: one INSERT of receipts for what went out, one DELETE of what is gone."""
+    """After each wave of answers: one INSERT of receipts for what went out, one DELETE of what
+    is gone."""
+    now = timezone.now()
     PushReceipt.objects.bulk_create(
         [
-            PushReceipt(message_id=message_id, subscription_id=o.subscription_id)
+            PushReceipt(message_id=message_id, subscription_id=o.subscription_id, sent_at=now)
             for o in outcomes
             if o.kind == "sent"
         ],
@@ -174,16 +184,28 @@ def record_wave(message_id: int, outcomes) -> None:
 
 
 def payload(message: Message, notification_id: int, unread: int) -> dict:
-    level = message.get_level_display()
-    return {
-        "title": "Inbox" if message.level == "info" else f"Inbox · {level}",
-        "body": message.text,
-        "url": message.url or reverse("inbox:index"),
-        "id": notification_id,
-        "level": message.level,
-        "unread": unread,
-        "read_token": read_token(notification_id),
-    }
+    return payloads(message)(notification_id, unread)
+
+
+def payloads(message: Message) -> Callable[[int, int], dict]:
+    """payload(message, notification_id, unread) for many notifications of one message: what
+    they share is worked out once."""
+    title = "Inbox" if message.level == "info" else f"Inbox · {message.get_level_display()}"
+    url = message.url or reverse("inbox:index")
+    signer = read_token_signer()
+
+    def payload_of(notification_id: int, unread: int) -> dict:
+        return {
+            "title": title,
+            "body": message.text,
+            "url": url,
+            "id": notification_id,
+            "level": message.level,
+            "unread": unread,
+            "read_token": read_token(notification_id, signer),
+        }
+
+    return payload_of
 
 
 def fit_payload(data: dict, limit: int = PAYLOAD_MAX_BYTES) -> dict:

@@ -14,10 +14,17 @@ READ_TOKEN_MAX_LENGTH = 300
 ID_MAX = 2**63 - 1  # a BigAutoField's largest value; a larger int overflows the database's integer
 
 
-def read_token(notification_id: int) -> str:
+def read_token(notification_id: int, signer: signing.TimestampSigner | None = None) -> str:
     """Proof, carried inside the encrypted push, that lets the service worker mark one
-    notification read without a CSRF token (a service worker cannot read cookies)."""
-    return signing.dumps(notification_id, salt=READ_TOKEN_SALT, compress=True)
+    notification read without a CSRF token (a service worker cannot read cookies). The very
+    token signing.dumps(notification_id, salt=READ_TOKEN_SALT, compress=True) makes: zlib never
+    shortens an id's few digits, so that compression is not tried. A task that makes many
+    tokens passes one `read_token_signer()` (signing.dumps makes a signer per token)."""
+    return (signer or read_token_signer()).sign_object(notification_id)
+
+
+def read_token_signer() -> signing.TimestampSigner:
+    return signing.TimestampSigner(salt=READ_TOKEN_SALT)
 
 
 def notification_id(token) -> int:

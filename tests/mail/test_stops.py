@@ -17,7 +17,9 @@ from inbox.mail.digests import run_digests
 from inbox.mail.sender import send_batch
 from inbox.preferences import DigestSetting
 
-rq_timeouts = pytest.importorskip("rq.timeouts", reason="the [rq] extra (rq) is not installed")
+
+def rq_timeouts():
+    return pytest.importorskip("rq.timeouts", reason="the [rq] extra (rq) is not installed")
 
 
 @pytest.fixture(autouse=True)
@@ -78,11 +80,16 @@ def test_a_digest_that_cannot_be_made_skips_that_user_alone(db, smtp, monkeypatc
     assert skipped.last_cursor_id is None  # its items wait for the next digest
 
 
+def job_timeout() -> Exception:
+    """What RQ raises inside a job (from its signal handler) when the job's time is up."""
+    return rq_timeouts().JobTimeoutException("Task exceeded maximum timeout value (900 seconds)")
+
+
 class TimingOutBackend(SMTPBackend):
-    """RQ's job timeout arrives (a signal handler raises it) while an email is being sent."""
+    """RQ's job timeout arrives while an email is being sent."""
 
     def send_messages(self, email_messages):
-        raise rq_timeouts.JobTimeoutException("Task exceeded maximum timeout value (600 seconds)")
+        raise job_timeout()
 
 
 def test_rqs_job_timeout_ends_the_batch_instead_of_one_email(settings, smtp):
@@ -94,5 +101,18 @@ def test_rqs_job_timeout_ends_the_batch_instead_of_one_email(settings, smtp):
     from django.core.mail import EmailMessage
 
     emails = [(i, EmailMessage("s", "b", "a@example.com", [f"u{i}@example.com"])) for i in range(3)]
-    with pytest.raises(rq_timeouts.JobTimeoutException):
+    with pytest.raises(rq_timeouts().JobTimeoutException):
         send_batch(emails)
+
+
+@pytest.mark.parametrize("where", ["batch", "one digest"])
+def test_rqs_job_timeout_ends_the_digest_run(db, smtp, monkeypatch, django_user_model, where):
+    """Not taken for a bad batch or a bad digest (which the run goes on after)."""
+    people(django_user_model, 2)
+    if where == "batch":
+        monkeypatch.setattr(digests, "collect", lambda user_ids, now: (_ for _ in ()).throw(job_timeout()))
+    else:
+        monkeypatch.setattr(Digests, "email", lambda *args: (_ for _ in ()).throw(job_timeout()))
+    with pytest.raises(rq_timeouts().JobTimeoutException):
+        run_digests()
+    assert smtp.received == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 
 from django.db import connection
 from django.tasks import task
@@ -89,22 +90,61 @@ def take_over() -> None:
 
     from inbox.outbox import Handover
 
-    Handover.objects.update(state="running", attempts=F("attempts") + 1, started_at=timezone.now())
+    Handover.objects.update(
+        state="running", attempts=F("attempts") + 1, started_at=timezone.now(), run_token=uuid.uuid4()
+    )
+
+
+def taken_for_dead() -> None:
+    """recover() finds the (single) running row silent for a lease and puts it back, PENDING:
+    nobody has started it again yet."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from inbox.outbox import Handover, recover
+
+    Handover.objects.update(started_at=timezone.now() - timedelta(days=1))
+    assert recover() == 1
 
 
 @task
 @durable
-def overtaken(then: str) -> str:
-    """A run that is taken over mid-run (it was slow, not dead), then returns, raises, plans
-    batches or beats."""
+def overtaken(then: str, how: str = "restarted") -> str:
+    """A run that is taken for dead mid-run (it was slow, not dead): put back by recover() alone
+    ("recovered") or also started again by another worker ("restarted"); then it returns,
+    raises, is interrupted, plans batches or beats."""
     from inbox import outbox
 
-    take_over()
+    taken_for_dead() if how == "recovered" else take_over()
     if then == "raise":
         raise BrokenQueue("a database blip, late")
+    if then == "interrupt":
+        raise SystemExit(1)
     if then == "plan":
         outbox.plan(record_run, [[7], [8]], channel="push")
     if then == "beat":
         outbox.heartbeat()
         RAN.append(-1)  # not reached: the heartbeat stopped the run
     return then
+
+
+@task
+@durable
+def beating(waits: list[float]) -> list:
+    """A long run: a heartbeat after each wait (the outbox's clock moved on by it); returns the
+    row's beat_at after each."""
+    from inbox import outbox
+    from inbox.outbox import Handover
+
+    beats = []
+    for wait in waits:
+        outbox.clock = _moved(outbox.clock, wait)
+        outbox.heartbeat()
+        beats.append(Handover.objects.values_list("beat_at", flat=True).get())
+    return beats
+
+
+def _moved(clock, seconds: float):
+    at = clock() + seconds
+    return lambda: at

@@ -309,7 +309,7 @@ def test_recover_puts_back_what_a_dead_worker_held(settings, alice, caplog):
     assert last.state == "failed" and "Abandoned" in last.last_error  # that was its last attempt
     assert (lost.state, lost.attempts) == ("pending", 1) and "Not started" in lost.last_error
     assert waiting.state == "queued"
-    assert "1 queued again, 1 failed for good; 1 never started, queued again" in caplog.text
+    assert "1 queued again, 1 failed for good; never started: 1 queued again, 0 failed" in caplog.text
     assert recover(now) == 0
 
 

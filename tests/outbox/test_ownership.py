@@ -15,6 +15,7 @@ from inbox import outbox
 from inbox.api import notify
 from inbox.mail.models import EmailReceipt
 from inbox.outbox import Handover, recover, relay
+from inbox.push.models import PushReceipt
 
 from . import backends
 
@@ -38,19 +39,26 @@ def start(task, *args):
 # -- a run taken over writes nothing to its successor's row
 
 
-@pytest.mark.parametrize("then", ["return", "raise"])
-def test_a_run_taken_over_leaves_its_successors_row_alone(settings, db, then):
+@pytest.mark.parametrize("how", ["restarted", "recovered"])
+@pytest.mark.parametrize(
+    ("then", "raised"), [("return", None), ("raise", backends.BrokenQueue), ("interrupt", SystemExit)]
+)
+def test_a_run_taken_over_leaves_its_successors_row_alone(settings, db, then, raised, how):
     """Before: the late run deleted the successor's row when it returned (its delivery then had
-    no record: a crash of the successor lost it) or put it back PENDING when it raised."""
+    no record: a crash of the successor lost it), put it back PENDING when it raised, and lowered
+    its attempts when interrupted. "recovered": the row is PENDING again, not yet restarted."""
     settings.TASKS = DUMMY
-    pk = start(backends.overtaken, then)
-    if then == "raise":
-        with pytest.raises(backends.BrokenQueue):
+    pk = start(backends.overtaken, then, how)
+    if raised:
+        with pytest.raises(raised):
             run_queued()
     else:
         run_queued()
     row = Handover.objects.get(pk=pk)
-    assert (row.state, row.attempts, row.last_error) == ("running", 2, "")
+    if how == "restarted":  # the successor's run, untouched
+        assert (row.state, row.attempts, row.last_error) == ("running", 2, "")
+    else:  # as recover() left it, to be enqueued again
+        assert (row.state, row.attempts) == ("pending", 1) and row.last_error.startswith("Abandoned")
 
 
 def test_a_run_taken_over_plans_nothing(settings, db, caplog):
@@ -158,3 +166,66 @@ def test_a_task_that_never_starts_fails_after_the_last_attempt(settings, db):
         if attempt < 3:
             assert row.state == "pending" and relay([pk]) == 1
     assert row.state == "failed" and relay() == 0
+
+
+def test_a_heartbeat_is_written_once_a_tenth_of_a_lease_has_passed(settings, db, monkeypatch):
+    """Not at every wave (a write per wave), nor never: recover() leaves a run that beats alone."""
+    settings.TASKS = DUMMY
+    settings.INBOX_TASK_LEASE_SECONDS = 600
+    now = [1000.0]
+    monkeypatch.setattr(outbox, "clock", lambda: now[0])
+    pk = start(backends.beating, [0, 59, 61, 1])  # seconds between the beats
+    (beats,) = run_queued()
+    assert [at is not None for at in beats] == [False, False, True, True]
+    assert beats[2] == beats[3]  # the fourth came 1 s after the third: not written
+    assert not Handover.objects.filter(pk=pk).exists()  # done
+
+
+def test_a_push_batch_beats_between_waves_and_stops_once_taken_over(
+    settings, db, receiver, subscribe, monkeypatch, django_user_model
+):
+    from inbox.push import tasks
+
+    settings.TASKS = DUMMY
+    settings.INBOX_PUSH_WAVE_SIZE = 1
+    settings.INBOX_TASK_LEASE_SECONDS = 0
+    users = [django_user_model.objects.create_user(f"u{i}") for i in range(3)]
+    for user in users:
+        subscribe(user, user.username)
+    message = notify(users, "Three", kind="mention").message
+    Handover.objects.exclude(channel="push").delete()
+    default_task_backend.clear()
+    assert relay() == 1
+    record_wave, waves = tasks.record_wave, []
+
+    def record_then_lose_the_row(*args):
+        record_wave(*args)
+        waves.append(args)
+        if len(waves) == 1:
+            backends.take_over()
+
+    monkeypatch.setattr(tasks, "record_wave", record_then_lose_the_row)
+    (result,) = run_queued()
+    assert "no longer this run's" in result["skipped"]
+    assert len(receiver.received) == 1 and len(waves) == 1
+    assert PushReceipt.objects.filter(message=message).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_retry_is_asked_about_by_its_own_enqueue(settings):
+    """Before: the row kept the first enqueue's task id, so a retry still waiting in the queue was
+    taken for lost (its first task had ended) and enqueued again every lease, then FAILED."""
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = DATABASE
+    settings.INBOX_TASK_LEASE_SECONDS = 600
+    pk = start(backends.record_run, 1)
+    first = Handover.objects.get(pk=pk).task_id
+    DBTaskResult.objects.filter(id=first).update(status="FAILED")  # that run raised...
+    Handover.objects.filter(pk=pk).update(state="pending", attempts=1)  # ...and is due again
+    assert relay([pk]) == 1
+    row = Handover.objects.get(pk=pk)
+    assert row.task_id != first
+    Handover.objects.filter(pk=pk).update(queued_at=timezone.now() - timedelta(seconds=3600))
+    assert recover() == 0
+    assert Handover.objects.get(pk=pk).state == "queued"

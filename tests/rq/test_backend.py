@@ -219,3 +219,26 @@ def test_the_default_backend_is_the_database():
     env = {"DJANGO_SETTINGS_MODULE": "config.settings", "TASKS_BACKEND": "", "REDIS_URL": ""}
     result = manage("shell", "--no-imports", "-c", code, **env)
     assert result.stdout.strip() == "django_tasks_db.DatabaseBackend", result.stderr
+
+
+def test_a_job_still_waiting_in_redis_is_not_queued_again_and_a_lost_one_is(rq_backend, settings):
+    """Issue 19 review: recover() asks RQ (django-tasks-rq's get_result) about a hand-over QUEUED
+    for a lease. A job still in the queue (a long queue, no worker free) is left there; before,
+    a copy was queued every lease for as long as it waited. A job RQ lost is queued again."""
+    settings.INBOX_TASK_LEASE_SECONDS = 600
+    alice = User.objects.create_user("alice")
+    notify(alice, "Waits its turn")
+    (row,) = Handover.objects.all()
+    long_ago = timezone.now() - timedelta(seconds=3600)
+    Handover.objects.update(queued_at=long_ago)
+    assert relay_once() == 0
+    assert len(queue().get_jobs()) == 1
+    row.refresh_from_db()
+    assert (row.state, row.attempts) == ("queued", 0) and row.queued_at > long_ago
+
+    queue().empty()  # Redis lost it (flushed, evicted)
+    Handover.objects.update(queued_at=long_ago)
+    assert relay_once() == 1  # recovered, then enqueued again at once
+    row.refresh_from_db()
+    assert (row.state, row.attempts) == ("queued", 1) and "Not started" in row.last_error
+    assert len(queue().get_jobs()) == 1
