@@ -73,8 +73,8 @@ class Command(BaseCommand):
 
 def old_push_receipts(now):
     """A receipt only stops a delivery run again from repeating a push; past the lease and the
-    retries it is dead weight (record_wave writes one per push that went out). None without
-    inbox.push."""
+    retries it is dead weight (record_wave writes one per push that went out). An empty queryset
+    without inbox.push."""
     if not apps.is_installed("inbox.push"):
         return Notification.objects.none()
     from inbox.push.models import PushReceipt
