@@ -29,6 +29,7 @@ test: $(VENV)/.requirements-test
 lint: $(VENV)/.requirements-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 bench: $(VENV)/.requirements-test
 	bash bench/run.sh

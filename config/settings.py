@@ -71,7 +71,15 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
+    # Inbox: the core, then one app per channel (leave out the ones the site does not want). The
+    # channels get each message in this order: real time first, so open pages hear of it before
+    # push and email queue their work.
     "inbox",
+    "inbox.realtime",
+    "inbox.push",
+    "inbox.mail",
+    "inbox.pwa",
+    "inbox.web",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from importlib.util import find_spec
 
+from django.apps import apps
 from django.conf import settings
 from django.core import checks
 from django.db import connections
@@ -14,27 +15,49 @@ from django.urls import NoReverseMatch, reverse
 
 from .cachetable import missing_cache_tables
 from .conf import inbox_setting
+from .workers import RQ_BACKEND
 
 __all__ = [
     "check_cache_tables",
+    "check_channels_setting",
     "check_host_setup",
     "check_realtime_server",
+    "check_rq_extra",
     "check_secret_key",
-    "check_site_url",
     "check_service_worker",
+    "check_site_url",
+    "missing_extra",
 ]
 
-# What a project that adds Inbox must have besides "inbox" (the README's "Add Inbox to your project").
-REQUIRED_APPS = ["django.contrib.humanize", "django_htmx", "webpush"]
-REQUIRED_MIDDLEWARE = ["django_htmx.middleware.HtmxMiddleware", "inbox.pwa.privacy.privacy_middleware"]
+# What a project that adds Inbox must have besides the apps of Inbox it lists, app by app (the
+# README's "Add Inbox to your project"). The core needs webpush while its migrations 0002 and 0012
+# (from before inbox.push was an app of its own) depend on webpush's.
+REQUIRED_APPS = {"inbox": ["webpush"], "inbox.web": ["django.contrib.humanize", "django_htmx"]}
+REQUIRED_MIDDLEWARE = {
+    "inbox.web": ["django_htmx.middleware.HtmxMiddleware"],
+    "inbox.pwa": ["inbox.pwa.privacy.privacy_middleware"],
+}
 
 
 @checks.register()
 def check_host_setup(app_configs, **kwargs):
-    """The apps and middleware Inbox needs, named at `manage.py check`, not at a page's 500."""
+    """The apps and middleware the installed apps of Inbox need, named at `manage.py check`, not
+    at a page's 500."""
     missing = [
-        *(("INSTALLED_APPS", app) for app in REQUIRED_APPS if app not in settings.INSTALLED_APPS),
-        *(("MIDDLEWARE", name) for name in REQUIRED_MIDDLEWARE if name not in settings.MIDDLEWARE),
+        *(
+            ("INSTALLED_APPS", name)
+            for app, names in REQUIRED_APPS.items()
+            if apps.is_installed(app)
+            for name in names
+            if name not in settings.INSTALLED_APPS
+        ),
+        *(
+            ("MIDDLEWARE", name)
+            for app, names in REQUIRED_MIDDLEWARE.items()
+            if apps.is_installed(app)
+            for name in names
+            if name not in settings.MIDDLEWARE
+        ),
     ]
     return [
         checks.Error(
@@ -46,10 +69,64 @@ def check_host_setup(app_configs, **kwargs):
     ]
 
 
+def missing_extra(app: str, extra: str, modules: tuple[str, ...]) -> list[checks.Error]:
+    """inbox.E007 when an installed app of Inbox cannot import the libraries of its extra (a
+    channel's check, registered by its ready(), which then registers nothing else)."""
+    missing = [name for name in modules if find_spec(name) is None]
+    if not missing:
+        return []
+    return [
+        checks.Error(
+            f"{app} is in INSTALLED_APPS, but its libraries are not installed ({', '.join(missing)}).",
+            hint=f'pip install "django-notification-inbox[{extra}]", or remove "{app}" from INSTALLED_APPS.',
+            id="inbox.E007",
+        )
+    ]
+
+
+@checks.register()
+def check_rq_extra(app_configs, **kwargs):
+    """The RQ task backend in TASKS needs the [rq] extra."""
+    backends = {str(task.get("BACKEND", "")) for task in getattr(settings, "TASKS", {}).values()}
+    missing = [name for name in ("django_tasks_rq", "rq") if find_spec(name) is None]
+    if RQ_BACKEND not in backends or not missing:
+        return []
+    return [
+        checks.Error(
+            f"TASKS uses {RQ_BACKEND}, but its libraries are not installed ({', '.join(missing)}).",
+            hint='pip install "django-notification-inbox[rq]", or use another task backend.',
+            id="inbox.E007",
+        )
+    ]
+
+
+CHANNEL_APPS = ("inbox.realtime", "inbox.push", "inbox.mail", "inbox.pwa", "inbox.web")
+
+
+@checks.register()
+def check_channels_setting(app_configs, **kwargs):
+    """INBOX_CHANNELS is no longer read: each channel is an app, and INSTALLED_APPS is the one
+    switch. A site that still sets it would otherwise get every channel it meant to leave out."""
+    if not hasattr(settings, "INBOX_CHANNELS"):
+        return []
+    return [
+        checks.Error(
+            "INBOX_CHANNELS is no longer read: each channel of Inbox is a Django app, and "
+            "INSTALLED_APPS says which are on.",
+            hint=f'Remove INBOX_CHANNELS, and list "inbox" and the channels you want in INSTALLED_APPS '
+            f"(it said {settings.INBOX_CHANNELS!r}; the apps are {', '.join(CHANNEL_APPS)}). See the "
+            "README's section 'Add Inbox to your project'.",
+            id="inbox.E006",
+        )
+    ]
+
+
 @checks.register(checks.Tags.urls)
 def check_service_worker(app_configs, **kwargs):
     """INBOX_SERVICE_WORKER names a URL every page's {% inbox_head %} reverses: a wrong name is
-    said here, not as a 500 on every page."""
+    said here, not as a 500 on every page. Without inbox.pwa the page has no worker."""
+    if not apps.is_installed("inbox.pwa"):
+        return []
     name = inbox_setting("SERVICE_WORKER")
     try:
         reverse(name)
@@ -117,7 +194,7 @@ def check_secret_key(app_configs, **kwargs):
 def check_site_url(app_configs, **kwargs):
     """Emails link to the site through INBOX_SITE_URL; RFC 8058 wants the unsubscribe URL in HTTPS."""
     site = inbox_setting("SITE_URL")
-    if "inbox.mail" not in inbox_setting("CHANNELS") or site.startswith("https://"):
+    if not apps.is_installed("inbox.mail") or site.startswith("https://"):
         return []
     return [
         checks.Warning(
@@ -133,7 +210,7 @@ ASGI_SERVERS = ("uvicorn", "daphne", "hypercorn")
 REALTIME_WAYS_OUT = (
     "Serve the socket with an ASGI server (uvicorn or daphne) running an ASGI_APPLICATION that "
     'routes "websocket" to inbox.realtime.asgi.websocket_application() (README, "Real time"), or '
-    'remove "inbox.realtime" from INBOX_CHANNELS: pages then poll, and open no socket.'
+    'remove "inbox.realtime" from INSTALLED_APPS: pages then poll, and open no socket.'
 )
 
 
@@ -141,7 +218,7 @@ REALTIME_WAYS_OUT = (
 def check_realtime_server(app_configs, **kwargs):
     """Real time is on but nothing can serve its socket: each page then fails to open it (the
     browser logs each try) before polling. Said here, with the two ways out."""
-    if "inbox.realtime" not in inbox_setting("CHANNELS"):
+    if not apps.is_installed("inbox.realtime"):
         return []
     problem = realtime_server_problem()
     return [checks.Warning(problem, hint=REALTIME_WAYS_OUT, id="inbox.W003")] if problem else []

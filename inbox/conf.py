@@ -8,10 +8,6 @@ from django.core.signals import setting_changed
 __all__ = ["inbox_setting"]
 
 DEFAULTS = {
-    # The delivery channels: packages whose ready() registers them with inbox.delivery, handed
-    # each message in this order (real time first: open pages hear of it before the other
-    # channels queue their work).
-    "CHANNELS": ("inbox.realtime", "inbox.push", "inbox.mail"),
     # A module the site's kinds of notification are registered in (inbox.kinds.register(...)),
     # imported once the app is ready; None: only the app's own "general" kind.
     "KINDS_MODULE": None,

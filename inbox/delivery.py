@@ -1,7 +1,7 @@
 """The delivery registry: every registered channel gets each message notify() stores.
 
-The core knows no channel. A channel (a sub-package such as `inbox.push`) registers itself from
-its `ready()`, which InboxConfig.ready() calls for each path in INBOX_CHANNELS:
+The core knows no channel. A channel (a Django app such as `inbox.push`, listed in INSTALLED_APPS)
+registers itself from its AppConfig's `ready()`, in INSTALLED_APPS' order:
 
     from inbox import delivery
     delivery.register("push", queue_push, in_transaction=True)  # queue_push(message) -> outbox rows

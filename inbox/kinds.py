@@ -11,8 +11,9 @@ in-app row off (`optional`), and whether it is a `must_deliver` kind: every defa
 forced on, no user choice, and only staff may send it from the form. Users who turn "inbox" off
 for a kind get nothing of it: the other channels deliver the in-app row (push and email carry
 its id, digests collect unread rows). The app registers "general" itself; a site registers its
-own from the module named by INBOX_KINDS_MODULE, which InboxConfig.ready() imports after the
-channels' ready().
+own from the module named by INBOX_KINDS_MODULE, which InboxConfig.ready() imports (a kind may
+name a built-in channel whatever is installed; one that names a site's own channel needs that
+channel's app, which calls register_channel(), listed before "inbox" in INSTALLED_APPS).
 """
 
 from __future__ import annotations
@@ -127,9 +128,9 @@ def register(
 
 
 def register_channel(key: str, label: str = "") -> None:
-    """A delivery channel's column in the preference grid (called from the channel's ready(),
-    before the site's kinds are imported): users may then turn each kind on or off for it. The
-    label defaults to the built-in channel's; a site's own channel names one."""
+    """A delivery channel's column in the preference grid (called from the channel's ready()):
+    users may then turn each kind on or off for it. The label defaults to the built-in channel's;
+    a site's own channel names one."""
     label = label or BUILT_IN_CHANNELS.get(key, "")
     if not isinstance(key, str) or not KEY.fullmatch(key) or len(key) > 16:
         raise ValueError(f"Channel key {key!r}: 1-16 of a-z, 0-9, '.', '_', '-'.")

@@ -273,9 +273,7 @@ def _expiry_of(message_id: int) -> Subquery:
     return Subquery(Message._base_manager.filter(pk=message_id).order_by().values("expires_at"))
 
 
-# Models of the sub-packages belong to this app; importing them here registers them.
-from .mail.models import EmailBounce, EmailReceipt  # noqa: E402, F401
+# The core's models in modules of their own; importing them here registers them. Each channel's
+# models live in its own app (inbox.push, inbox.mail, inbox.realtime).
 from .outbox.models import Handover  # noqa: E402, F401
 from .preferences import DigestSetting, Preference  # noqa: E402, F401
-from .push.models import PushReceipt, PushSession  # noqa: E402, F401
-from .realtime.models import RealtimeEvent  # noqa: E402, F401

@@ -18,7 +18,8 @@ fi
 echo "== lint"
 "$BIN/ruff" check .
 "$BIN/ruff" format --check .
-"$BIN/python" manage.py makemigrations inbox --check --dry-run >/dev/null
+"$BIN/lint-imports" --no-cache  # the architecture's contracts ([tool.importlinter] in pyproject.toml)
+"$BIN/python" manage.py makemigrations --check --dry-run >/dev/null  # the core and every app of Inbox
 
 echo "== unit and view tests (SQLite)"
 "$BIN/pytest" tests --ignore=tests/e2e

@@ -29,6 +29,18 @@ def assert_expiry_copies_in_step():
 
 
 @pytest.fixture
+def leave_out(settings):
+    """leave_out("inbox.realtime", ...): the site without these apps, for one test (INSTALLED_APPS
+    is the one switch). What a channel registered at start-up (its delivery, its column) stays
+    registered; what asks django.apps.apps.is_installed() (pages, checks, the worker) sees it gone."""
+
+    def without(*names):
+        settings.INSTALLED_APPS = [app for app in settings.INSTALLED_APPS if app not in names]
+
+    return without
+
+
+@pytest.fixture
 def alice(db):
     return User.objects.create_user("alice", password="pw-alice")
 

@@ -12,7 +12,8 @@ from django.core.management import CommandError, ManagementUtility, call_command
 from django.db import connections
 from django.utils import timezone
 
-from inbox.models import Message, Notification, PushReceipt
+from inbox.models import Message, Notification
+from inbox.push.models import PushReceipt
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from inbox.checks import (
+    check_channels_setting,
     check_host_setup,
     check_secret_key,
     check_service_worker,
@@ -100,6 +101,70 @@ def test_the_apps_and_middleware_inbox_needs_are_checked(settings):
         "Inbox needs 'django.contrib.humanize' in INSTALLED_APPS.",
         "Inbox needs 'inbox.pwa.privacy.privacy_middleware' in MIDDLEWARE.",
     ]
+
+
+def test_the_apps_an_app_of_inbox_needs_are_checked_only_with_that_app(settings, leave_out):
+    settings.INSTALLED_APPS = [app for app in settings.INSTALLED_APPS if app != "django_htmx"]
+    settings.MIDDLEWARE = [name for name in settings.MIDDLEWARE if "privacy" not in name]
+    assert [error.msg for error in check_host_setup(None)] == [
+        "Inbox needs 'django_htmx' in INSTALLED_APPS.",
+        "Inbox needs 'inbox.pwa.privacy.privacy_middleware' in MIDDLEWARE.",
+    ]
+    leave_out("inbox.web", "inbox.pwa")
+    assert check_host_setup(None) == []
+
+
+def test_inbox_channels_is_an_error_that_says_to_list_the_apps(settings):
+    """INSTALLED_APPS is the one switch: a site still setting INBOX_CHANNELS would otherwise get
+    every channel it meant to leave out."""
+    assert check_channels_setting(None) == []
+    settings.INBOX_CHANNELS = ("inbox.push", "inbox.mail")
+    (error,) = check_channels_setting(None)
+    assert error.id == "inbox.E006" and "INBOX_CHANNELS is no longer read" in error.msg
+    assert "INSTALLED_APPS" in error.hint and "inbox.realtime" in error.hint and "'inbox.push'" in error.hint
+
+
+@pytest.mark.parametrize(
+    ("check", "missing", "extra"),
+    [
+        ("inbox.realtime.checks.check_realtime_libraries", "channels", "realtime"),
+        ("inbox.push.checks.check_push_libraries", "http_ece", "push"),
+    ],
+)
+def test_an_app_without_its_libraries_names_its_extra(monkeypatch, check, missing, extra):
+    import importlib
+
+    from inbox import checks as inbox_checks
+
+    module, name = check.rsplit(".", 1)
+    run = getattr(importlib.import_module(module), name)
+    assert run(None) == []
+    real = inbox_checks.find_spec
+    monkeypatch.setattr(inbox_checks, "find_spec", lambda module: None if module == missing else real(module))
+    (error,) = run(None)
+    assert error.id == "inbox.E007" and f"({missing})" in error.msg
+    assert f'pip install "django-notification-inbox[{extra}]"' in error.hint
+
+
+def test_a_redis_layer_without_channels_redis_names_the_redis_extra(settings, monkeypatch):
+    from inbox import checks as inbox_checks
+    from inbox.realtime.checks import check_realtime_libraries
+
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer"}}
+    assert check_realtime_libraries(None) == []
+    real = inbox_checks.find_spec
+    monkeypatch.setattr(inbox_checks, "find_spec", lambda m: None if m == "channels_redis" else real(m))
+    (error,) = check_realtime_libraries(None)
+    assert "[redis]" in error.hint
+
+
+def test_the_rq_backend_without_its_libraries_names_the_rq_extra(settings, monkeypatch):
+    from inbox import checks as inbox_checks
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend"}}
+    monkeypatch.setattr(inbox_checks, "find_spec", lambda module: None)
+    (error,) = inbox_checks.check_rq_extra(None)
+    assert error.id == "inbox.E007" and "[rq]" in error.hint
 
 
 def test_a_wrong_service_worker_url_name_is_named_at_check(settings):

@@ -71,7 +71,7 @@ def test_pages_of_ascii_text_are_ascii(alice, alice_client):
     ],
 )
 def test_a_link_shows_a_readable_label(url, label):
-    from inbox.templatetags.inbox import LINK_LABEL_MAX, inbox_link_label
+    from inbox.web.templatetags.inbox import LINK_LABEL_MAX, inbox_link_label
 
     assert inbox_link_label(url) == label
     assert len(inbox_link_label(url)) <= LINK_LABEL_MAX
@@ -79,7 +79,7 @@ def test_a_link_shows_a_readable_label(url, label):
 
 def test_a_shortened_label_always_shows_the_whole_host():
     """Cutting in the middle of the whole label could hide the site a link goes to."""
-    from inbox.templatetags.inbox import inbox_link_label
+    from inbox.web.templatetags.inbox import inbox_link_label
 
     url = "https://bank.example.com.secure-login.attacker.example/a/b/c/d/e/f/g/h/i/j"
     assert inbox_link_label(url).startswith("bank.example.com.secure-login.attacker.example/")

@@ -42,7 +42,7 @@ def test_with_redis_it_names_the_layer_and_never_the_url(transactional_db, setti
     assert "secret" not in output
 
 
-def test_quiet_at_verbosity_0_and_without_real_time(transactional_db, settings):
+def test_quiet_at_verbosity_0_and_without_real_time(transactional_db, leave_out):
     assert "Real-time" not in start(verbosity=0)
-    settings.INBOX_CHANNELS = ("inbox.push", "inbox.mail")
+    leave_out("inbox.realtime")
     assert "Real-time" not in start()

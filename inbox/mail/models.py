@@ -23,6 +23,7 @@ class EmailReceipt(models.Model):
     sent_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        db_table = "inbox_emailreceipt"  # its name from when it was the core app's
         constraints = [
             # Also the index behind "did this message already reach this user?" (so db_index=False).
             models.UniqueConstraint(fields=["message", "user"], name="inbox_one_email_per_recipient"),
@@ -49,6 +50,7 @@ class EmailBounce(models.Model):
     at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        db_table = "inbox_emailbounce"  # its name from when it was the core app's
         constraints = [
             # Also the index behind "has this user's current address bounced?".
             models.UniqueConstraint(fields=["user", "address"], name="inbox_one_bounce_per_address"),
@@ -73,6 +75,7 @@ class DigestReceipt(models.Model):
     sent_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        db_table = "inbox_digestreceipt"  # its name from when it was the core app's
         constraints = [
             # Also the index behind "was this slot's digest sent?" (so db_index=False).
             models.UniqueConstraint(fields=["user", "due_at"], name="inbox_one_digest_per_slot"),

@@ -5,16 +5,30 @@ from __future__ import annotations
 from django.conf import settings
 from django.core import checks
 
+from inbox.checks import missing_extra
 from inbox.conf import inbox_setting
 
-from .keys import push_configured
+__all__ = ["check_loopback_push", "check_push_libraries", "check_vapid_keys", "libraries_installed"]
 
-__all__ = ["check_loopback_push", "check_vapid_keys"]
+# What inbox.push imports besides django-webpush (a core dependency while the core's migrations
+# 0002 and 0012 depend on webpush's): the [push] extra.
+LIBRARIES = ("http_ece", "py_vapid", "cryptography", "aiohttp")
+
+
+def libraries_installed() -> bool:
+    return not missing_extra("inbox.push", "push", LIBRARIES)
+
+
+@checks.register()
+def check_push_libraries(app_configs, **kwargs):
+    return missing_extra("inbox.push", "push", LIBRARIES)
 
 
 @checks.register(deploy=True)
 def check_vapid_keys(app_configs, **kwargs):
-    if push_configured():
+    from .keys import push_configured  # cryptography: the [push] extra
+
+    if not libraries_installed() or push_configured():
         return []
     return [
         checks.Warning(

@@ -21,6 +21,7 @@ class PushReceipt(models.Model):
     sent_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        db_table = "inbox_pushreceipt"  # its name from when it was the core app's
         constraints = [
             # Also the index behind "what did this message already reach?" (so db_index=False).
             models.UniqueConstraint(fields=["message", "subscription_id"], name="inbox_one_receipt_per_push"),
@@ -46,6 +47,9 @@ class PushSession(models.Model):
     # The user's session auth hash when bound: a password changed since makes it stale, as it
     # makes Django's own session invalid.
     auth_hash = models.CharField(max_length=128)
+
+    class Meta:
+        db_table = "inbox_pushsession"  # its name from when it was the core app's
 
     def __str__(self) -> str:
         return f"subscription {self.subscription_id} of user {self.user_id}"

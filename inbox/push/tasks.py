@@ -27,11 +27,12 @@ from django.utils import timezone
 from webpush.models import SubscriptionInfo
 
 from inbox.conf import inbox_setting
-from inbox.models import Message, Notification, PushReceipt
+from inbox.models import Message, Notification
 from inbox.outbox import durable, hand_over, heartbeat, plan
 from inbox.preferences import kind_of, route
 
 from .keys import push_configured
+from .models import PushReceipt
 from .sender import URGENCY, PushJob, encode_payload, stream_pushes
 from .sweep import live_session_keys, sweep
 from .tokens import read_token, read_token_signer

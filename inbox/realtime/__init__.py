@@ -5,17 +5,6 @@ events.py publishes what happened (from any process, on commit); hub.py, one per
 receives the events from one source (source_db.py: a table polled by the process; source_layer.py:
 the channel layer, e.g. Redis pub/sub) and fans them out to the process's sockets (consumer.py) as
 rendered template partials (frames.py). asgi.py wires the socket URL for the site's ASGI app.
-A delivery channel: `ready()` registers it (InboxConfig.ready(), INBOX_CHANNELS).
+A Django app (inbox.realtime.apps.RealtimeConfig, label inbox_realtime): its ready() registers
+the channel with inbox.delivery.
 """
-
-from __future__ import annotations
-
-
-def ready() -> None:
-    """Called by InboxConfig.ready() when "inbox.realtime" is in INBOX_CHANNELS."""
-    from inbox import delivery
-
-    from . import events
-
-    delivery.register("realtime", events.sent)
-    events.connect_signals()

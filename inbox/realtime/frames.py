@@ -20,8 +20,8 @@ from django.urls import get_script_prefix
 
 from inbox.badge import Badge
 from inbox.conf import inbox_setting
-from inbox.push.keys import vapid_public_key
 from inbox.web.items import ItemTemplate, item_html
+from inbox.web.views import push_switch_context
 
 __all__ = [
     "announce",
@@ -110,7 +110,7 @@ def _badge(count: int, limit: int, poll_seconds: int, prefix: str) -> str:
 
 def dropdown(items, csrf: str) -> str:
     """The open dropdown's content, morphed in place (inbox/bell.html#dropdown)."""
-    context = {"items": items, "inbox_vapid_public_key": vapid_public_key(), "csrf_token": csrf or None}
+    context = {"items": items, **push_switch_context(), "csrf_token": csrf or None}
     return _wrap("dropdown", render_to_string("inbox/bell.html#dropdown", context))
 
 

@@ -16,6 +16,7 @@ class RealtimeEvent(models.Model):
     payload = models.JSONField()
 
     class Meta:
+        db_table = "inbox_realtimeevent"  # its name from when it was the core app's
         ordering = ["id"]
 
     def __str__(self) -> str:

@@ -1,1 +1,2 @@
-"""The htmx UI: dashboard, bell, actions, the staff send form and the preferences page."""
+"""The htmx UI: dashboard, bell, actions, the staff send form and the preferences page. A Django
+app (inbox.web.apps.WebConfig, label inbox_web)."""

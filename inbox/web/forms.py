@@ -6,6 +6,7 @@ import calendar
 import re
 
 from django import forms
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
@@ -117,12 +118,17 @@ class PreferencesForm(forms.Form):
 
     def __init__(self, user, *args, **kwargs):
         self.user = user
-        digest = DigestSetting.objects.filter(user=user).first() or DigestSetting(
-            user=user, timezone=settings.TIME_ZONE if settings.TIME_ZONE in timezones() else "UTC"
-        )
-        self.digest = digest  # as stored: the page says when the next one is due
-        initial = {name: getattr(digest, name) for name in DIGEST_FIELDS}
+        self.digest = None  # as stored: the page says when the next one is due
+        initial = {}
+        if apps.is_installed("inbox.mail"):  # digests are email's: without it, the grid alone
+            self.digest = DigestSetting.objects.filter(user=user).first() or DigestSetting(
+                user=user, timezone=settings.TIME_ZONE if settings.TIME_ZONE in timezones() else "UTC"
+            )
+            initial = {name: getattr(self.digest, name) for name in DIGEST_FIELDS}
         super().__init__(*args, initial=initial, **kwargs)
+        if self.digest is None:
+            for name in DIGEST_FIELDS:
+                del self.fields[name]
         self.grid = grid(user)
         for kind, cells in self.grid:
             for cell in cells:
@@ -164,6 +170,9 @@ class PreferencesForm(forms.Form):
             for cell in cells
             if not cell.locked
         }
+        if self.digest is None:
+            save_choices(self.user, choices)
+            return
         schedule = {name: data[name] for name in DIGEST_FIELDS}
         schedule["next_due_at"] = DigestSetting(**schedule).next_due(timezone.now())
         with transaction.atomic():

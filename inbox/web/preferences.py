@@ -1,22 +1,20 @@
 """The preferences page: the grid of kinds x channels, the email digest's schedule, the email
-status, the push switch and the browsers receiving push."""
+status, the push switch and the browsers receiving push. The email and digest sections need
+inbox.mail, the push sections inbox.push: a site without them gets the grid alone."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from django.apps import apps
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils import formats, timezone
 from django.views.decorators.http import require_http_methods
-from webpush.models import SubscriptionInfo
 
 from inbox.kinds import CHANNELS
-from inbox.mail.digests import upcoming
-from inbox.mail.models import EmailBounce
 from inbox.preferences import timezones
-from inbox.push.keys import push_configured, vapid_public_key
 
 from .decorators import login_required
 from .forms import PreferencesForm
@@ -40,27 +38,37 @@ def preferences(request):
             return redirect("inbox:preferences")
         form, saved = PreferencesForm(request.user), SAVED
 
-    context = {
-        "form": form,
-        "channels": CHANNELS,
-        "saved": saved,
-        **email_context(request.user),
-        "next_digest": next_digest(form.digest),
-    }
+    mail = apps.is_installed("inbox.mail")
+    context = {"form": form, "channels": CHANNELS, "saved": saved, "mail": mail}
+    if mail:
+        context |= {**email_context(request.user), "next_digest": next_digest(form.digest)}
     status = 422 if form.errors else 200
     if wants_partial(request):
         return render(request, "inbox/preferences.html#form", context, status=status)
-    subscriptions = SubscriptionInfo.objects.filter(webpush_info__user=request.user).distinct()
-    context |= {
+    if push := apps.is_installed("inbox.push"):
+        context |= push_context(request.user)
+    context["push"] = push
+    return render(request, "inbox/preferences.html", context, status=status)
+
+
+def push_context(user) -> dict:
+    """The push switch and the user's browsers receiving push (inbox.push installed)."""
+    from webpush.models import SubscriptionInfo
+
+    from inbox.push.keys import push_configured, vapid_public_key
+
+    subscriptions = SubscriptionInfo.objects.filter(webpush_info__user=user).distinct()
+    return {
         "subscriptions": subscriptions.order_by("-id"),
         "push_available": push_configured(),
         "inbox_vapid_public_key": vapid_public_key(),
     }
-    return render(request, "inbox/preferences.html", context, status=status)
 
 
 def email_context(user) -> dict:
     """The user's address, and the bounce that stopped email to it (None once the address changed)."""
+    from inbox.mail.models import EmailBounce
+
     address = getattr(user, user.get_email_field_name(), "") or ""
     bounce = None
     if address:
@@ -71,6 +79,8 @@ def email_context(user) -> dict:
 def next_digest(setting, now: datetime | None = None) -> dict | None:
     """When the digest is next due, said in its own time zone ("tomorrow 14:00"), and how many
     notifications it would hold now; None while it is off."""
+    from inbox.mail.digests import upcoming
+
     now = now or timezone.now()
     if (found := upcoming(setting, now)) is None:
         return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from django.apps import apps
 from django.core.exceptions import BadRequest, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -15,7 +16,6 @@ from inbox import kinds
 from inbox.badge import Badge, badge_count_limit, badge_for
 from inbox.conf import inbox_setting
 from inbox.models import Level, parse_cursor
-from inbox.push.keys import vapid_public_key
 
 from . import fragments
 from .decorators import login_required
@@ -145,5 +145,14 @@ def dropdown(request):
 def dropdown_context(user) -> dict:
     return {
         "items": newest_rows(user, inbox_setting("DROPDOWN_SIZE"), unread=True),
-        "inbox_vapid_public_key": vapid_public_key(),  # for the push switch at its foot
+        **push_switch_context(),  # the push switch at its foot
     }
+
+
+def push_switch_context() -> dict:
+    """What the bell's push switch needs (inbox/bell.html#push_toggle): none without inbox.push."""
+    if not apps.is_installed("inbox.push"):
+        return {"inbox_push": False, "inbox_vapid_public_key": ""}
+    from inbox.push.keys import vapid_public_key
+
+    return {"inbox_push": True, "inbox_vapid_public_key": vapid_public_key()}

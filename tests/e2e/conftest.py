@@ -13,7 +13,6 @@ from django.conf import settings
 from django.core.signals import request_finished, request_started
 from playwright.sync_api import BrowserContext, ConsoleMessage, Locator, Page, expect
 
-from inbox.conf import inbox_setting
 from inbox.push import endpoints
 
 from .asgi_server import AsgiServer
@@ -109,10 +108,10 @@ def fast_poll(settings):
 
 
 @pytest.fixture(autouse=True)
-def no_socket_on_wsgi_server(settings):
+def no_socket_on_wsgi_server(leave_out):
     """live_server speaks WSGI only, so its pages are those of a site without inbox.realtime:
     they offer no socket and poll. The real-time tests use asgi_server instead."""
-    settings.INBOX_CHANNELS = tuple(path for path in inbox_setting("CHANNELS") if path != "inbox.realtime")
+    leave_out("inbox.realtime")
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,8 @@ README cannot drift from what is tested: its `pip install`, settings, urls, asgi
 and use the bell, the dashboard and an action in Chromium, served by `manage.py runserver` (daphne's,
 ASGI, as the README sets it up), under the README's Content Security Policy (a violation is a
 console error, which fails the test); a notification sent by `manage.py send_notification` in
-another process then shows in the open page without a reload, over the page's socket.
+another process then shows in the open page without a reload, over the page's socket. A second
+site lists only the core and the web UI, installed without extras (no Channels), and uses them.
 
 Slow-ish (about 40 s with a warm pip cache) and bounded: every step has a timeout."""
 
@@ -127,12 +128,34 @@ def wait_until_serving(url: str, server: subprocess.Popen, log: Path, timeout: f
     pytest.fail(f"The host's runserver did not answer in {timeout} s:\n{output}", pytrace=False)
 
 
+# The core-only variant: the README's lines, then these, which leave every app of Inbox out but
+# the core and the web UI (and daphne, which is not installed: runserver is Django's, WSGI).
+CORE_ONLY_SETTINGS = """
+INSTALLED_APPS = [
+    app for app in INSTALLED_APPS
+    if app not in ("daphne", "inbox.realtime", "inbox.push", "inbox.mail", "inbox.pwa")
+]
+MIDDLEWARE = [name for name in MIDDLEWARE if name != "inbox.pwa.privacy.privacy_middleware"]
+del ASGI_APPLICATION
+"""
+
+
 @pytest.fixture(scope="module")
 def host(dist, tmp_path_factory):
     """A new project with Inbox added as the README says, served by runserver (daphne's, ASGI;
     DEBUG, so it serves the static files) on a free port, with a staff user and one notification
     for them. `manage(...)` runs the host's manage.py."""
-    tmp = tmp_path_factory.mktemp("host")
+    yield from serve_host(dist, tmp_path_factory.mktemp("host"))
+
+
+@pytest.fixture(scope="module")
+def core_host(dist, tmp_path_factory):
+    """The same with the core and the web UI only: the wheel without extras (no Channels), no
+    daphne, no asgi.py, Django's own runserver (WSGI)."""
+    yield from serve_host(dist, tmp_path_factory.mktemp("core-host"), core_only=True)
+
+
+def serve_host(dist, tmp: Path, core_only: bool = False):
     venv, site = tmp / "venv", tmp / "site"
     bin_dir = venv / "bin"
     env = {
@@ -144,10 +167,20 @@ def host(dist, tmp_path_factory):
 
     run([sys.executable, "-m", "venv", venv], "python -m venv", 120)
     pip = [bin_dir / "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-    run([*pip, dist["wheel"]], "pip install of the wheel (and its dependencies)", 300, env=env)
+    # With the extras of the apps the README lists (inbox.push, inbox.realtime), or none.
+    wheel = str(dist["wheel"]) if core_only else f"{dist['wheel']}[push,realtime]"
+    run([*pip, wheel], "pip install of the wheel (and its dependencies)", 300, env=env)
     blocks = readme_blocks()
-    for packages in pip_installs(blocks.pop("install")):
-        run([*pip, *packages], f"the README's pip install {' '.join(packages)}", 300, env=env)
+    installs = blocks.pop("install")
+    if core_only:
+        blocks.pop("asgi.py")  # the socket's route: Channels is not installed
+        blocks["settings.py"] += CORE_ONLY_SETTINGS
+        for library in ("channels", "daphne"):  # pywebpush comes with django-webpush (a core need)
+            check = f"import importlib.util, sys; sys.exit(importlib.util.find_spec({library!r}) is not None)"
+            run([bin_dir / "python", "-c", check], f"{library} is not installed", 60, env=env)
+    else:
+        for packages in pip_installs(installs):
+            run([*pip, *packages], f"the README's pip install {' '.join(packages)}", 300, env=env)
     site.mkdir()
     run([bin_dir / "django-admin", "startproject", PROJECT, site], "django-admin startproject", 60, env=env)
 
@@ -165,8 +198,9 @@ def host(dist, tmp_path_factory):
         step = step or f"manage.py {args[0]}"
         return run(command, step, timeout, cwd=site, env={**env, **(extra_env or {})})
 
-    vapid = dict(line.split("=", 1) for line in manage("generate_vapid_keys").split())
-    env.update(vapid)
+    if not core_only:  # the command is inbox.push's
+        vapid = dict(line.split("=", 1) for line in manage("generate_vapid_keys").split())
+        env.update(vapid)
     manage("check", "--fail-level", "WARNING")
     migrated = manage("migrate", "--noinput")
     assert "not yet reflected in a migration" not in migrated, migrated  # django-webpush's drift
@@ -179,7 +213,7 @@ def host(dist, tmp_path_factory):
     )
     sent = manage("send_notification", "Hello from the host", "--user", USERNAME, "--level", "success")
     assert "Sent to 1 recipient" in sent, sent
-    manage("inbox_worker", "--batch", step="manage.py inbox_worker --batch (the push task)")
+    manage("inbox_worker", "--batch", step="manage.py inbox_worker --batch (the push task, if any)")
 
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
@@ -211,8 +245,10 @@ def test_the_wheel_holds_the_app_and_nothing_of_the_site(dist):
         "inbox/static/inbox/sw.js",
         "inbox/static/inbox/vendor/htmx-4.0.1.min.js",
         "inbox/migrations/0001_initial.py",
-        "inbox/templatetags/inbox.py",
+        "inbox/web/templatetags/inbox.py",
         "inbox/management/commands/send_notification.py",
+        "inbox/push/migrations/0001_initial.py",
+        "inbox/mail/management/commands/send_digests.py",
     ):
         assert expected in names
     tops = {name.split("/", 1)[0] for name in names}
@@ -236,6 +272,29 @@ def test_bell_dashboard_and_an_action_in_a_new_project(host, new_context, browse
     except (AssertionError, PlaywrightError):
         if error := server_error(host["log"]):
             pytest.fail(f"The host project failed (check the README's lines):\n{error}", pytrace=False)
+        raise
+
+
+def test_the_core_and_the_web_ui_alone_in_a_new_project(core_host, new_context, browser_errors):
+    """A site that lists only "inbox" and "inbox.web", installed without extras (no Channels),
+    gets the bell, the dashboard and its actions; pages poll (no socket) and
+    register no service worker."""
+    browser_errors.allow(r"/favicon\.ico\)$")
+    page = new_context().new_page()
+    url = core_host["url"]
+    try:
+        login(page, url, "/inbox/")
+        bell = page.get_by_role("button", name=re.compile("^Notifications"))
+        expect(bell).to_have_accessible_name(unread_name(1))
+        item = page.get_by_role("listitem").filter(has_text="Hello from the host")
+        item.get_by_role("button", name="Mark as read").click()
+        expect(item.get_by_role("button", name="Mark as unread")).to_be_visible()
+        expect(bell).to_have_accessible_name(unread_name(0))
+        assert page.evaluate("navigator.serviceWorker.getRegistrations().then((r) => r.length)") == 0
+        expect(page.locator(SOCKET_UP)).to_have_count(0)
+    except (AssertionError, PlaywrightError):
+        if error := server_error(core_host["log"]):
+            pytest.fail(f"The core-only host failed:\n{error}", pytrace=False)
         raise
 
 

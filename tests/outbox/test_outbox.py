@@ -19,9 +19,9 @@ from django.utils import timezone
 from inbox import outbox
 from inbox.api import notify
 from inbox.mail.models import EmailReceipt
-from inbox.models import PushReceipt
 from inbox.outbox import Handover, recover, relay
 from inbox.outbox.loop import relay_once
+from inbox.push.models import PushReceipt
 
 from . import backends
 from .backends import BrokenQueue, FastWorkerBackend, FlappingBackend

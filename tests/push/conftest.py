@@ -44,7 +44,7 @@ def bind_to_sessions(pairs) -> None:
     from django.contrib.sessions.models import Session
     from django.utils.crypto import get_random_string
 
-    from inbox.models import PushSession
+    from inbox.push.models import PushSession
 
     expiry = timezone.now() + timedelta(days=1)
     data = SessionStore().encode({})

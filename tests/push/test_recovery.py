@@ -19,8 +19,9 @@ from django_tasks_db.models import DBTaskResult
 from webpush.models import SubscriptionInfo
 
 from inbox.api import notify
-from inbox.models import Message, PushReceipt
+from inbox.models import Message
 from inbox.outbox import Handover
+from inbox.push.models import PushReceipt
 from inbox.push.tasks import deliver_push
 from tests.outbox.rows import planned
 

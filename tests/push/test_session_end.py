@@ -18,8 +18,8 @@ from django.utils import timezone
 from webpush.models import SubscriptionInfo
 
 from inbox.api import notify
-from inbox.models import PushSession
 from inbox.push import sweep
+from inbox.push.models import PushSession
 from inbox.push.tasks import deliver_push, sweep_push_subscriptions
 
 from .test_views import SUBSCRIBE, post_json

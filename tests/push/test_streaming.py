@@ -16,8 +16,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from django.core import signing
 
 from inbox.api import notify
-from inbox.models import PushReceipt
 from inbox.push import tasks
+from inbox.push.models import PushReceipt
 from inbox.push.sender import PushJob, encrypt, send_pushes, stream_pushes
 from inbox.push.tasks import deliver_push
 from inbox.push.tokens import ID_MAX, READ_TOKEN_SALT, notification_id, read_token

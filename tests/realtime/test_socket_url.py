@@ -39,7 +39,7 @@ def test_a_host_outside_allowed_hosts_gets_a_400_not_a_socket(settings, alice_cl
     assert alice_client.get("/inbox/", headers={"host": "evil.example:8000"}).status_code == 400
 
 
-def test_without_the_realtime_channel_there_is_no_socket(settings, alice_client):
+def test_without_the_realtime_channel_there_is_no_socket(settings, leave_out, alice_client):
     settings.INBOX_SOCKET_PORT = 8001
-    settings.INBOX_CHANNELS = ("inbox.push", "inbox.mail")
+    leave_out("inbox.realtime")
     assert "hx-ws:connect" not in alice_client.get("/inbox/").content.decode()

@@ -16,10 +16,10 @@ from rq.job import JobStatus
 from rq.worker import SimpleWorker
 
 from inbox.api import notify
-from inbox.models import PushReceipt
 from inbox.outbox import Handover
 from inbox.outbox.loop import relay_once
 from inbox.push import tasks as push_tasks
+from inbox.push.models import PushReceipt
 from inbox.workers import RQ_JOB_CLASS, uses_rq
 from tests.test_settings import manage
 

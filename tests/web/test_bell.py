@@ -53,6 +53,18 @@ def test_dropdown_lists_the_latest_eight_unread(
     assert "Mark all as read" in html and 'href="/inbox/"' in html
 
 
+def test_the_dropdown_has_the_push_switch_only_with_inbox_push(alice_client, leave_out):
+    """The switch sits at the dropdown's foot, whether the bell, the dropdown view or a socket's
+    frame renders it."""
+    from inbox.realtime import frames
+
+    assert "data-push-toggle" in alice_client.get(DROPDOWN).content.decode()
+    assert "data-push-toggle" in frames.dropdown([], "token")
+    leave_out("inbox.push")
+    assert "data-push-toggle" not in alice_client.get(DROPDOWN).content.decode()
+    assert "data-push-toggle" not in frames.dropdown([], "token")
+
+
 def test_dropdown_when_all_is_read(alice_client):
     html = alice_client.get(DROPDOWN).content.decode()
     assert "all caught up" in html and "Mark all as read" not in html

@@ -8,8 +8,8 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy
 
 from inbox.badge import Badge
-from inbox.templatetags.inbox import bell_context, head_context
 from inbox.web import fragments
+from inbox.web.templatetags.inbox import bell_context, head_context
 
 
 @pytest.fixture(autouse=True)

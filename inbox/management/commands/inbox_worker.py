@@ -10,11 +10,11 @@ runs when the worker starts and then every INBOX_RELAY_INTERVAL seconds in a bac
 with backoff, and after INBOX_DELIVERY_MAX_ATTEMPTS recorded as failed (see the admin's
 "Delivery hand-overs"). Several workers may run at once; each row is enqueued once.
 
-With "inbox.mail" in INBOX_CHANNELS it also queues the email digest run when it starts and then
+With "inbox.mail" in INSTALLED_APPS it also queues the email digest run when it starts and then
 every INBOX_DIGEST_INTERVAL seconds (no cron needed; the run is idempotent, so several workers,
 or a cron job calling `manage.py send_digests` as well, never send a digest twice).
 
-With "inbox.push" in INBOX_CHANNELS it queues the push sweep the same way, every
+With "inbox.push" in INSTALLED_APPS it queues the push sweep the same way, every
 INBOX_PUSH_SWEEP_INTERVAL seconds: push ends for sessions that ended without a signal (expired,
 deleted, a password or is_active changed by QuerySet.update()). See inbox.push.sweep.
 
@@ -33,6 +33,7 @@ import os
 import threading
 import time
 
+from django.apps import apps
 from django.conf import settings
 from django.db import connections
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
@@ -113,13 +114,13 @@ class Command(db_worker.Command):
             rq or not options["reload"] or options["batch"] or os.environ.get(DJANGO_AUTORELOAD_ENV) == "true"
         )
         if runs_tasks:
-            if "inbox.realtime" in inbox_setting("CHANNELS") and options["verbosity"] >= 1:
+            if apps.is_installed("inbox.realtime") and options["verbosity"] >= 1:
                 self.stdout.write(realtime_route())
             if options["batch"]:
                 relay_once()
             else:
                 threading.Thread(target=keep_relaying, name="inbox-relay", daemon=True).start()
-            if "inbox.mail" in inbox_setting("CHANNELS"):
+            if apps.is_installed("inbox.mail"):
                 every = max(inbox_setting("DIGEST_INTERVAL"), 1)
                 if options["batch"]:
                     queue_digests()  # once: --batch runs what is queued and exits
@@ -127,7 +128,7 @@ class Command(db_worker.Command):
                     threading.Thread(
                         target=keep_queueing_digests, args=(every,), name="inbox-digests", daemon=True
                     ).start()
-            if "inbox.push" in inbox_setting("CHANNELS"):
+            if apps.is_installed("inbox.push"):
                 every = max(inbox_setting("PUSH_SWEEP_INTERVAL"), 1)
                 if options["batch"]:
                     queue_push_sweep()

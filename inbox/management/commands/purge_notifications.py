@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
 from inbox.conf import inbox_setting
-from inbox.models import Message, Notification, PushReceipt, RealtimeEvent
+from inbox.models import Message, Notification
 
 MAX_DAYS = 36500  # a hundred years; the bound keeps "now - DAYS" a date Python can hold
 
@@ -49,11 +50,7 @@ class Command(BaseCommand):
             old_read = Notification.objects.filter(
                 read_at__isnull=False, created__lt=now - timedelta(days=read_older_than)
             )
-        # A receipt only stops a delivery run again from repeating a push; past the lease and
-        # the retries it is dead weight (record_wave writes one per push that went out).
-        old_receipts = PushReceipt.objects.filter(
-            sent_at__lt=now - timedelta(days=inbox_setting("PUSH_RECEIPT_DAYS"))
-        )
+        old_receipts = old_push_receipts(now)
         with transaction.atomic():
             counts = {
                 "expired": expired.count(),
@@ -61,9 +58,7 @@ class Command(BaseCommand):
                 "receipts": old_receipts.count(),
             }
             if not dry_run:
-                # Real-time events every web process has long read (they also prune as they go).
-                minutes = inbox_setting("REALTIME_EVENT_MINUTES")
-                RealtimeEvent.objects.filter(created__lt=now - timedelta(minutes=minutes)).delete()
+                delete_old_realtime_events(now)
                 old_receipts.delete()
                 old_read.delete()
                 expired.delete()
@@ -74,3 +69,23 @@ class Command(BaseCommand):
             f"{verb} {counts['expired']} expired and {counts['read']} old read notifications, "
             f"and {counts['receipts']} old push receipts."
         )
+
+
+def old_push_receipts(now):
+    """A receipt only stops a delivery run again from repeating a push; past the lease and the
+    retries it is dead weight (record_wave writes one per push that went out). An empty queryset
+    without inbox.push."""
+    if not apps.is_installed("inbox.push"):
+        return Notification.objects.none()
+    from inbox.push.models import PushReceipt
+
+    return PushReceipt.objects.filter(sent_at__lt=now - timedelta(days=inbox_setting("PUSH_RECEIPT_DAYS")))
+
+
+def delete_old_realtime_events(now) -> None:
+    """Real-time events every web process has long read (they also prune as they go)."""
+    if apps.is_installed("inbox.realtime"):
+        from inbox.realtime.models import RealtimeEvent
+
+        minutes = inbox_setting("REALTIME_EVENT_MINUTES")
+        RealtimeEvent.objects.filter(created__lt=now - timedelta(minutes=minutes)).delete()

@@ -14,6 +14,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from django import template
+from django.apps import apps
 from django.http.request import split_domain_port
 from django.urls import reverse
 from django.utils.html import conditional_escape
@@ -22,11 +23,10 @@ from django.utils.safestring import mark_safe
 from inbox import assets
 from inbox.badge import Badge, badge_for
 from inbox.conf import inbox_setting
-from inbox.push.keys import vapid_public_key
-from inbox.pwa.views import SAVED_HEADER
 from inbox.web import fragments
 from inbox.web.items import items_html
 from inbox.web.paths import path_for
+from inbox.web.views import push_switch_context
 
 register = template.Library()
 
@@ -41,9 +41,14 @@ def inbox_head(context):
 
 
 def head_context(worker: str) -> dict:
+    """Without inbox.pwa, no manifest and no service worker (pages work online only)."""
+    pwa = apps.is_installed("inbox.pwa")
+    if pwa:
+        from inbox.pwa.views import SAVED_HEADER
     return {
-        "service_worker_url": reverse(worker),
-        "saved_header": SAVED_HEADER,
+        "pwa": pwa,
+        "service_worker_url": reverse(worker) if pwa else "",
+        "saved_header": SAVED_HEADER if pwa else "",
         "styles": assets.STYLES,
         "scripts": assets.SCRIPTS,
         "icon_svg": assets.ICON_SVG,
@@ -76,12 +81,12 @@ def inbox_bell(context):
 
 def bell_context(badge, poll_seconds: int, socket: str, staff: bool = False) -> dict:
     """What the bell partial shows; all but the badge (and the staff's link) is the same on
-    every page of a host."""
+    every page of a host. Without inbox.push, no push switch."""
     return {
         "show": True,
         "inbox_badge": badge,
         "inbox_poll_seconds": poll_seconds,
-        "inbox_vapid_public_key": vapid_public_key(),
+        **push_switch_context(),
         "inbox_socket_url": socket,
         "staff": staff,
     }
@@ -92,7 +97,7 @@ def socket_url(request) -> str:
     serve inbox.realtime (the page then polls). By default the socket's path on the page's own
     origin (a reverse proxy routes it to the ASGI server); with INBOX_SOCKET_PORT, that port on
     the host the page was loaded from (`make run`: HTTP and sockets on two ports, no proxy)."""
-    if "inbox.realtime" not in inbox_setting("CHANNELS"):
+    if not apps.is_installed("inbox.realtime"):
         return ""
     path = path_for("inbox:realtime")
     port = inbox_setting("SOCKET_PORT")

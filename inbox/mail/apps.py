@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class MailConfig(AppConfig):
+    """Email and digests. Its tables keep the names they had in the core app (inbox_emailreceipt, ...)."""
+
+    name = "inbox.mail"
+    label = "inbox_mail"
+    verbose_name = "Inbox: email"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from inbox import delivery, kinds
+
+        from .tasks import queue_email
+
+        kinds.register_channel("email")
+        kinds.register_channel("digest")
+        delivery.register("email", queue_email, in_transaction=True)

@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class PushConfig(AppConfig):
+    """Web Push. Its tables keep the names they had in the core app (inbox_pushreceipt, ...)."""
+
+    name = "inbox.push"
+    label = "inbox_push"
+    verbose_name = "Inbox: push"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from inbox import delivery, kinds
+
+        from . import checks
+
+        if not checks.libraries_installed():
+            return  # check_push_libraries names the missing extra
+        from . import admin, session  # noqa: F401 -- admin: replaces django-webpush's, which sends unchecked
+        from .tasks import queue_push
+
+        kinds.register_channel("push")
+        delivery.register("push", queue_push, in_transaction=True)
+        session.connect_signals()

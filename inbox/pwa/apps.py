@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class PwaConfig(AppConfig):
+    """The installable app: service worker, manifest, offline page and privacy headers."""
+
+    name = "inbox.pwa"
+    label = "inbox_pwa"
+    verbose_name = "Inbox: installable app"
+
+    def ready(self):
+        from . import privacy
+
+        privacy.connect_signals()

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class RealtimeConfig(AppConfig):
+    """Real time over WebSockets. Its table keeps the name it had in the core app (inbox_realtimeevent)."""
+
+    name = "inbox.realtime"
+    label = "inbox_realtime"
+    verbose_name = "Inbox: real time"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from inbox import delivery
+
+        from . import checks
+
+        if not checks.libraries_installed():
+            return  # check_realtime_libraries names the missing extra
+        from . import events
+
+        delivery.register("realtime", events.sent)
+        events.connect_signals()
