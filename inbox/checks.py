@@ -21,11 +21,9 @@ __all__ = [
     "check_cache_tables",
     "check_channels_setting",
     "check_host_setup",
-    "check_realtime_server",
     "check_rq_extra",
     "check_secret_key",
     "check_service_worker",
-    "check_site_url",
     "missing_extra",
 ]
 
@@ -188,50 +186,3 @@ def check_secret_key(app_configs, **kwargs):
             id="inbox.E001",
         )
     ]
-
-
-@checks.register(deploy=True)
-def check_site_url(app_configs, **kwargs):
-    """Emails link to the site through INBOX_SITE_URL; RFC 8058 wants the unsubscribe URL in HTTPS."""
-    site = inbox_setting("SITE_URL")
-    if not apps.is_installed("inbox.mail") or site.startswith("https://"):
-        return []
-    return [
-        checks.Warning(
-            f"INBOX_SITE_URL is {site!r}: the links in emails (one-click unsubscribe among them) "
-            "should be HTTPS URLs of this site.",
-            hint="Set INBOX_SITE_URL to the site's address as users reach it, e.g. https://inbox.example.com.",
-            id="inbox.W002",
-        )
-    ]
-
-
-ASGI_SERVERS = ("uvicorn", "daphne", "hypercorn")
-REALTIME_WAYS_OUT = (
-    "Serve the socket with an ASGI server (uvicorn or daphne) running an ASGI_APPLICATION that "
-    'routes "websocket" to inbox.realtime.asgi.websocket_application() (README, "Real time"), or '
-    'remove "inbox.realtime" from INSTALLED_APPS: pages then poll, and open no socket.'
-)
-
-
-@checks.register()
-def check_realtime_server(app_configs, **kwargs):
-    """Real time is on but nothing can serve its socket: each page then fails to open it (the
-    browser logs each try) before polling. Said here, with the two ways out."""
-    if not apps.is_installed("inbox.realtime"):
-        return []
-    problem = realtime_server_problem()
-    return [checks.Warning(problem, hint=REALTIME_WAYS_OUT, id="inbox.W003")] if problem else []
-
-
-def realtime_server_problem() -> str:
-    """Why no ASGI server could serve the page's socket, or "" when one can. The application is
-    not imported here: building it (a WSGI handler inside, for HTTP) is a server's start-up, not a
-    check's; that it routes "websocket" is the README's ASGI file."""
-    path = getattr(settings, "ASGI_APPLICATION", None)
-    on = "Real time (inbox.realtime) is on, but"
-    if not path:
-        return f"{on} ASGI_APPLICATION is not set: no server serves its socket."
-    if not any(find_spec(name) for name in ASGI_SERVERS):
-        return f"{on} no ASGI server ({', '.join(ASGI_SERVERS)}) is installed to serve its socket."
-    return ""

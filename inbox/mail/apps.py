@@ -14,6 +14,7 @@ class MailConfig(AppConfig):
     def ready(self):
         from inbox import delivery, kinds
 
+        from . import checks  # noqa: F401  (registers them)
         from .tasks import queue_email
 
         kinds.register_channel("email")

@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from config.settings import email_config
-from inbox.checks import check_site_url
+from inbox.mail.checks import check_site_url
 
 SMTP = "django.core.mail.backends.smtp.EmailBackend"
 

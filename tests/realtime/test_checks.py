@@ -3,8 +3,8 @@ ways out."""
 
 from __future__ import annotations
 
-from inbox import checks as inbox_checks
-from inbox.checks import check_realtime_server
+from inbox.realtime import checks as realtime_checks
+from inbox.realtime.checks import check_realtime_server
 
 
 def test_real_time_without_an_asgi_application_is_a_warning(settings):
@@ -18,7 +18,7 @@ def test_real_time_without_an_asgi_application_is_a_warning(settings):
 
 
 def test_real_time_without_an_asgi_server_installed_is_a_warning(settings, monkeypatch):
-    monkeypatch.setattr(inbox_checks, "ASGI_SERVERS", ("no_such_asgi_server",))
+    monkeypatch.setattr(realtime_checks, "ASGI_SERVERS", ("no_such_asgi_server",))
     [warning] = check_realtime_server(None)
     assert "no ASGI server (no_such_asgi_server) is installed" in warning.msg
 
