@@ -175,7 +175,7 @@ def routing() -> dict:
     from django.contrib.auth import get_user_model
 
     from inbox.api import notify
-    from inbox.preferences import recipients_for
+    from inbox.recipients import recipients_for
 
     fan_ids = fan_user_ids()
     assert len(fan_ids) >= ROUTING_N

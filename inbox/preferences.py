@@ -28,7 +28,6 @@ __all__ = [
     "clean_timezone",
     "grid",
     "kind_of",
-    "recipients_for",
     "route",
     "save_choices",
     "set_choice",
@@ -144,15 +143,6 @@ def route(queryset: QuerySet, kind: Kind, channel: str, user_ref: str = "recipie
     """`queryset` narrowed to the users who want `channel` for `kind`: one clause, no loop."""
     condition = wanted(kind, channel, user_ref)
     return queryset.none() if condition is None else queryset.filter(condition)
-
-
-def recipients_for(message, channel: str) -> QuerySet:
-    """The ids of the message's recipients who want it by `channel` (a values_list queryset: use it
-    as a subquery, `recipient_id__in=recipients_for(...)`, or iterate it)."""
-    from .models import Notification
-
-    rows = Notification.objects.filter(message=message).order_by()
-    return route(rows, kind_of(message.kind), channel).values_list("recipient_id", flat=True)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import ProhibitNullCharactersValidator
 from django.db.models import Q, QuerySet
 
-__all__ = ["resolve", "select_recipients"]
+from .models import Notification
+from .preferences import kind_of, route
+
+__all__ = ["recipients_for", "resolve", "select_recipients"]
 
 # A NUL in a name would reach the query, and PostgreSQL refuses it (DataError): refused first.
 _no_nul = ProhibitNullCharactersValidator("A user or group name must not contain NUL characters.")
@@ -77,3 +80,10 @@ def resolve(recipients) -> QuerySet | list[int]:
             raise ValidationError(f"Not a saved user: {user!r}.")
         ids[user.pk] = None  # de-duplicated, in order
     return list(ids)
+
+
+def recipients_for(message, channel: str) -> QuerySet:
+    """The ids of the message's recipients who want it by `channel` (a values_list queryset: use it
+    as a subquery, `recipient_id__in=recipients_for(...)`, or iterate it)."""
+    rows = Notification.objects.filter(message=message).order_by()
+    return route(rows, kind_of(message.kind), channel).values_list("recipient_id", flat=True)

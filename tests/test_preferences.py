@@ -16,11 +16,11 @@ from inbox.preferences import (
     Preference,
     clean_timezone,
     grid,
-    recipients_for,
     save_choices,
     set_choice,
 )
 from inbox.push.tasks import audience
+from inbox.recipients import recipients_for
 
 
 @pytest.fixture

@@ -48,10 +48,10 @@ from inbox.models import Notification
 from inbox.preferences import DigestSetting, Preference, wanted
 from inbox.workers import stop_errors
 
+from .addresses import email_field, record_bounces
 from .compose import Digests, Item
 from .models import DigestReceipt, EmailBounce, EmailReceipt
 from .sender import Outcome, send_batch
-from .tasks import email_field, record_bounces
 
 __all__ = ["run_digests"]
 

@@ -12,7 +12,6 @@ import logging
 from datetime import timedelta
 from itertools import batched
 
-from django.contrib.auth import get_user_model
 from django.db.models import Exists, F, OuterRef, QuerySet
 from django.tasks import task
 from django.utils import timezone
@@ -22,8 +21,10 @@ from inbox.models import Message, Notification
 from inbox.outbox import durable, hand_over, heartbeat, plan
 from inbox.preferences import Preference, kind_of, route, wanted
 
+from .addresses import email_field, mailable, record_bounces
 from .compose import Item, notification_emails
-from .models import EmailBounce, EmailReceipt
+from .digests import run_digests
+from .models import EmailReceipt
 from .sender import Outcome, send_batch
 
 logger = logging.getLogger(__name__)
@@ -47,17 +48,6 @@ def might_email(key: str) -> bool:
     return (
         kind.default("email") or Preference.objects.filter(kind=key, channel="email", enabled=True).exists()
     )
-
-
-def email_field() -> str:
-    return get_user_model().get_email_field_name()
-
-
-def mailable(queryset: QuerySet, user_ref: str = "recipient") -> QuerySet:
-    """`queryset` without the users who have no address or whose current address bounced."""
-    address = f"{user_ref}__{email_field()}"
-    bounced = EmailBounce.objects.filter(user=OuterRef(f"{user_ref}_id"), address=OuterRef(address))
-    return queryset.exclude(**{address: ""}).exclude(**{f"{address}__isnull": True}).filter(~Exists(bounced))
 
 
 def pending(message: Message) -> QuerySet:
@@ -115,28 +105,6 @@ def record(message_id: int, outcomes: list[Outcome], addresses: dict[int, str]) 
     record_bounces(outcomes, addresses)
 
 
-def record_bounces(outcomes: list[Outcome], addresses: dict[int, str]) -> None:
-    """A 5xx refused these addresses: no email goes to them until the user's address changes."""
-    bounces = [
-        EmailBounce(user_id=o.key, address=addresses[o.key], code=o.code, message=o.detail)
-        for o in outcomes
-        if o.kind == "bounce"
-    ]
-    if bounces:
-        EmailBounce.objects.bulk_create(
-            bounces,
-            update_conflicts=True,
-            unique_fields=["user", "address"],
-            update_fields=["code", "message", "at"],
-        )
-        logger.warning(
-            "%d address(es) refused for good, e.g. %s: %s",
-            len(bounces),
-            bounces[0].address,
-            bounces[0].message,
-        )
-
-
 def backoff(attempt: int) -> timedelta:
     return timedelta(seconds=min(inbox_setting("MAIL_RETRY_BASE_SECONDS") * 2 ** (attempt - 1), 6 * 3600))
 
@@ -174,6 +142,4 @@ def settle(message_id: int, outcomes: list[Outcome], attempt: int) -> dict:
 @task
 def send_due_digests() -> dict:
     """The digest run `manage.py inbox_worker` queues every INBOX_DIGEST_INTERVAL seconds."""
-    from .digests import run_digests
-
     return run_digests()

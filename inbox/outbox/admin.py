@@ -6,7 +6,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.utils import timezone
 
-from inbox.admin import CheckedChangelist
+from inbox.changelists import CheckedChangelist
 
 from .models import Handover
 

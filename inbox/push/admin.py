@@ -13,7 +13,7 @@ import webpush.admin  # noqa: F401 -- registered first, so it can be replaced he
 from django.contrib import admin
 from webpush.models import PushInformation
 
-from inbox.admin import CheckedChangelist
+from inbox.changelists import CheckedChangelist
 
 __all__ = ["PushInformationAdmin"]
 
