@@ -13,10 +13,15 @@ class MailConfig(AppConfig):
 
     def ready(self):
         from inbox import delivery, kinds
+        from inbox.web import extensions
 
-        from . import checks  # noqa: F401  (registers them)
+        from . import (
+            checks,  # noqa: F401  (registers them)
+            preferences,
+        )
         from .tasks import queue_email
 
         kinds.register_channel("email")
         kinds.register_channel("digest")
         delivery.register("email", queue_email, in_transaction=True)
+        extensions.add_to_preferences(self.name, preferences.email_section, in_form=True)

@@ -18,9 +18,13 @@ class PushConfig(AppConfig):
 
         if not checks.libraries_installed():
             return  # check_push_libraries names the missing extra
-        from . import admin, session  # noqa: F401 -- admin: replaces django-webpush's, which sends unchecked
+        from inbox.web import extensions
+
+        from . import admin, preferences, session  # noqa: F401 -- admin: replaces django-webpush's, which sends unchecked
         from .tasks import queue_push
 
         kinds.register_channel("push")
         delivery.register("push", queue_push, in_transaction=True)
         session.connect_signals()
+        extensions.add_to_bell(self.name, preferences.bell_switch)
+        extensions.add_to_preferences(self.name, preferences.subscriptions_section)

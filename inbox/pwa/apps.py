@@ -11,6 +11,9 @@ class PwaConfig(AppConfig):
     verbose_name = "Inbox: installable app"
 
     def ready(self):
-        from . import privacy
+        from inbox.web import extensions
+
+        from . import head, privacy
 
         privacy.connect_signals()
+        extensions.add_to_head(self.name, head.head_part)

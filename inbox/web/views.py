@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from django.apps import apps
 from django.core.exceptions import BadRequest, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -17,7 +16,7 @@ from inbox.badge import Badge, badge_count_limit, badge_for
 from inbox.conf import inbox_setting
 from inbox.models import Level, parse_cursor
 
-from . import fragments
+from . import extensions, fragments
 from .decorators import login_required
 from .items import back_url, query
 from .rows import newest_rows, newest_rows_and_unread
@@ -150,9 +149,6 @@ def dropdown_context(user) -> dict:
 
 
 def push_switch_context() -> dict:
-    """What the bell's push switch needs (inbox/bell.html#push_toggle): none without inbox.push."""
-    if not apps.is_installed("inbox.push"):
-        return {"inbox_push": False, "inbox_vapid_public_key": ""}
-    from inbox.push.keys import vapid_public_key
-
-    return {"inbox_push": True, "inbox_vapid_public_key": vapid_public_key()}
+    """What the bell's push switch needs (inbox/bell.html#push_toggle), from inbox.push when it is
+    installed (inbox.web.extensions)."""
+    return extensions.bell_extras()

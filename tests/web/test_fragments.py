@@ -24,7 +24,7 @@ def fresh(name, context, token):
 
 
 CASES = [
-    ("inbox/head.html", lambda: head_context("inbox:sw")),
+    ("inbox/head.html", head_context),
     ("inbox/bell.html#bell", lambda: bell_context(Badge(count=3, limit=99), 15, "/inbox/ws/")),
     (
         "inbox/bell.html#dropdown",

@@ -16,14 +16,13 @@ from urllib.parse import urlsplit
 from django import template
 from django.apps import apps
 from django.http.request import split_domain_port
-from django.urls import reverse
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 
 from inbox import assets
 from inbox.badge import Badge, badge_for
 from inbox.conf import inbox_setting
-from inbox.web import fragments
+from inbox.web import extensions, fragments
 from inbox.web.items import items_html
 from inbox.web.paths import path_for
 from inbox.web.views import push_switch_context
@@ -37,18 +36,14 @@ def inbox_head(context):
     differs between two pages."""
     worker = inbox_setting("SERVICE_WORKER")
     key = (worker, tuple(assets.STYLES), tuple(assets.SCRIPTS))
-    return fragments.partial("inbox/head.html", key, lambda: head_context(worker), context.get("csrf_token"))
+    return fragments.partial("inbox/head.html", key, head_context, context.get("csrf_token"))
 
 
-def head_context(worker: str) -> dict:
-    """Without inbox.pwa, no manifest and no service worker (pages work online only)."""
-    pwa = apps.is_installed("inbox.pwa")
-    if pwa:
-        from inbox.pwa.views import SAVED_HEADER
+def head_context() -> dict:
+    """The manifest and the service worker come from inbox.pwa (inbox.web.extensions): without
+    it, pages work online only."""
     return {
-        "pwa": pwa,
-        "service_worker_url": reverse(worker) if pwa else "",
-        "saved_header": SAVED_HEADER if pwa else "",
+        **extensions.head_extras(),
         "styles": assets.STYLES,
         "scripts": assets.SCRIPTS,
         "icon_svg": assets.ICON_SVG,

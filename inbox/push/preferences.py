@@ -1,0 +1,27 @@
+"""Push's parts of the web UI's pages (registered by PushConfig.ready() in inbox.web.extensions):
+the push switch at the foot of the bell's dropdown, and the browsers receiving push on the
+preferences page."""
+
+from __future__ import annotations
+
+from webpush.models import SubscriptionInfo
+
+from .keys import push_configured, vapid_public_key
+
+__all__ = ["bell_switch", "subscriptions_section"]
+
+
+def bell_switch() -> dict:
+    """What the bell's push switch needs (inbox/bell.html#push_toggle)."""
+    return {"inbox_push": True, "inbox_vapid_public_key": vapid_public_key()}
+
+
+def subscriptions_section(user, form) -> dict:
+    """The push switch and the user's browsers receiving push."""
+    subscriptions = SubscriptionInfo.objects.filter(webpush_info__user=user).distinct()
+    return {
+        "push": True,
+        "subscriptions": subscriptions.order_by("-id"),
+        "push_available": push_configured(),
+        "inbox_vapid_public_key": vapid_public_key(),
+    }
