@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from inbox.models import Message, Notification
 from inbox.push.models import PushReceipt
+from inbox.realtime.models import RealtimeEvent
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -119,7 +120,10 @@ def test_purge_deletes_expired_and_optionally_old_read(alice, make_notifications
     make_notifications(alice, 4)
     out = StringIO()
     call_command("purge_notifications", stdout=out)
-    assert out.getvalue() == "Deleted 3 expired and 0 old read notifications, and 0 old push receipts.\n"
+    assert (
+        out.getvalue()
+        == "Deleted 3 expired and 0 old read notifications; 0 old real-time events, 0 old push receipts.\n"
+    )
     assert Notification.objects.count() == 6
     call_command("purge_notifications", "--read-older-than", "30", stdout=out)
     assert Notification.objects.count() == 4
@@ -137,6 +141,27 @@ def test_purge_finds_the_expired_rows_through_the_partial_index(alice, make_noti
         cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
         plan = [row[3] for row in cursor.fetchall()]
     assert any("USING INDEX inbox_expiring (expires_at<?)" in step for step in plan), plan
+
+
+def test_purge_leaves_out_the_apps_not_installed(alice, make_notifications, leave_out):
+    """The core alone purges notifications: the apps' rows are theirs (inbox.purges)."""
+    leave_out("inbox.push", "inbox.realtime")
+    make_notifications(alice, 2, expired=True)
+    out = StringIO()
+    call_command("purge_notifications", stdout=out)
+    assert out.getvalue() == "Deleted 2 expired and 0 old read notifications.\n"
+    assert not Notification.objects.exists()
+
+
+def test_old_real_time_events_are_purged(settings, alice):
+    settings.INBOX_REALTIME_EVENT_MINUTES = 5
+    old = RealtimeEvent.objects.create(payload={"type": "old"})
+    RealtimeEvent.objects.filter(pk=old.pk).update(created=timezone.now() - timedelta(minutes=6))
+    RealtimeEvent.objects.create(payload={"type": "new"})
+    out = StringIO()
+    call_command("purge_notifications", stdout=out)
+    assert "1 old real-time events" in out.getvalue()
+    assert list(RealtimeEvent.objects.values_list("payload__type", flat=True)) == ["new"]
 
 
 @pytest.mark.parametrize("days", ["99999999999", "36501", "-1", "ten", "9" * 5000, "٣"])
@@ -162,7 +187,9 @@ def test_purge_dry_run_deletes_nothing(alice, make_notifications):
     make_notifications(alice, 3, expired=True)
     out = StringIO()
     call_command("purge_notifications", "--dry-run", stdout=out)
-    assert out.getvalue() == "Would delete 3 expired and 0 old read notifications, and 0 old push receipts.\n"
+    assert out.getvalue() == (
+        "Would delete 3 expired and 0 old read notifications; 0 old real-time events, 0 old push receipts.\n"
+    )
     assert Notification.objects.count() == 3
 
 
@@ -172,7 +199,7 @@ def test_purge_deletes_push_receipts_older_than_the_setting(settings, alice, mak
     now = timezone.now()
     for subscription_id, age in enumerate([timedelta(days=8), timedelta(days=6), timedelta(0)]):
         PushReceipt.objects.create(message=message, subscription_id=subscription_id, sent_at=now - age)
-    line = "0 expired and 0 old read notifications, and 1 old push receipts.\n"
+    line = "0 expired and 0 old read notifications; 0 old real-time events, 1 old push receipts.\n"
     out = StringIO()
     call_command("purge_notifications", "--dry-run", stdout=out)
     assert out.getvalue() == f"Would delete {line}"

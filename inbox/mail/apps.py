@@ -12,16 +12,17 @@ class MailConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from inbox import delivery, kinds
+        from inbox import delivery, kinds, worker_jobs
         from inbox.web import extensions
 
         from . import (
             checks,  # noqa: F401  (registers them)
             preferences,
         )
-        from .tasks import queue_email
+        from .tasks import queue_email, send_due_digests
 
         kinds.register_channel("email")
         kinds.register_channel("digest")
         delivery.register("email", queue_email, in_transaction=True)
+        worker_jobs.register(self.name, "the digest run", send_due_digests, "DIGEST_INTERVAL")
         extensions.add_to_preferences(self.name, preferences.email_section, in_form=True)

@@ -12,7 +12,7 @@ class PushConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from inbox import delivery, kinds
+        from inbox import delivery, kinds, purges, worker_jobs
 
         from . import checks
 
@@ -21,10 +21,13 @@ class PushConfig(AppConfig):
         from inbox.web import extensions
 
         from . import admin, preferences, session  # noqa: F401 -- admin: replaces django-webpush's, which sends unchecked
-        from .tasks import queue_push
+        from .models import old_receipts
+        from .tasks import queue_push, sweep_push_subscriptions
 
         kinds.register_channel("push")
         delivery.register("push", queue_push, in_transaction=True)
         session.connect_signals()
+        worker_jobs.register(self.name, "the push sweep", sweep_push_subscriptions, "PUSH_SWEEP_INTERVAL")
+        purges.register(self.name, "old push receipts", old_receipts)
         extensions.add_to_bell(self.name, preferences.bell_switch)
         extensions.add_to_preferences(self.name, preferences.subscriptions_section)

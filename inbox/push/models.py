@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from inbox.conf import inbox_setting
 from inbox.models import Message
 
 
@@ -29,6 +32,12 @@ class PushReceipt(models.Model):
 
     def __str__(self) -> str:
         return f"message {self.message_id} → subscription {self.subscription_id}"
+
+
+def old_receipts(now: datetime) -> models.QuerySet:
+    """A receipt only stops a delivery run again from repeating a push; past the lease and the
+    retries it is dead weight (purge_notifications deletes these)."""
+    return PushReceipt.objects.filter(sent_at__lt=now - timedelta(days=inbox_setting("PUSH_RECEIPT_DAYS")))
 
 
 class PushSession(models.Model):

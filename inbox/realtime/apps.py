@@ -12,13 +12,16 @@ class RealtimeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from inbox import delivery
+        from inbox import delivery, purges, worker_jobs
 
         from . import checks
 
         if not checks.libraries_installed():
             return  # check_realtime_libraries names the missing extra
-        from . import events
+        from . import events, worker_note
+        from .models import old_events
 
         delivery.register("realtime", events.sent)
         events.connect_signals()
+        purges.register(self.name, "old real-time events", old_events)
+        worker_jobs.add_start_note(self.name, worker_note.route)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.db import models
 from django.db.models.functions import Now
+
+from inbox.conf import inbox_setting
 
 
 class RealtimeEvent(models.Model):
@@ -21,3 +25,10 @@ class RealtimeEvent(models.Model):
 
     def __str__(self) -> str:
         return f"event {self.pk}: {self.payload.get('type', '?')}"
+
+
+def old_events(now: datetime) -> models.QuerySet:
+    """Events every web process has long read (the hubs also prune as they go)."""
+    return RealtimeEvent.objects.filter(
+        created__lt=now - timedelta(minutes=inbox_setting("REALTIME_EVENT_MINUTES"))
+    )

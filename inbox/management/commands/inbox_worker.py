@@ -10,8 +10,9 @@ runs when the worker starts and then every INBOX_RELAY_INTERVAL seconds in a bac
 with backoff, and after INBOX_DELIVERY_MAX_ATTEMPTS recorded as failed (see the admin's
 "Delivery hand-overs"). Several workers may run at once; each row is enqueued once.
 
-With "inbox.mail" in INSTALLED_APPS it also queues the email digest run when it starts and then
-every INBOX_DIGEST_INTERVAL seconds (no cron needed; the run is idempotent, so several workers,
+It also queues the installed apps' periodic work (inbox.worker_jobs). With "inbox.mail" in
+INSTALLED_APPS: the email digest run when it starts and then every INBOX_DIGEST_INTERVAL
+seconds (no cron needed; the run is idempotent, so several workers,
 or a cron job calling `manage.py send_digests` as well, never send a digest twice).
 
 With "inbox.push" in INSTALLED_APPS it queues the push sweep the same way, every
@@ -31,71 +32,15 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import time
 
-from django.apps import apps
-from django.conf import settings
-from django.db import connections
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
 from django_tasks_db.management.commands import db_worker
 
-from inbox.conf import inbox_setting
+from inbox import worker_jobs
 from inbox.outbox.loop import keep_relaying, relay_once
 from inbox.workers import run_rq_worker, uses_rq
 
 logger = logging.getLogger("inbox.worker")
-
-
-def queue_digests() -> None:
-    from inbox.mail.tasks import send_due_digests
-
-    try:
-        send_due_digests.enqueue()
-    except Exception:  # a database hiccup must not stop the worker; the next interval tries again
-        logger.exception("Queueing the digest run failed")
-    finally:
-        connections.close_all()  # this thread's connections only
-
-
-def keep_queueing_digests(every: float) -> None:
-    while True:
-        queue_digests()
-        time.sleep(every)
-
-
-def queue_push_sweep() -> None:
-    from inbox.push.tasks import sweep_push_subscriptions
-
-    try:
-        sweep_push_subscriptions.enqueue()
-    except Exception:  # a database hiccup must not stop the worker; the next interval tries again
-        logger.exception("Queueing the push sweep failed")
-    finally:
-        connections.close_all()  # this thread's connections only
-
-
-def keep_queueing_push_sweeps(every: float) -> None:
-    while True:
-        queue_push_sweep()
-        time.sleep(every)
-
-
-def realtime_route() -> str:
-    """How the real-time events this worker sends reach the web processes' sockets. Said at the
-    start: a process that sends through another transport than the web processes read (no
-    REDIS_URL here, Redis there) delivers nothing live, and nothing fails to say so."""
-    from inbox.realtime.transport import transport
-
-    if transport() == "layer":
-        backend = settings.CHANNEL_LAYERS["default"]["BACKEND"]  # the URL may hold a password
-        return (
-            f"Real-time events go through the channel layer ({backend}): the web processes must "
-            "use the same one (the same REDIS_URL)."
-        )
-    return (
-        "Real-time events go through the database (no REDIS_URL): web processes that use Redis "
-        "will not see them; give every process the same REDIS_URL."
-    )
 
 
 class Command(db_worker.Command):
@@ -114,28 +59,18 @@ class Command(db_worker.Command):
             rq or not options["reload"] or options["batch"] or os.environ.get(DJANGO_AUTORELOAD_ENV) == "true"
         )
         if runs_tasks:
-            if apps.is_installed("inbox.realtime") and options["verbosity"] >= 1:
-                self.stdout.write(realtime_route())
+            if options["verbosity"] >= 1:
+                for note in worker_jobs.start_notes():
+                    self.stdout.write(note)
             if options["batch"]:
                 relay_once()
             else:
                 threading.Thread(target=keep_relaying, name="inbox-relay", daemon=True).start()
-            if apps.is_installed("inbox.mail"):
-                every = max(inbox_setting("DIGEST_INTERVAL"), 1)
+            for job in worker_jobs.due_jobs():
                 if options["batch"]:
-                    queue_digests()  # once: --batch runs what is queued and exits
+                    worker_jobs.queue(job)  # once: --batch runs what is queued and exits
                 else:
-                    threading.Thread(
-                        target=keep_queueing_digests, args=(every,), name="inbox-digests", daemon=True
-                    ).start()
-            if apps.is_installed("inbox.push"):
-                every = max(inbox_setting("PUSH_SWEEP_INTERVAL"), 1)
-                if options["batch"]:
-                    queue_push_sweep()
-                else:
-                    threading.Thread(
-                        target=keep_queueing_push_sweeps, args=(every,), name="inbox-push-sweep", daemon=True
-                    ).start()
+                    threading.Thread(target=worker_jobs.keep_queueing, args=(job,), daemon=True).start()
         if rq:
             queues = options["queue_name"].split(",") if options["queue_name"] != "*" else None
             return run_rq_worker(queues, burst=options["batch"], name=options["worker_id"])

@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from inbox.conf import inbox_setting
+from inbox import purges
 from inbox.models import Message, Notification
 
 MAX_DAYS = 36500  # a hundred years; the bound keeps "now - DAYS" a date Python can hold
@@ -26,8 +25,9 @@ def parse_days(value) -> int:
 
 class Command(BaseCommand):
     help = (
-        "Delete expired notifications and, optionally, read ones older than N days; also push "
-        "receipts older than INBOX_PUSH_RECEIPT_DAYS."
+        "Delete expired notifications and, optionally, read ones older than N days; also what the "
+        "installed apps keep for a while (push receipts older than INBOX_PUSH_RECEIPT_DAYS, "
+        "real-time events older than INBOX_REALTIME_EVENT_MINUTES)."
     )
 
     def add_arguments(self, parser):
@@ -50,42 +50,20 @@ class Command(BaseCommand):
             old_read = Notification.objects.filter(
                 read_at__isnull=False, created__lt=now - timedelta(days=read_older_than)
             )
-        old_receipts = old_push_receipts(now)
+        others = [(purge.what, purge.rows(now)) for purge in purges.registered()]
         with transaction.atomic():
-            counts = {
-                "expired": expired.count(),
-                "read": old_read.exclude(expires_at__lte=now).count(),
-                "receipts": old_receipts.count(),
-            }
+            expired_count = expired.count()
+            old_read_count = old_read.exclude(expires_at__lte=now).count()
+            other_counts = [(what, rows.count()) for what, rows in others]
             if not dry_run:
-                delete_old_realtime_events(now)
-                old_receipts.delete()
+                for _, rows in others:
+                    rows.delete()
                 old_read.delete()
                 expired.delete()
                 # Messages nobody holds any more (expired, or every recipient deleted theirs).
                 Message.objects.filter(deliveries__isnull=True).delete()
         verb = "Would delete" if dry_run else "Deleted"
-        self.stdout.write(
-            f"{verb} {counts['expired']} expired and {counts['read']} old read notifications, "
-            f"and {counts['receipts']} old push receipts."
-        )
-
-
-def old_push_receipts(now):
-    """A receipt only stops a delivery run again from repeating a push; past the lease and the
-    retries it is dead weight (record_wave writes one per push that went out). An empty queryset
-    without inbox.push."""
-    if not apps.is_installed("inbox.push"):
-        return Notification.objects.none()
-    from inbox.push.models import PushReceipt
-
-    return PushReceipt.objects.filter(sent_at__lt=now - timedelta(days=inbox_setting("PUSH_RECEIPT_DAYS")))
-
-
-def delete_old_realtime_events(now) -> None:
-    """Real-time events every web process has long read (they also prune as they go)."""
-    if apps.is_installed("inbox.realtime"):
-        from inbox.realtime.models import RealtimeEvent
-
-        minutes = inbox_setting("REALTIME_EVENT_MINUTES")
-        RealtimeEvent.objects.filter(created__lt=now - timedelta(minutes=minutes)).delete()
+        report = f"{verb} {expired_count} expired and {old_read_count} old read notifications"
+        if other_counts:
+            report += "; " + ", ".join(f"{count} {what}" for what, count in other_counts)
+        self.stdout.write(report + ".")
