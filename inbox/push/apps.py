@@ -31,3 +31,4 @@ class PushConfig(AppConfig):
         purges.register(self.name, "old push receipts", old_receipts)
         extensions.add_to_bell(self.name, preferences.bell_switch)
         extensions.add_to_preferences(self.name, preferences.subscriptions_section)
+        extensions.add_scripts(self.name, ["inbox/push.js"])

@@ -17,3 +17,4 @@ class PwaConfig(AppConfig):
 
         privacy.connect_signals()
         extensions.add_to_head(self.name, head.head_part)
+        extensions.add_scripts(self.name, ["inbox/pwa.js"])

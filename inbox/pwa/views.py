@@ -16,13 +16,13 @@ from django.urls import NoReverseMatch, reverse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 
-from inbox import assets
 from inbox.conf import inbox_setting
-from inbox.web import views
+from inbox.web import assets, views
 
 from . import privacy
 
-APP_STATIC = Path(__file__).resolve().parent.parent / "static"
+# The service worker's handlers: a script with placeholders that handlers_source() fills in.
+WORKER_HANDLERS = Path(__file__).resolve().parent / "static" / "inbox" / "sw.js"
 
 # On a fragment the service worker answered from its cache: the page (pwa.js) then says the
 # server could not be reached. Given to both, so they cannot disagree on the name.
@@ -68,12 +68,12 @@ def worker_values() -> dict[str, object]:
 
 @cache
 def handlers_source() -> str:
-    """The app's service worker handlers (static/inbox/sw.js) with the shell's (hashed) URLs, the
+    """The app's service worker handlers (inbox/pwa/static/inbox/sw.js) with the shell's (hashed) URLs, the
     site's URLs and a version derived from them, so any change to the handlers, the shell or a
     URL installs a new worker with a new cache. A placeholder is "__NAME__" (a string) or
     ["__NAME__"] (a list)."""
-    source = (APP_STATIC / assets.WORKER_HANDLERS).read_text()
-    shell = [static(path) for path in [*assets.SHELL, *inbox_setting("OFFLINE_ASSETS")]] + [
+    source = WORKER_HANDLERS.read_text()
+    shell = [static(path) for path in [*assets.shell(), *inbox_setting("OFFLINE_ASSETS")]] + [
         reverse("inbox:offline"),
         offline_dropdown_url(),
     ]

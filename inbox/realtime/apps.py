@@ -13,6 +13,7 @@ class RealtimeConfig(AppConfig):
 
     def ready(self):
         from inbox import delivery, purges, worker_jobs
+        from inbox.web import extensions
 
         from . import checks
 
@@ -25,3 +26,5 @@ class RealtimeConfig(AppConfig):
         events.connect_signals()
         purges.register(self.name, "old real-time events", old_events)
         worker_jobs.add_start_note(self.name, worker_note.route)
+        # htmx's WebSocket extension (after htmx), and the page's socket.
+        extensions.add_scripts(self.name, ["inbox/vendor/hx-ws-4.0.1.min.js", "inbox/realtime.js"])

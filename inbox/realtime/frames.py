@@ -1,5 +1,5 @@
 """What a socket receives: one frame per event, JSON that carries both the HTML made of the
-app's template partials, as out-of-band swaps (inbox/templates/inbox/realtime.html), in
+app's template partials, as out-of-band swaps (inbox/realtime/templates/inbox/realtime.html), in
 "content", which htmx's hx-ws extension swaps, and the data the page script reads beside it.
 
 Everything a broadcast sends is rendered once per process: items through inbox.web.items (one

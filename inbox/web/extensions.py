@@ -12,7 +12,9 @@ Each is registered with the app that provides it, and used only while that app i
   browsers receiving push). With `in_form=True` they are also given to the form's partial, which
   an htmx save swaps in; otherwise only to the whole page.
 - The page's head: `add_to_head(app, provide)`, where `provide()` returns the head's variables (pwa:
-  the service worker and the manifest). Rendered once per process too.
+  the service worker and the manifest). Rendered once per process too. `add_scripts(app, paths)`:
+  the app's static scripts, loaded (deferred) by every page after htmx, and precached by the
+  service worker (inbox.web.assets).
 """
 
 from __future__ import annotations
@@ -25,9 +27,11 @@ __all__ = [
     "add_to_bell",
     "add_to_head",
     "add_to_preferences",
+    "add_scripts",
     "bell_extras",
     "head_extras",
     "preferences_extras",
+    "scripts",
 ]
 
 # What each template reads when no app provides it: the part is then left out.
@@ -39,6 +43,7 @@ PREFERENCES_DEFAULTS = {"mail": False, "push": False}
 _bell: dict[str, Callable[[], dict]] = {}
 _head: dict[str, Callable[[], dict]] = {}
 _preferences: dict[str, tuple[Callable, bool]] = {}
+_scripts: dict[str, tuple[str, ...]] = {}
 
 
 def add_to_bell(app: str, provide: Callable[[], dict]) -> None:
@@ -51,6 +56,15 @@ def add_to_head(app: str, provide: Callable[[], dict]) -> None:
 
 def add_to_preferences(app: str, provide: Callable, *, in_form: bool = False) -> None:
     _preferences[app] = (provide, in_form)
+
+
+def add_scripts(app: str, paths: list[str]) -> None:
+    _scripts[app] = tuple(paths)
+
+
+def scripts() -> list[str]:
+    """The installed apps' scripts, app by app in INSTALLED_APPS' order."""
+    return [path for config in apps.get_app_configs() for path in _scripts.get(config.name, ())]
 
 
 def bell_extras() -> dict:

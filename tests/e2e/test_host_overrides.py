@@ -20,7 +20,7 @@ from .asgi_server import AsgiServer
 from .conftest import dropdown_of, log_in
 from .realtime_helpers import tab
 
-APP_TEMPLATES = Path(inbox.__file__).parent / "templates" / "inbox"
+APP_TEMPLATES = Path(inbox.__file__).parent / "web" / "templates" / "inbox"
 
 # What the host changes in its copies: (file, the app's text, the host's text).
 EDITS = [

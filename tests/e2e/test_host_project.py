@@ -241,9 +241,11 @@ def serve_host(dist, tmp: Path, core_only: bool = False):
 def test_the_wheel_holds_the_app_and_nothing_of_the_site(dist):
     names = zipfile.ZipFile(dist["wheel"]).namelist()
     for expected in (
-        "inbox/templates/inbox/base.html",
-        "inbox/static/inbox/sw.js",
-        "inbox/static/inbox/vendor/htmx-4.0.1.min.js",
+        "inbox/web/templates/inbox/base.html",
+        "inbox/pwa/static/inbox/sw.js",
+        "inbox/web/static/inbox/vendor/htmx-4.0.1.min.js",
+        "inbox/realtime/static/inbox/vendor/hx-ws-4.0.1.min.js",
+        "inbox/mail/templates/inbox/mail/digest.html",
         "inbox/migrations/0001_initial.py",
         "inbox/web/templatetags/inbox.py",
         "inbox/management/commands/send_notification.py",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import inbox
 
-STYLESHEET = Path(inbox.__file__).parent / "static" / "inbox" / "inbox.css"
+STYLESHEET = Path(inbox.__file__).parent / "web" / "static" / "inbox" / "inbox.css"
 ROOTS = (".inbox-bell", ".inbox-page")
 
 

@@ -19,10 +19,9 @@ from django.http.request import split_domain_port
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 
-from inbox import assets
 from inbox.badge import Badge, badge_for
 from inbox.conf import inbox_setting
-from inbox.web import extensions, fragments
+from inbox.web import assets, extensions, fragments
 from inbox.web.items import items_html
 from inbox.web.paths import path_for
 from inbox.web.views import push_switch_context
@@ -35,7 +34,7 @@ def inbox_head(context):
     """inbox/head.html, rendered once per process (inbox.web.fragments): only the CSRF token
     differs between two pages."""
     worker = inbox_setting("SERVICE_WORKER")
-    key = (worker, tuple(assets.STYLES), tuple(assets.SCRIPTS))
+    key = (worker, tuple(assets.STYLES), tuple(assets.scripts()))
     return fragments.partial("inbox/head.html", key, head_context, context.get("csrf_token"))
 
 
@@ -45,7 +44,7 @@ def head_context() -> dict:
     return {
         **extensions.head_extras(),
         "styles": assets.STYLES,
-        "scripts": assets.SCRIPTS,
+        "scripts": assets.scripts(),
         "icon_svg": assets.ICON_SVG,
         "touch_icon": assets.ICON.format(size=192),
     }
