@@ -1,0 +1,18 @@
+"""A site with the core and the web UI only: the demo's settings without inbox.push,
+inbox.realtime, inbox.mail, inbox.pwa and their libraries (no webpush). tests/test_core_only.py
+migrates and serves with these where the optional libraries cannot be imported."""
+
+from __future__ import annotations
+
+from config.settings import *  # noqa: F403
+from config.settings import INSTALLED_APPS, MIDDLEWARE, STORAGES
+
+LEFT_OUT = ("inbox.realtime", "inbox.push", "inbox.mail", "inbox.pwa", "webpush", "daphne", "channels")
+INSTALLED_APPS = [app for app in INSTALLED_APPS if app not in LEFT_OUT]
+MIDDLEWARE = [name for name in MIDDLEWARE if not name.startswith("inbox.pwa.")]
+MIGRATION_MODULES = {}
+ROOT_URLCONF = "tests.core_only_urls"
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
