@@ -66,6 +66,9 @@ def add_unique_indexes(apps, schema_editor):
     }
     if missing:
         merge_duplicates(apps, schema_editor)
+        # The deletes' deferred foreign key checks, run now: PostgreSQL makes no index on a table
+        # with checks pending.
+        schema_editor.connection.check_constraints(table_names=[table for table, _ in missing.values()])
     for name, (table, column) in missing.items():
         schema_editor.execute(f"CREATE UNIQUE INDEX {name} ON {table} ({column})")  # as inbox 0002's
 
