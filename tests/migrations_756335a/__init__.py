@@ -37,6 +37,8 @@ def migrate(targets, *, shipped: bool = False) -> MigrationExecutor:
 
 
 def pending() -> list:
-    """The current migrations the test database has not applied."""
+    """The current migrations the test database has not applied; first, as `migrate` does, that
+    none it has applied depends on one it has not (InconsistentMigrationHistory)."""
     executor = MigrationExecutor(connection)
+    executor.loader.check_consistent_history(connection)
     return executor.migration_plan(executor.loader.graph.leaf_nodes())

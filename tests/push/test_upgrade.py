@@ -16,7 +16,7 @@ from django.utils import timezone
 from webpush.models import PushInformation, SubscriptionInfo
 
 from inbox.push.models import PushSession
-from tests.migrations_756335a import ZERO, migrate
+from tests.migrations_756335a import ZERO, migrate, pending
 
 BEFORE = [("inbox", "0001_initial"), ("webpush", "0005_auto_20230614_1529")]
 
@@ -59,6 +59,7 @@ def test_the_upgrade_merges_duplicates_and_binds_what_live_sessions_recorded_and
         Owner.objects.create(user_id=bob.pk, subscription_id=unrecorded)  # a second owner
 
         migrate("leaves")
+        assert not pending()
         bound = PushSession.objects.values_list("subscription_id", "session_key", "user_id", "auth_hash")
         assert list(bound) == [(kept, live, alice.pk, alice.get_session_auth_hash())]
         assert unrecorded and expired  # left unbound: the sweep or the page decides
