@@ -1,6 +1,6 @@
 """The core and the web UI alone, where no library of an extra can be imported (no webpush,
 pywebpush, Channels, ...): their migrations are complete and run on a new database, and the
-dashboard, the bell's badge and dropdown and an action work (tests/core_only_site.py, in its own
+dashboard, the bell's badge and dropdown and an action work (tests/without_extras_site.py, in its own
 process). tests/e2e/test_host_project.py does the same with a real install without extras."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-SITE = Path(__file__).resolve().parent / "core_only_site.py"
+SITE = Path(__file__).resolve().parent / "without_extras_site.py"
 
 
 def test_the_core_and_the_web_ui_migrate_and_work_without_the_extras_libraries(tmp_path):

@@ -1,7 +1,7 @@
 """A site with the core and the web UI only, run where the optional libraries cannot be imported
-(as if installed without extras): `python tests/core_only_site.py`, with DATABASE_URL naming an
+(as if installed without extras): `python tests/without_extras_site.py`, with DATABASE_URL naming an
 empty database. It checks the migrations, migrates, and uses the bell and the dashboard; it prints
-what it saw as JSON (tests/test_core_only.py reads it)."""
+what it saw as JSON (tests/test_without_extras.py reads it)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def main() -> dict:
 
     sys.meta_path.insert(0, Blocked())
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    os.environ["DJANGO_SETTINGS_MODULE"] = "tests.core_only_settings"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "tests.without_extras_settings"
     django.setup()
 
     from django.contrib.auth.models import User

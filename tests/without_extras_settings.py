@@ -1,5 +1,5 @@
 """A site with the core and the web UI only: the demo's settings without inbox.push,
-inbox.realtime, inbox.mail, inbox.pwa and their libraries (no webpush). tests/test_core_only.py
+inbox.realtime, inbox.mail, inbox.pwa and their libraries (no webpush). tests/test_without_extras.py
 migrates and serves with these where the optional libraries cannot be imported."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ LEFT_OUT = ("inbox.realtime", "inbox.push", "inbox.mail", "inbox.pwa", "webpush"
 INSTALLED_APPS = [app for app in INSTALLED_APPS if app not in LEFT_OUT]
 MIDDLEWARE = [name for name in MIDDLEWARE if not name.startswith("inbox.pwa.")]
 MIGRATION_MODULES = {}
-ROOT_URLCONF = "tests.core_only_urls"
+ROOT_URLCONF = "tests.web.urls_core_only"
 # A host's own base.html (tests/e2e/host/), not the demo's, which links the demo's pages.
 TEMPLATES = copy.deepcopy(TEMPLATES)
 TEMPLATES[0]["DIRS"] = [Path(__file__).resolve().parent / "e2e" / "host" / "templates"]
