@@ -28,9 +28,8 @@ __all__ = [
 ]
 
 # What a project that adds Inbox must have besides the apps of Inbox it lists, app by app (the
-# README's "Add Inbox to your project"). The core needs webpush while its migrations 0002 and 0012
-# (from before inbox.push was an app of its own) depend on webpush's.
-REQUIRED_APPS = {"inbox": ["webpush"], "inbox.web": ["django.contrib.humanize", "django_htmx"]}
+# README's "Add Inbox to your project"). The core needs none.
+REQUIRED_APPS = {"inbox.push": ["webpush"], "inbox.web": ["django.contrib.humanize", "django_htmx"]}
 REQUIRED_MIDDLEWARE = {
     "inbox.web": ["django_htmx.middleware.HtmxMiddleware"],
     "inbox.pwa": ["inbox.pwa.privacy.privacy_middleware"],

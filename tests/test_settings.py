@@ -114,6 +114,14 @@ def test_the_apps_an_app_of_inbox_needs_are_checked_only_with_that_app(settings,
     assert check_host_setup(None) == []
 
 
+def test_webpush_is_needed_by_inbox_push_only(settings, leave_out):
+    """The core and the web UI run without django-webpush; the push channel names it."""
+    leave_out("webpush")
+    assert [error.msg for error in check_host_setup(None)] == ["Inbox needs 'webpush' in INSTALLED_APPS."]
+    leave_out("inbox.push")
+    assert check_host_setup(None) == []
+
+
 def test_inbox_channels_is_an_error_that_says_to_list_the_apps(settings):
     """INSTALLED_APPS is the one switch: a site still setting INBOX_CHANNELS would otherwise get
     every channel it meant to leave out."""
@@ -129,6 +137,7 @@ def test_inbox_channels_is_an_error_that_says_to_list_the_apps(settings):
     [
         ("inbox.realtime.checks.check_realtime_libraries", "channels", "realtime"),
         ("inbox.push.checks.check_push_libraries", "http_ece", "push"),
+        ("inbox.push.checks.check_push_libraries", "pywebpush", "push"),
     ],
 )
 def test_an_app_without_its_libraries_names_its_extra(monkeypatch, check, missing, extra):

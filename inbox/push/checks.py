@@ -10,9 +10,8 @@ from inbox.conf import inbox_setting
 
 __all__ = ["check_loopback_push", "check_push_libraries", "check_vapid_keys", "libraries_installed"]
 
-# What inbox.push imports besides django-webpush (a core dependency while the core's migrations
-# 0002 and 0012 depend on webpush's): the [push] extra.
-LIBRARIES = ("http_ece", "py_vapid", "cryptography", "aiohttp")
+# What inbox.push imports: the [push] extra.
+LIBRARIES = ("webpush", "pywebpush", "http_ece", "py_vapid", "cryptography", "aiohttp")
 
 
 def libraries_installed() -> bool:

@@ -6,7 +6,8 @@ and use the bell, the dashboard and an action in Chromium, served by `manage.py 
 ASGI, as the README sets it up), under the README's Content Security Policy (a violation is a
 console error, which fails the test); a notification sent by `manage.py send_notification` in
 another process then shows in the open page without a reload, over the page's socket. A second
-site lists only the core and the web UI, installed without extras (no Channels), and uses them.
+site adds only the README's lines for the core and the web UI, installed without extras (no
+django-webpush, pywebpush or Channels), and uses them.
 
 Slow-ish (about 40 s with a warm pip cache) and bounded: every step has a timeout."""
 
@@ -36,9 +37,12 @@ from .realtime_helpers import FRAMES, SOCKET_UP, wait_for_socket
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 SECTION = "## Add Inbox to your project"
-# A README block: an HTML comment naming the file it goes into (or "install": a pip command), then
-# a fenced code block. Blocks for the same file are added in the README's order.
-BLOCK = re.compile(r"<!-- host-project: (?P<file>\S+) -->\n```[a-z]*\n(?P<code>.*?)\n```", re.DOTALL)
+# A README block: an HTML comment naming the file it goes into (or "install": a pip command), and
+# "channels" if only a site with Inbox's channels adds it, then a fenced code block. Blocks for
+# the same file are added in the README's order.
+BLOCK = re.compile(
+    r"<!-- host-project: (?P<file>\S+)(?P<channels> channels)? -->\n```[a-z]*\n(?P<code>.*?)\n```", re.DOTALL
+)
 APP_SOURCES = ["inbox", "pyproject.toml", "MANIFEST.in", "README.md"]
 PROJECT = "mysite"
 USERNAME, PASSWORD = "ada", "host-pw-12345"
@@ -53,15 +57,19 @@ urlpatterns += [path("", TemplateView.as_view(template_name="home.html"))]
 """
 
 
-def readme_blocks() -> dict[str, str]:
-    """The lines the README tells a host project to add, by the file they go into."""
+def readme_blocks(core_only: bool = False) -> dict[str, str]:
+    """The lines the README tells a host project to add, by the file they go into: all of them,
+    or those for the core and the web UI only."""
     text = README.read_text()
     assert SECTION in text, f"README.md has no {SECTION!r} section"
     section = text.split(SECTION, 1)[1].split("\n## ", 1)[0]
     blocks: dict[str, str] = {}
     for match in BLOCK.finditer(section):
-        blocks[match["file"]] = blocks.get(match["file"], "") + match["code"] + "\n"
-    expected = {"install", "settings.py", "urls.py", "asgi.py", "templates/base.html"}
+        if not (core_only and match["channels"]):
+            blocks[match["file"]] = blocks.get(match["file"], "") + match["code"] + "\n"
+    expected = {"settings.py", "urls.py", "templates/base.html"} | (
+        set() if core_only else {"install", "asgi.py"}
+    )
     assert set(blocks) == expected, blocks.keys()
     return blocks
 
@@ -128,16 +136,9 @@ def wait_until_serving(url: str, server: subprocess.Popen, log: Path, timeout: f
     pytest.fail(f"The host's runserver did not answer in {timeout} s:\n{output}", pytrace=False)
 
 
-# The core-only variant: the README's lines, then these, which leave every app of Inbox out but
-# the core and the web UI (and daphne, which is not installed: runserver is Django's, WSGI).
-CORE_ONLY_SETTINGS = """
-INSTALLED_APPS = [
-    app for app in INSTALLED_APPS
-    if app not in ("daphne", "inbox.realtime", "inbox.push", "inbox.mail", "inbox.pwa")
-]
-MIDDLEWARE = [name for name in MIDDLEWARE if name != "inbox.pwa.privacy.privacy_middleware"]
-del ASGI_APPLICATION
-"""
+# What a site installed without extras cannot import: the libraries of [push] and [realtime], and
+# daphne (runserver is then Django's, WSGI).
+EXTRAS_LIBRARIES = ("webpush", "pywebpush", "http_ece", "aiohttp", "channels", "daphne")
 
 
 @pytest.fixture(scope="module")
@@ -150,8 +151,9 @@ def host(dist, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def core_host(dist, tmp_path_factory):
-    """The same with the core and the web UI only: the wheel without extras (no Channels), no
-    daphne, no asgi.py, Django's own runserver (WSGI)."""
+    """The same with the core and the web UI only: the wheel without extras (no django-webpush,
+    pywebpush or Channels), the README's lines not marked "channels" (no daphne, no asgi.py),
+    Django's own runserver (WSGI)."""
     yield from serve_host(dist, tmp_path_factory.mktemp("core-host"), core_only=True)
 
 
@@ -170,16 +172,13 @@ def serve_host(dist, tmp: Path, core_only: bool = False):
     # With the extras of the apps the README lists (inbox.push, inbox.realtime), or none.
     wheel = str(dist["wheel"]) if core_only else f"{dist['wheel']}[push,realtime]"
     run([*pip, wheel], "pip install of the wheel (and its dependencies)", 300, env=env)
-    blocks = readme_blocks()
-    installs = blocks.pop("install")
+    blocks = readme_blocks(core_only)
     if core_only:
-        blocks.pop("asgi.py")  # the socket's route: Channels is not installed
-        blocks["settings.py"] += CORE_ONLY_SETTINGS
-        for library in ("channels", "daphne"):  # pywebpush comes with django-webpush (a core need)
+        for library in EXTRAS_LIBRARIES:
             check = f"import importlib.util, sys; sys.exit(importlib.util.find_spec({library!r}) is not None)"
             run([bin_dir / "python", "-c", check], f"{library} is not installed", 60, env=env)
     else:
-        for packages in pip_installs(installs):
+        for packages in pip_installs(blocks.pop("install")):
             run([*pip, *packages], f"the README's pip install {' '.join(packages)}", 300, env=env)
     site.mkdir()
     run([bin_dir / "django-admin", "startproject", PROJECT, site], "django-admin startproject", 60, env=env)
@@ -278,9 +277,9 @@ def test_bell_dashboard_and_an_action_in_a_new_project(host, new_context, browse
 
 
 def test_the_core_and_the_web_ui_alone_in_a_new_project(core_host, new_context, browser_errors):
-    """A site that lists only "inbox" and "inbox.web", installed without extras (no Channels),
-    gets the bell, the dashboard and its actions; pages poll (no socket) and
-    register no service worker."""
+    """A site that lists only "inbox" and "inbox.web", installed without extras (no django-webpush,
+    pywebpush or Channels), gets the bell, the dashboard and its actions; pages poll (no socket)
+    and register no service worker."""
     browser_errors.allow(r"/favicon\.ico\)$")
     page = new_context().new_page()
     url = core_host["url"]

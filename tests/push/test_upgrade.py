@@ -1,4 +1,7 @@
-"""Upgrading past 0012 keeps push for the subscriptions a live session recorded (0013)."""
+"""A database from before the push channel's indexes and sessions (made with the migrations as they
+shipped, before inbox 0002) upgrades to one row per endpoint and one owner per subscription, and
+keeps push for the subscriptions a live session recorded: inbox_push 0001 does what inbox 0002,
+0012 and 0013 did then."""
 
 from __future__ import annotations
 
@@ -8,12 +11,14 @@ from importlib import import_module
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+from django.db import IntegrityError, transaction
 from django.utils import timezone
+from webpush.models import PushInformation, SubscriptionInfo
 
-BEFORE = [("inbox", "0012_push_session")]
-AFTER = [("inbox", "0013_bind_existing_push_subscriptions")]
+from inbox.push.models import PushSession
+from tests.migrations_756335a import ZERO, migrate, pending
+
+BEFORE = [("inbox", "0001_initial"), ("webpush", "0005_auto_20230614_1529")]
 
 
 def old_session(user, subscription_ids, *, expires_in=timedelta(days=1), key=None) -> str:
@@ -29,19 +34,19 @@ def old_session(user, subscription_ids, *, expires_in=timedelta(days=1), key=Non
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_migration_binds_what_live_sessions_recorded_and_nothing_else():
-    executor = MigrationExecutor(connection)
-    executor.migrate(BEFORE)
+def test_the_upgrade_merges_duplicates_and_binds_what_live_sessions_recorded_and_nothing_else():
     try:
+        migrate(ZERO, shipped=True)
+        executor = migrate(BEFORE, shipped=True)
         old = executor.loader.project_state(BEFORE).apps
         Subscription = old.get_model("webpush", "SubscriptionInfo")
-        PushInformation = old.get_model("webpush", "PushInformation")
+        Owner = old.get_model("webpush", "PushInformation")
         alice = User.objects.create_user("alice", password="pw")
         bob = User.objects.create_user("bob", password="pw")
 
         def subscription(user, name):
             info = Subscription.objects.create(browser="chrome", endpoint=f"https://push.example/{name}")
-            PushInformation.objects.create(user_id=user.pk, subscription=info)
+            Owner.objects.create(user_id=user.pk, subscription=info)
             return info.pk
 
         kept, expired, bobs, unrecorded = (
@@ -50,15 +55,21 @@ def test_the_migration_binds_what_live_sessions_recorded_and_nothing_else():
         )
         live = old_session(alice, [kept, bobs, 10**9, "x", True])  # bob's is not alice's to bind
         old_session(alice, [expired], expires_in=timedelta(seconds=-1))
+        twice = [subscription(alice, "twice"), subscription(alice, "twice")]  # two rows, one endpoint
+        Owner.objects.create(user_id=bob.pk, subscription_id=unrecorded)  # a second owner
 
-        executor = MigrationExecutor(connection)
-        executor.migrate(AFTER)
-        new = executor.loader.project_state(AFTER).apps
-        bound = new.get_model("inbox", "PushSession").objects.values_list(
-            "subscription_id", "session_key", "user_id", "auth_hash"
-        )
+        migrate("leaves")
+        assert not pending()
+        bound = PushSession.objects.values_list("subscription_id", "session_key", "user_id", "auth_hash")
         assert list(bound) == [(kept, live, alice.pk, alice.get_session_auth_hash())]
         assert unrecorded and expired  # left unbound: the sweep or the page decides
+        # The newest row of an endpoint, and of a subscription's owners, stays; no more can come.
+        endpoint = SubscriptionInfo.objects.filter(endpoint__endswith="twice")
+        assert list(endpoint.values_list("pk", flat=True)) == [twice[1]]
+        assert PushInformation.objects.get(subscription_id=unrecorded).user_id == bob.pk
+        with pytest.raises(IntegrityError), transaction.atomic():
+            SubscriptionInfo.objects.create(browser="chrome", endpoint="https://push.example/kept")
+        with pytest.raises(IntegrityError), transaction.atomic():
+            PushInformation.objects.create(user=alice, subscription_id=bobs)
     finally:
-        executor = MigrationExecutor(connection)
-        executor.migrate(executor.loader.graph.leaf_nodes())
+        migrate("leaves")
