@@ -9,7 +9,8 @@ from django.urls import include, path
 app_name = "inbox"
 
 # Each app's URLs, by app: "" mounts them at the prefix itself.
-CHANNEL_URLS = [
+APP_URLS = [
+    ("inbox.web", "", "inbox.web.urls"),
     ("inbox.push", "push/", "inbox.push.urls"),
     ("inbox.mail", "mail/", "inbox.mail.urls"),
     ("inbox.pwa", "", "inbox.pwa.urls"),
@@ -19,16 +20,7 @@ CHANNEL_URLS = [
 
 def installed_urlpatterns() -> list:
     """The URLs of the apps of Inbox in INSTALLED_APPS."""
-    patterns = []
-    if apps.is_installed("inbox.web"):
-        from inbox.web.urls import urlpatterns as web_urlpatterns
-
-        # Listed here rather than included: the badge, polled by every open tab, and the
-        # dashboard resolve one level sooner.
-        patterns += web_urlpatterns
-    installed = [(prefix, module) for app, prefix, module in CHANNEL_URLS if apps.is_installed(app)]
-    patterns += [path(prefix, include(module)) for prefix, module in installed]
-    return patterns
+    return [path(prefix, include(module)) for app, prefix, module in APP_URLS if apps.is_installed(app)]
 
 
 urlpatterns = installed_urlpatterns()

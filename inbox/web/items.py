@@ -26,15 +26,13 @@ from functools import lru_cache
 
 from django.core.signals import setting_changed
 from django.template.loader import get_template
-from django.urls import get_script_prefix, get_urlconf
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone, translation
 from django.utils.html import escape
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
 
 from inbox import kinds
-
-from .paths import path_for
 
 __all__ = [
     "PLACES",
@@ -265,7 +263,7 @@ def query(show: str, kind: str = "", level: str = "") -> str:
 
 def back_url(show: str, kind: str = "", level: str = "") -> str:
     """Where an action on the dashboard returns to without JavaScript: the list it was on."""
-    return f"{path_for('inbox:index')}?{query(show, kind, level)}"
+    return f"{reverse('inbox:index')}?{query(show, kind, level)}"
 
 
 def cache_info():

@@ -25,7 +25,6 @@ from inbox.badge import Badge, badge_for
 from inbox.conf import inbox_setting
 from inbox.web import fragments
 from inbox.web.items import items_html
-from inbox.web.paths import path_for
 from inbox.web.views import push_switch_context
 
 register = template.Library()
@@ -99,7 +98,7 @@ def socket_url(request) -> str:
     the host the page was loaded from (`make run`: HTTP and sockets on two ports, no proxy)."""
     if not apps.is_installed("inbox.realtime"):
         return ""
-    path = path_for("inbox:realtime")
+    path = reverse("inbox:realtime")
     port = inbox_setting("SOCKET_PORT")
     if port is None:
         return path
@@ -122,9 +121,8 @@ def inbox_fragment(context, template_name, **values):
 @register.filter
 def inbox_nbsp(text):
     """The text escaped, with its no-break spaces written as &nbsp; (naturaltime puts one between
-    a number and its unit): the same HTML, but a page whose text is ASCII stays ASCII, and Python
-    encodes such a response by copying it instead of converting every character (about 5% of a
-    dashboard request)."""
+    a number and its unit): the same HTML, but a page whose text is ASCII stays ASCII, which
+    Python encodes by copying it instead of converting every character."""
     return mark_safe(conditional_escape(text).replace("\xa0", "&nbsp;"))
 
 
