@@ -24,6 +24,9 @@ DEFAULTS = {
     # Each item's HTML is rendered once per process and message, with stand-ins for the id and the
     # CSRF token (inbox.web.items); False renders every item through its partial each time.
     "ITEM_CACHE": True,
+    # The badge's count and the lists' rows run as SQL written out once (inbox.fast_reads, checked
+    # against the QuerySet's rules by the tests); False runs the QuerySets themselves.
+    "FAST_READS": True,
     "MAX_EXPIRY_DAYS": 3650,  # an expiry is at most this many days ahead
     "FANOUT_BATCH_SIZE": 2000,  # recipient rows per INSERT when recipients are a list
     "PUSH_TTL": 24 * 3600,  # seconds a push service keeps an undelivered push (less if it expires)

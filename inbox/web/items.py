@@ -100,7 +100,7 @@ def csrf_input(csrf_token) -> str:
 def item_html(
     notification, place: str, csrf_token: str | None, *, kind: str = "", level: str = ""
 ) -> SafeString:
-    """The HTML of `notification` (its message loaded) as
+    """The HTML of `notification` (its message loaded, or a list's row from inbox.web.rows) as
     `place` shows it: "all" or "unread" (a dashboard list, filtered by `kind` and `level` if not
     ""), or "dropdown"; the same as rendering its partial, from the cache (INBOX_ITEM_CACHE)."""
     return items_html([notification], place, csrf_token, kind=kind, level=level)
@@ -226,8 +226,20 @@ def _render(
 
 
 def render_item(notification, place: str, csrf_token, *, kind: str = "", level: str = "") -> SafeString:
-    """Render one item (a Notification, its message loaded) through its partial (no cache)."""
-    return _render_template(notification, place, csrf_token, _back(place, kind, level))
+    """Render one item (a Notification, its message loaded, or a list's row) through its partial
+    (no cache)."""
+    return _render_template(_as_model(notification), place, csrf_token, _back(place, kind, level))
+
+
+def _as_model(n):
+    """A Notification (its message loaded) as is; a list's row (inbox.web.rows.Row) as the unsaved
+    instances the item template reads."""
+    from inbox.models import Notification
+
+    if isinstance(n, Notification):
+        return n
+    m = n.message
+    return _model(n.pk, m.text, m.url, m.level, m.kind, n.created, n.read_at, message_pk=m.pk)
 
 
 def _model(pk, text, url, level, kind, created, read_at, *, message_pk=None):

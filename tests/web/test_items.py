@@ -196,12 +196,20 @@ def test_pages_render_items_from_the_cache_with_the_page_token(alice_client, ali
     assert token is None or len(tokens.pop()) == 64
 
 
+@pytest.mark.parametrize("fast_reads", [True, False])
 @pytest.mark.parametrize("item_cache", [True, False])
 @pytest.mark.parametrize("cached", [False, True])
 def test_query_counts_do_not_change(
-    alice_client, alice, make_notifications, django_assert_num_queries, cached, item_cache, settings
+    alice_client,
+    alice,
+    make_notifications,
+    django_assert_num_queries,
+    cached,
+    item_cache,
+    fast_reads,
+    settings,
 ):
-    settings.INBOX_ITEM_CACHE = item_cache
+    settings.INBOX_ITEM_CACHE, settings.INBOX_FAST_READS = item_cache, fast_reads
     make_notifications(alice, 25)
     if cached:
         alice_client.get(reverse("inbox:index"))

@@ -10,6 +10,13 @@ from inbox.models import Message, Notification
 from inbox.web.rows import newest_rows, newest_rows_and_unread
 
 
+@pytest.fixture(autouse=True, params=[True, False], ids=["fast_reads", "querysets"])
+def fast_reads(request, settings):
+    """Every test both ways: the SQL of inbox.fast_reads, and the QuerySets it must equal."""
+    settings.INBOX_FAST_READS = request.param
+    return request.param
+
+
 def orm(user, limit, *, unread=False, cursor=None, kind="", level=""):
     rows = Notification.objects.for_user(user).visible().select_related("message").newest_first()
     if unread:
