@@ -78,7 +78,7 @@ def seed() -> dict:
             for name, size in LIST_SIZES.items():
                 cursor.execute(
                     "INSERT INTO inbox_notification (recipient_id, message_id, created, read_at, expires_at) "
-                    "SELECT %s, id, created, CASE WHEN id % 2 = 1 THEN NULL ELSE %s END, expires_at "
+                    "SELECT %s, id, created, CASE WHEN id %% 2 = 1 THEN NULL ELSE %s END, expires_at "
                     "FROM inbox_message WHERE id <= %s",
                     [users[name].pk, read_at, size],
                 )
