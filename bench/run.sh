@@ -195,7 +195,7 @@ print(f"  PostgreSQL database {name} created afresh")
 PYTHON
 fi
 "$PY" manage.py migrate --noinput -v0
-echo "== seed (users, 210,100 notifications, logins)"
+echo "== seed (users, 110,100 notifications, logins)"
 "$PY" -m bench.seed
 
 # ---------------------------------------------------------------- in-process
