@@ -10,7 +10,8 @@ from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
 
-RESULTS = Path(__file__).resolve().parent / "results"
+# BENCH_RESULTS: another folder (run.sh's PostgreSQL variant of the HTTP sections: results/pg).
+RESULTS = Path(os.environ.get("BENCH_RESULTS") or Path(__file__).resolve().parent / "results")
 
 
 def setup_django() -> None:
@@ -59,7 +60,7 @@ def capture_sql(using: str = "default"):
     statements: list[tuple[str, tuple | NamedParams]] = []
 
     def wrapper(execute, sql, params, many, context):
-        named = isinstance(params, dict)  # the badge's count
+        named = isinstance(params, dict)
         statements.append((sql, NamedParams(params) if named else tuple(params or ())))
         return execute(sql, params, many, context)
 

@@ -158,10 +158,10 @@ def item_render() -> dict:
 def explain(plans: dict) -> str:
     from django.db import connection
 
-    text = []
+    text, explain = [], "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN "
     for (sql, params), where in plans.items():
         with connection.cursor() as cursor:
-            cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+            cursor.execute(explain + sql, params)
             plan = [row[-1] for row in cursor.fetchall()]
         text.append(f"### {where}\n{sql}\n  -> " + "\n  -> ".join(plan) + "\n")
     return "\n".join(text)

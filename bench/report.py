@@ -96,6 +96,16 @@ def runs_of(wrk: dict) -> int:
     return min((row["runs"] for row in wrk.values()), default=0)
 
 
+def database_version() -> str:
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        return f"SQLite {sqlite3.sqlite_version}"
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        return f"PostgreSQL {cursor.fetchone()[0]}"
+
+
 def verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
@@ -122,14 +132,18 @@ def header(lines: list[str], *, only_push: bool = False) -> None:
     load_end = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     lines += [
         "=== Inbox benchmark ===",
-        f"Inbox {revision} | Django {django.get_version()} | SQLite {sqlite3.sqlite_version} | "
+        f"Inbox {revision} | Django {django.get_version()} | {database_version()} | "
         f"Python {platform.python_version()} | uvicorn {uvicorn.__version__} | a2wsgi {version('a2wsgi')} | "
         f"gunicorn {version('gunicorn')} | {wrk}",
         f"machine: nproc {run('nproc')} ({cpu}), kernel {platform.release()}; "
         f"load average at start {os.environ.get('BENCH_LOAD_START', '?')}, at the end {load_end}",
-        f"DB: SQLite file {name}, the site's settings: {options.get('init_command', '').strip()} "
-        f"transaction_mode={options.get('transaction_mode', 'DEFERRED')}, CONN_MAX_AGE={db['CONN_MAX_AGE']}, "
-        f"{sessions} sessions",
+        (
+            f"DB: SQLite file {name}, the site's settings: {options.get('init_command', '').strip()} "
+            f"transaction_mode={options.get('transaction_mode', 'DEFERRED')}, "
+            if db["ENGINE"].endswith("sqlite3")
+            else f"DB: PostgreSQL database {name} on {db.get('HOST') or 'localhost'}, "
+        )
+        + f"CONN_MAX_AGE={db['CONN_MAX_AGE']}, {sessions} sessions",
         f"push delivery queued on commit by notify(): {'yes' if push else 'no (no VAPID keys)'}",
     ]
     if only_push:  # BENCH_ONLY=push: the DB and queueing lines are about sections 1 to 3

@@ -18,6 +18,9 @@
 # its table goes to bench/results/sockets/burst.txt). BENCH_ONLY=burst runs only the burst.
 # BENCH_ONLY=http runs only the seed, the in-process figures and the HTTP load (sections 2 and 3, about
 # 6 minutes); the push results are kept.
+# BENCH_ONLY=http-pg runs the same sections 2 and 3 on PostgreSQL: the database named in
+# BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/bench_http) is dropped, created,
+# migrated and seeded the same way; its results and table go to bench/results/pg/ (BENCH_RESULTS).
 # HTTP is served as `make run` serves it: gunicorn (config.wsgi:application, 2 sync workers, port
 # BENCH_PORT + 1); the goals compare its badge and dashboard with its trivial view. In the same run,
 # uvicorn (config.asgi:application, 2 workers, port BENCH_PORT) serves the trivial view, the badge and
@@ -56,7 +59,14 @@ export BENCH_WRK_FLAGS="wrk -t2 -c16 -d${WRK_SECONDS}s --latency --timeout 10s -
 cd "$ROOT"
 
 ONLY="${BENCH_ONLY:-}"
-case "$ONLY" in "" | push | http | sockets | burst | mail) ;; *) echo "BENCH_ONLY must be empty, push, http, sockets, burst or mail, not '$ONLY'" >&2; exit 1 ;; esac
+case "$ONLY" in "" | push | http | http-pg | sockets | burst | mail) ;; *) echo "BENCH_ONLY must be empty, push, http, http-pg, sockets, burst or mail, not '$ONLY'" >&2; exit 1 ;; esac
+if [ "$ONLY" = http-pg ]; then  # sections 2 and 3 on PostgreSQL, in results/pg (bench/settings.py)
+    export BENCH_DATABASE_URL="${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/bench_http}"
+    export BENCH_RESULTS="$RES/pg"
+    RES="$BENCH_RESULTS"
+    ONLY=http
+    PG=1
+fi
 BUSY_FILE="$RES/busy.txt"
 SERVER_PID=""
 GUNICORN_PID=""
@@ -163,13 +173,29 @@ if [ "$ONLY" = mail ]; then  # section 6 alone; it writes its own table (results
 fi
 if ! command -v wrk >/dev/null; then apt-get update -qq && apt-get install -y -qq wrk >/dev/null; fi
 if [ "$ONLY" = http ]; then  # keep sections 4 to 6's results
-    find "$RES" -mindepth 1 -maxdepth 1 ! -name push ! -name sockets ! -name mail -exec rm -rf {} + 2>/dev/null || true
+    find "$RES" -mindepth 1 -maxdepth 1 ! -name push ! -name sockets ! -name mail ! -name pg -exec rm -rf {} + 2>/dev/null || true
     mkdir -p "$RES/wrk"
 else
     rm -rf "$RES" && mkdir -p "$RES/wrk"
 fi
+if [ -n "${PG:-}" ]; then  # a fresh database: the seed counts on ids from 1
+    "$PY" - <<'PYTHON'
+import os
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from psycopg import sql
+
+url = urlsplit(os.environ["BENCH_DATABASE_URL"].replace("postgres://", "postgresql://", 1))
+name = url.path.lstrip("/")
+with psycopg.connect(urlunsplit(url._replace(path="/postgres")), autocommit=True) as connection:
+    connection.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+    connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+print(f"  PostgreSQL database {name} created afresh")
+PYTHON
+fi
 "$PY" manage.py migrate --noinput -v0
-echo "== seed (users, 210,100 notifications, logins)"
+echo "== seed (users, 110,100 notifications, logins)"
 "$PY" -m bench.seed
 
 # ---------------------------------------------------------------- in-process

@@ -78,10 +78,16 @@ def seed() -> dict:
             for name, size in LIST_SIZES.items():
                 cursor.execute(
                     "INSERT INTO inbox_notification (recipient_id, message_id, created, read_at, expires_at) "
-                    "SELECT %s, id, created, CASE WHEN id % 2 = 1 THEN NULL ELSE %s END, expires_at "
+                    "SELECT %s, id, created, CASE WHEN id %% 2 = 1 THEN NULL ELSE %s END, expires_at "
                     "FROM inbox_message WHERE id <= %s",
                     [users[name].pk, read_at, size],
                 )
+
+    if connection.vendor == "postgresql":
+        # What autovacuum does after a bulk load, before the bench measures: without the table's
+        # statistics PostgreSQL sorts a whole unread list instead of reading the unread index.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
 
     for name, size in LIST_SIZES.items():
         rows = Notification.objects.for_user(users[name])

@@ -1,7 +1,8 @@
 """The site's settings for the benchmark: its own SQLite file, the trivial floor view in the URLs.
 
 Everything else (middleware, sessions, the SQLite options: WAL, synchronous=NORMAL, IMMEDIATE
-transactions, CONN_MAX_AGE) is exactly what config.settings gives the site.
+transactions, CONN_MAX_AGE) is exactly what config.settings gives the site. BENCH_DATABASE_URL
+(run.sh's BENCH_ONLY=http-pg) puts the same site on that PostgreSQL database instead.
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ BENCH_DB = Path(os.environ.get("BENCH_DB", RESULTS_DIR / "bench.sqlite3"))
 
 # config.settings builds DATABASES from DATABASE_URL: point it at the bench file, so the site's own
 # code adds its SQLite options to it (the same ones a deployment on SQLite gets).
-os.environ["DATABASE_URL"] = f"sqlite:///{BENCH_DB}"
+os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{BENCH_DB}"
 
 from config.settings import *  # noqa: E402, F403
 from config.settings import DATABASES, STORAGES  # noqa: E402
 
-assert DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3", DATABASES["default"]["ENGINE"]
-assert "journal_mode=WAL" in DATABASES["default"]["OPTIONS"]["init_command"]
+if not os.environ.get("BENCH_DATABASE_URL"):
+    assert DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3", DATABASES["default"]["ENGINE"]
+    assert "journal_mode=WAL" in DATABASES["default"]["OPTIONS"]["init_command"]
 
 ROOT_URLCONF = "bench.urls"
 DEBUG = False

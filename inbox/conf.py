@@ -21,6 +21,12 @@ DEFAULTS = {
     "BADGE_MAX": 99,  # the badge counts up to this, then shows "99+": the count stays O(1)
     "DROPDOWN_SIZE": 8,  # unread items in the bell's dropdown
     "PAGE_SIZE": 20,  # items per dashboard page
+    # Each item's HTML is rendered once per process and message, with stand-ins for the id and the
+    # CSRF token (inbox.web.items); False renders every item through its partial each time.
+    "ITEM_CACHE": True,
+    # The badge's count and the lists' rows run as SQL written out once (inbox.fast_reads, checked
+    # against the QuerySet's rules by the tests); False runs the QuerySets themselves.
+    "FAST_READS": True,
     "MAX_EXPIRY_DAYS": 3650,  # an expiry is at most this many days ahead
     "FANOUT_BATCH_SIZE": 2000,  # recipient rows per INSERT when recipients are a list
     "PUSH_TTL": 24 * 3600,  # seconds a push service keeps an undelivered push (less if it expires)

@@ -1,13 +1,12 @@
 """Page pieces that are the same on every request but for the CSRF token, rendered once.
 
-Every page's head (styles, scripts, icons: a dozen {% static %} URLs) and bell (five reversed
-URLs), and every badge poll, rendered the same HTML again and again, at a fifth to half a
-millisecond each: as much as the rest of a badge poll. `partial()` renders a template partial once
-per process for a key that names everything its context holds (a badge count, the poll interval)
-plus the active language, URL prefix and URLconf, with placeholders for the request's CSRF
-token, and fills the token in by string substitution. The time zone is not part of the key: a
-fragment shows no time (its values are plain data, never a datetime). The cache is bounded and
-emptied when a setting changes (tests).
+Every page's head (styles, scripts, icons), its bell and every badge poll render the same HTML
+again and again: `partial()` renders a template partial once per process for a key that names
+everything its context holds (a badge count, the poll interval) plus the active language, URL
+prefix and URLconf, with placeholders for the request's CSRF token, and fills the token in by
+string substitution. The time zone is not part of the key: a fragment shows no time (its values
+are plain data, never a datetime). The cache is bounded and emptied when a setting changes
+(tests). Why it is worth it: docs/performance.md.
 
 `frozen()` makes such a key from the values a partial shows, for a partial rendered with nothing
 else (the {% inbox_fragment %} tag): then a key cannot leave out something the partial shows.
@@ -73,21 +72,16 @@ def frozen(value) -> Hashable:
     """`value` (plain data: str, int, bool, None, and lists and tuples of them) as part of a cache
     key; TypeError for anything else, e.g. a model instance, which equals any other instance of
     its row however its fields differ. A lazy string counts as its text in the active language
-    (which is part of every key).
-
-    A tuple of plain data (no list, no lazy string inside) cannot change, so its key is kept by
-    identity: a page's choices, kept tuples, are walked once per process, not on every request."""
-    if type(value) is tuple:
-        known = _lasting.get(id(value))
-        if known is not None and known[0] is value:
-            return known[1]
-        key, lasting = _freeze(value)
-        if lasting:
-            if len(_lasting) >= MAX_ENTRIES:
-                _lasting.clear()
-            _lasting[id(value)] = (value, key)  # holding the tuple keeps its id from being reused
-        return key
-    return _freeze(value)[0]
+    (which is part of every key)."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return (kind, value)
+    if kind is list or kind is tuple:
+        return (kind, tuple([frozen(item) for item in value]))
+    if isinstance(value, Promise):
+        text = str(value)
+        return (type(text), text)
+    raise TypeError(f"A fragment's values are plain data, not {kind.__name__}: {value!r:.80}")
 
 
 def frozen_values(values: dict) -> Hashable:
@@ -95,31 +89,8 @@ def frozen_values(values: dict) -> Hashable:
     return tuple([(name, frozen(value)) for name, value in values.items()])
 
 
-def _freeze(value) -> tuple[Hashable, bool]:
-    """frozen(value), and whether it lasts (nothing mutable or lazy in `value`)."""
-    kind = type(value)
-    if kind in _PLAIN:
-        return (kind, value), True
-    if kind is list or kind is tuple:
-        keys, lasting = [], kind is tuple
-        for item in value:
-            key, item_lasts = _freeze(item)
-            keys.append(key)
-            lasting = lasting and item_lasts
-        return (kind, tuple(keys)), lasting
-    if isinstance(value, Promise):
-        text = str(value)
-        return (type(text), text), False
-    raise TypeError(f"A fragment's values are plain data, not {kind.__name__}: {value!r:.80}")
-
-
-# id(tuple) -> (the tuple, its key), for tuples of plain data.
-_lasting: dict[int, tuple[tuple, Hashable]] = {}
-
-
 def clear(**kwargs) -> None:
     _parts.clear()
-    _lasting.clear()
 
 
 setting_changed.connect(clear, dispatch_uid="inbox.web.fragments.clear")

@@ -1,13 +1,18 @@
 """One notification's HTML, rendered once and reused: the dashboard's and the dropdown's items.
 
-Rendering an item through the template engine costs about half a millisecond, and the dashboard
-shows 20 of them. An item's HTML depends on its message (text, link, level), its read state, where
-it is shown (the dashboard's "all" or "unread" list, or the dropdown), its age as the page says it
-("3 minutes ago"), and on two values that differ per recipient or per request: the notification's
+An item's HTML depends on its message (text, link, level), its read state, where it is shown
+(the dashboard's "all" or "unread" list, or the dropdown), its age as the page says it ("3
+minutes ago"), and on two values that differ per recipient or per request: the notification's
 id and the CSRF token. So each item is rendered from its template partial
 (``inbox/index.html#item``, ``inbox/bell.html#dropdown_item``) once per process with placeholders
 for those two, kept in a bounded LRU cache, and filled in by string substitution. A message sent
-to many users is rendered once and serves every recipient (see ``message_item``).
+to many users is rendered once and serves every recipient (see ``message_item``). Why: a page
+shows 20 items, and the template engine is most of a page's cost (docs/performance.md).
+
+The contract for whoever edits or overrides those partials: an item is rendered **without a
+request** (no context processors, no ``request``, no ``user``), from the context documented in
+docs/templates.md, and what it shows must follow from the cache key below. ``INBOX_ITEM_CACHE =
+False`` turns the cache off: every item is then rendered through its partial each time.
 
 On the dashboard an item's forms also carry the list's back URL (the filter, kind and level it
 was shown under), so that is part of the key too; ``kind`` and ``level`` name it.
@@ -26,15 +31,14 @@ from functools import lru_cache
 
 from django.core.signals import setting_changed
 from django.template.loader import get_template
-from django.urls import get_script_prefix, get_urlconf
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone, translation
 from django.utils.html import escape
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
 
 from inbox import kinds
-
-from .paths import path_for
+from inbox.conf import inbox_setting
 
 __all__ = [
     "PLACES",
@@ -70,8 +74,7 @@ _TOKEN_INPUT = f'<input type="hidden" name="csrfmiddlewaretoken" value="{TOKEN_P
 class ItemTemplate:
     """An item rendered for any recipient: ``fill()`` puts in one recipient's id and token."""
 
-    # The HTML split around the token's input, each piece split around the notification id
-    # (joining the pieces takes a fifth of the time of str.format() on the 2 KB).
+    # The HTML split around the token's input, each piece split around the notification id.
     parts: tuple[tuple[str, ...], ...]
 
     def fill(self, notification_id: int, csrf_token: str | None) -> SafeString:
@@ -99,7 +102,7 @@ def item_html(
 ) -> SafeString:
     """The HTML of `notification` (its message loaded, or a list's row from inbox.web.rows) as
     `place` shows it: "all" or "unread" (a dashboard list, filtered by `kind` and `level` if not
-    ""), or "dropdown"; the same as rendering its partial, from the cache."""
+    ""), or "dropdown"; the same as rendering its partial, from the cache (INBOX_ITEM_CACHE)."""
     return items_html([notification], place, csrf_token, kind=kind, level=level)
 
 
@@ -141,8 +144,9 @@ def message_item(
     shows it (a dashboard list filtered by `kind` and `level`, if not "");
     ``.fill(notification_id, csrf_token)`` gives one recipient's HTML.
 
-    None for the rare message whose text or link contains a placeholder: then render that item
-    with ``item_html`` (it falls back to a plain render by itself).
+    None for the rare message whose text or link contains a placeholder, and for every message
+    when INBOX_ITEM_CACHE is off: then render that item with ``item_html`` (it falls back to a
+    plain render by itself).
     """
     check_place(place)
     created = message.created if created is None else created
@@ -150,7 +154,10 @@ def message_item(
 
 
 def _message_template(message, place, read, created, back, env, now=None) -> ItemTemplate | None:
-    """The cached item template for `message` as one row (read or not, created then) shows it."""
+    """The cached item template for `message` as one row (read or not, created then) shows it;
+    None when INBOX_ITEM_CACHE is off (the callers then render the item through its partial)."""
+    if not inbox_setting("ITEM_CACHE"):
+        return None
     return _render(
         place,
         message.text,
@@ -177,9 +184,7 @@ def environment() -> tuple:
 
 
 def url_environment() -> tuple:
-    """What shapes a render that shows no time: the active language, the URL prefix and URLconf.
-    (Each lookup costs a few microseconds, the time zone's and the language's most when none is
-    activated, so a render that shows no time leaves the time zone out.)"""
+    """What shapes a render that shows no time: the active language, the URL prefix and URLconf."""
     return (translation.get_language(), get_script_prefix(), get_urlconf())
 
 
@@ -221,12 +226,13 @@ def _render(
 
 
 def render_item(notification, place: str, csrf_token, *, kind: str = "", level: str = "") -> SafeString:
-    """Render one item through its template partial (no cache)."""
+    """Render one item (a Notification, its message loaded, or a list's row) through its partial
+    (no cache)."""
     return _render_template(_as_model(notification), place, csrf_token, _back(place, kind, level))
 
 
 def _as_model(n):
-    """A Notification (its message loaded) as is; a list's row (inbox.web.rows) as the unsaved
+    """A Notification (its message loaded) as is; a list's row (inbox.web.rows.Row) as the unsaved
     instances the item template reads."""
     from inbox.models import Notification
 
@@ -256,16 +262,14 @@ def _back(place: str, kind: str, level: str) -> str | None:
     return None if place == "dropdown" else back_url(place, kind, level)
 
 
-@lru_cache(maxsize=256)
 def query(show: str, kind: str = "", level: str = "") -> str:
-    """The dashboard's query string for these filters (the empty ones left out); a page asks for
-    it up to five times (tabs, list, back URL), so it is kept."""
+    """The dashboard's query string for these filters (the empty ones left out)."""
     return urlencode({"filter": show} | {k: v for k, v in (("kind", kind), ("level", level)) if v})
 
 
 def back_url(show: str, kind: str = "", level: str = "") -> str:
     """Where an action on the dashboard returns to without JavaScript: the list it was on."""
-    return f"{path_for('inbox:index')}?{query(show, kind, level)}"
+    return f"{reverse('inbox:index')}?{query(show, kind, level)}"
 
 
 def cache_info():

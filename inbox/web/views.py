@@ -3,8 +3,6 @@ that page that changed."""
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from django.core.exceptions import BadRequest, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -29,21 +27,10 @@ FILTERS = tuple(value for value, _ in FILTER_CHOICES)
 
 DEFAULT_FILTER = "all"  # what the dashboard shows without ?filter= (the service worker's too)
 
-# The list head's choices are kept tuples: its fragment's key is then made once per process
-# (inbox.web.fragments.frozen).
-LEVEL_CHOICES = tuple(Level.choices)
 
-
-@lru_cache(maxsize=8)
-def kind_choices(generation: int) -> tuple:
-    """The kinds filter's choices while the registry is at `generation` (kinds.generation())."""
-    return tuple(kinds.choices())
-
-
-@lru_cache(maxsize=256)
-def tabs(kind: str, level: str) -> tuple:
+def tabs(kind: str, level: str) -> list:
     """The Unread / All tabs: (filter, label, its query string) for these kind and level filters."""
-    return tuple((value, label, query(value, kind, level)) for value, label in FILTER_CHOICES)
+    return [(value, label, query(value, kind, level)) for value, label in FILTER_CHOICES]
 
 
 def wants_partial(request) -> bool:
@@ -104,8 +91,8 @@ def inbox_page(
         "tabs": tabs(kind, level),
         "kind": kind,
         "level": level,
-        "kind_choices": kind_choices(kinds.generation()),
-        "level_choices": LEVEL_CHOICES,
+        "kind_choices": kinds.choices(),
+        "level_choices": Level.choices,
         "query": query(show, kind, level),
         "back_url": back_url(show, kind, level),
         "items": items[:size],

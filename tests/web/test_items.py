@@ -196,10 +196,20 @@ def test_pages_render_items_from_the_cache_with_the_page_token(alice_client, ali
     assert token is None or len(tokens.pop()) == 64
 
 
+@pytest.mark.parametrize("fast_reads", [True, False])
+@pytest.mark.parametrize("item_cache", [True, False])
 @pytest.mark.parametrize("cached", [False, True])
 def test_query_counts_do_not_change(
-    alice_client, alice, make_notifications, django_assert_num_queries, cached
+    alice_client,
+    alice,
+    make_notifications,
+    django_assert_num_queries,
+    cached,
+    item_cache,
+    fast_reads,
+    settings,
 ):
+    settings.INBOX_ITEM_CACHE, settings.INBOX_FAST_READS = item_cache, fast_reads
     make_notifications(alice, 25)
     if cached:
         alice_client.get(reverse("inbox:index"))
@@ -243,3 +253,28 @@ def test_a_changed_setting_empties_the_cache(alice, settings, place):
     settings.ROOT_URLCONF = "tests.web.urls_elsewhere"  # the dropdown's key holds no URL
     html = items.item_html(notification, place, "t")
     assert html == fresh(notification, place, "t") and 'action="/elsewhere/' in html
+
+
+@pytest.mark.parametrize("place", items.PLACES)
+@pytest.mark.parametrize("item_cache", [True, False])
+def test_the_item_cache_can_be_turned_off(alice, settings, place, item_cache):
+    """INBOX_ITEM_CACHE = False: the same HTML, rendered through the partial every time."""
+    settings.INBOX_ITEM_CACHE = item_cache
+    notifications = [make(alice, SAFE_AGES[0], url="/builds/7/"), make(alice, SAFE_AGES[1], read=True)]
+    rows = newest_rows(alice, 10)
+    expected = "".join(fresh(n, place, "tok") for n in notifications)
+    assert items.items_html(rows, place, "tok") == expected
+    assert items.items_html(rows, place, "tok") == expected
+    template = items.message_item(notifications[0].message, place, created=notifications[0].created)
+    assert (template is not None) == item_cache
+    assert items.cache_info().currsize == (2 if item_cache else 0)
+
+
+@pytest.mark.parametrize("item_cache", [True, False])
+def test_pages_show_the_items_with_the_cache_on_or_off(alice_client, alice, settings, item_cache):
+    settings.INBOX_ITEM_CACHE = item_cache
+    make(alice, text="Shown either way", url="/builds/7/")
+    page = alice_client.get(reverse("inbox:index")).content.decode()
+    dropdown = alice_client.get(reverse("inbox:dropdown")).content.decode()
+    assert "Shown either way" in page and "Shown either way" in dropdown
+    assert items.cache_info().currsize == (2 if item_cache else 0)

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from django import template
 from django.apps import apps
 from django.http.request import split_domain_port
+from django.urls import reverse
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 
@@ -23,7 +24,6 @@ from inbox.badge import Badge, badge_for
 from inbox.conf import inbox_setting
 from inbox.web import assets, extensions, fragments
 from inbox.web.items import items_html
-from inbox.web.paths import path_for
 from inbox.web.views import push_switch_context
 
 register = template.Library()
@@ -93,7 +93,7 @@ def socket_url(request) -> str:
     the host the page was loaded from (`make run`: HTTP and sockets on two ports, no proxy)."""
     if not apps.is_installed("inbox.realtime"):
         return ""
-    path = path_for("inbox:realtime")
+    path = reverse("inbox:realtime")
     port = inbox_setting("SOCKET_PORT")
     if port is None:
         return path
@@ -116,9 +116,8 @@ def inbox_fragment(context, template_name, **values):
 @register.filter
 def inbox_nbsp(text):
     """The text escaped, with its no-break spaces written as &nbsp; (naturaltime puts one between
-    a number and its unit): the same HTML, but a page whose text is ASCII stays ASCII, and Python
-    encodes such a response by copying it instead of converting every character (about 5% of a
-    dashboard request)."""
+    a number and its unit): the same HTML, but a page whose text is ASCII stays ASCII, which
+    Python encodes by copying it instead of converting every character."""
     return mark_safe(conditional_escape(text).replace("\xa0", "&nbsp;"))
 
 
