@@ -16,14 +16,11 @@ import logging
 import time
 from collections import deque
 from dataclasses import replace
-from importlib import import_module
-from types import SimpleNamespace
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
-from django.contrib.auth import get_user
 from django.utils import timezone
 
 from inbox.conf import inbox_setting
@@ -33,11 +30,11 @@ from .events import session_hash
 from .handshake import handshake_request
 from .hub import get_hub
 from .messages import Invalid, State, parse
-from .queries import login_fingerprint
 from .session_watch import get_session_watch
+from .sessions import session_expiry, session_user
 from .throttle import retry_after
 
-__all__ = ["RealtimeConsumer", "in_thread", "session_expiry", "session_user"]
+__all__ = ["RealtimeConsumer", "in_thread"]
 
 logger = logging.getLogger(__name__)
 TOO_MANY = 4429  # opened too often from this address (a refused handshake: the page polls)
@@ -60,32 +57,6 @@ async def in_thread(func, *args):
     return await asyncio.create_task(database_sync_to_async(func)(*args))
 
 
-def _session(session_key: str):
-    """The session's store with its data loaded, and when it ends (None if it is gone or has
-    expired): one read (a database session's expiry is its row's)."""
-    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
-    row_reader = getattr(store, "_get_session_from_db", None)  # db and cached_db sessions
-    if row_reader is not None:
-        row = row_reader()
-        store._session_cache = store.decode(row.session_data) if row is not None else {}
-        expiry = row.expire_date if row is not None else None
-    else:
-        store._session_cache = store.load()
-        expiry = store.get_expiry_date() if store._session_cache else None
-    return store, expiry
-
-
-def session_user(session_key: str):
-    """(user id, when the session ends, the user's login_fingerprint) if the session logs a user
-    in now, else None: the session read once, the user checked by Django's get_user (the
-    backend, an inactive user, the session's auth hash: a password changed since logs it out)."""
-    store, expiry = _session(session_key)
-    if expiry is None or expiry <= timezone.now():
-        return None
-    user = get_user(SimpleNamespace(session=store))
-    return (user.pk, expiry, login_fingerprint(user)) if user.is_authenticated else None
-
-
 def opening(request, session_key: str | None):
     """(seconds to wait, None) for a handshake one too many from its address (throttle.py), else
     (None, session_user(session_key)): both in one trip to a worker thread."""
@@ -93,14 +64,6 @@ def opening(request, session_key: str | None):
     if wait is not None:
         return wait, None
     return None, session_user(session_key) if session_key else None
-
-
-def session_expiry(session_key: str, user_id: int):
-    """(when the session ends, the user's login_fingerprint), or None if it no longer logs in
-    `user_id` (gone, expired, another user, inactive, or a password changed since). Reads the
-    session's store afresh."""
-    found = session_user(session_key)
-    return found[1:] if found is not None and found[0] == user_id else None
 
 
 class RealtimeConsumer(AsyncWebsocketConsumer):
