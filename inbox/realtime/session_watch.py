@@ -20,11 +20,11 @@ from channels.db import database_sync_to_async
 from inbox.conf import inbox_setting
 
 from . import sessions
+from .close_codes import LOGGED_OUT
 
 __all__ = ["SessionWatch", "get_session_watch"]
 
 logger = logging.getLogger(__name__)
-LOGGED_OUT = 4401
 
 
 def _read(session_keys, user_ids):
