@@ -1,7 +1,8 @@
 """The hub: one per web process. It knows the process's sockets by user and by session, takes
 events from ONE source (source_db or source_layer, see transport.py) and fans each event out to
 the connected recipients: one event, one database read and one render per process, whatever
-the number of recipients. While no socket is open it does nothing at all (it stops after
+the number of recipients (broadcast.py for a new message, updates.py for changes and expiry,
+logouts and account changes here). While no socket is open it does nothing at all (it stops after
 INBOX_REALTIME_IDLE_SECONDS); it starts again with the next socket.
 """
 
