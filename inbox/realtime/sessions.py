@@ -99,6 +99,12 @@ def _batches(ids):
         yield ids[start : start + BATCH]
 
 
+def _loads(store) -> bool:
+    """Whether the store's key is one it could have made and loads data (not gone, expired or
+    forged)."""
+    return store.session_key is not None and bool(store.load())
+
+
 def live_sessions(session_keys) -> set[str]:
     """The keys among `session_keys` of sessions that exist and have not expired. Database
     engines: one query per BATCH keys. Other engines load each key (a cache or file read, a
@@ -106,7 +112,7 @@ def live_sessions(session_keys) -> set[str]:
     engine = _engine()
     model = _session_model(engine)
     if model is None:
-        return {key for key in session_keys if engine(key).load()}
+        return {key for key in session_keys if _loads(engine(key))}
     live = set()
     for batch in _batches(set(session_keys)):
         found = model.objects.filter(session_key__in=batch, expire_date__gt=timezone.now())
