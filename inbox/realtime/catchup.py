@@ -15,7 +15,7 @@ from .messages import State
 def catch_up(user_id: int, state: State) -> str:
     """The frame for a socket whose page shows `state`; updates `state` to what the page shows
     once the frame is swapped in. Synchronous (database reads): a few queries."""
-    count = queries.unread_counts([user_id]).get(user_id, 0)
+    count = queries.unread_count_of(user_id)
     parts = [frames.badge(count)]
     if state.dashboard:
         parts += _list(user_id, state)

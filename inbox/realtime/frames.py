@@ -2,21 +2,17 @@
 app's template partials, as out-of-band swaps (inbox/realtime/templates/inbox/realtime.html), in
 "content", which htmx's hx-ws extension swaps, and the data the page script reads beside it.
 
-Everything a broadcast sends is rendered once per process: items through inbox.web.items (one
-render per message and place; per socket only the id and CSRF token are filled in), the badge
-once per count, the wrappers once. Only the dropdown, sent to sockets whose dropdown is open,
-is rendered per socket. A broadcast also JSON-encodes each of those shared pieces once
-(`encoded`) and joins a socket's frame from them (`encoded_frame`), byte for byte what frame()
-gives: encoding a socket's whole 3 KB frame each time cost as much as filling its item.
+The pieces here are rendered when asked. A broadcast to thousands of sockets asks for each
+shared piece once and JSON-encodes it once (`encoded`; see broadcast.py), then joins each
+socket's frame from the encoded pieces, byte for byte what frame() gives: a socket then costs a
+join, not a render and an encoding of its whole frame.
 """
 
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 
 from django.template.loader import render_to_string
-from django.urls import get_script_prefix
 
 from inbox.badge import Badge
 from inbox.conf import inbox_setting
@@ -33,6 +29,7 @@ __all__ = [
     "encoded_prepender",
     "first_page",
     "frame",
+    "frame_around",
     "gone",
     "item",
     "prepend",
@@ -43,15 +40,14 @@ SLOT = "INBOXREALTIMESLOT"  # where a wrapper's content goes (no template prints
 MORPH = ' hx-swap-oob="outerMorph"'
 
 
-@lru_cache(maxsize=16)
-def _wrapper(name: str, prefix: str) -> tuple[str, str]:
-    """The partial `name` of inbox/realtime.html split around its content: rendered once."""
+def _wrapper(name: str) -> tuple[str, str]:
+    """The partial `name` of inbox/realtime.html split around its content."""
     head, _, tail = render_to_string(f"inbox/realtime.html#{name}", {"content": SLOT}).partition(SLOT)
     return head, tail
 
 
 def _wrap(name: str, content: str) -> str:
-    head, tail = _wrapper(name, get_script_prefix())
+    head, tail = _wrapper(name)
     return f"{head}{content}{tail}"
 
 
@@ -69,7 +65,7 @@ def prepend(items_html: str) -> str:
 
 def encoded_prepender() -> tuple[str, str]:
     """prepend()'s wrapper, encoded(): what goes before and after a socket's encoded item."""
-    head, tail = _wrapper("prepend", get_script_prefix())
+    head, tail = _wrapper("prepend")
     return encoded(head), encoded(tail)
 
 
@@ -94,15 +90,10 @@ def shown_updates(state, ids, current: dict) -> list[str]:
 
 
 def badge(count: int) -> str:
-    limit = inbox_setting("BADGE_MAX")
-    return _badge(min(count, limit + 1), limit, inbox_setting("BADGE_POLL_SECONDS"), get_script_prefix())
-
-
-@lru_cache(maxsize=256)
-def _badge(count: int, limit: int, poll_seconds: int, prefix: str) -> str:
+    """The bell's badge for `count`, swapped in place (inbox/bell.html#badge)."""
     context = {
-        "inbox_badge": Badge(count=count, limit=limit),
-        "inbox_poll_seconds": poll_seconds,
+        "inbox_badge": Badge(count=count, limit=inbox_setting("BADGE_MAX")),
+        "inbox_poll_seconds": inbox_setting("BADGE_POLL_SECONDS"),
         "oob": True,
     }
     return render_to_string("inbox/bell.html#badge", context)
@@ -149,16 +140,16 @@ def encoded_item(template: ItemTemplate) -> ItemTemplate:
     return ItemTemplate(tuple(tuple(encoded(text) for text in piece) for piece in template.parts))
 
 
-def encoded_frame(encoded_content: str, *, badge: int) -> str:
-    """frame(content, badge=badge) from encoded(content) (no read tags)."""
+def encoded_frame(encoded_content: str, *, badge: int, around: tuple[str, str] | None = None) -> str:
+    """frame(content, badge=badge) from encoded(content) (no read tags); `around` is
+    frame_around(badge), when the caller keeps it."""
     if not encoded_content:
         return frame("", badge=badge)
-    head, tail = _frame_around(badge)
+    head, tail = around or frame_around(badge)
     return f"{head}{encoded_content}{tail}"
 
 
-@lru_cache(maxsize=256)
-def _frame_around(badge: int) -> tuple[str, str]:
+def frame_around(badge: int) -> tuple[str, str]:
     """What frame() writes before and after its content's encoding, for this badge."""
     head, _, tail = frame(SLOT, badge=badge).partition(SLOT)
     return head, tail

@@ -5,8 +5,8 @@ that no longer do. Events close a socket at once when a logout or an account cha
 a session row deleted (an admin, a script, clearsessions) or users changed by a bulk update,
 which sends no signal.
 
-One check reads all the process's sessions and users in batches (queries.live_sessions,
-queries.login_fingerprints), not a query per socket; only a socket whose user changed is then
+One check reads all the process's sessions and users in batches (sessions.live_sessions,
+sessions.login_fingerprints), not a query per socket; only a socket whose user changed is then
 checked in full (Django's get_user, as on connect). A failed check (the database away) is
 logged once and runs again at the next interval."""
 
@@ -19,16 +19,16 @@ from channels.db import database_sync_to_async
 
 from inbox.conf import inbox_setting
 
-from . import queries
+from . import sessions
+from .close_codes import LOGGED_OUT
 
 __all__ = ["SessionWatch", "get_session_watch"]
 
 logger = logging.getLogger(__name__)
-LOGGED_OUT = 4401
 
 
 def _read(session_keys, user_ids):
-    return queries.live_sessions(session_keys), queries.login_fingerprints(user_ids)
+    return sessions.live_sessions(session_keys), sessions.login_fingerprints(user_ids)
 
 
 class SessionWatch:

@@ -9,7 +9,9 @@ from django.contrib.auth.models import User
 
 from inbox.api import notify
 from inbox.models import Notification
-from inbox.realtime import frames
+from inbox.realtime import frames, queries
+from inbox.realtime.broadcast import Broadcast
+from inbox.realtime.messages import State
 from inbox.web import items
 
 pytestmark = pytest.mark.django_db
@@ -49,3 +51,20 @@ def test_an_encoded_item_filled_is_the_encoded_item(text, token):
 def test_the_prepend_wrapper_encoded_is_prepend_encoded():
     head, tail = frames.encoded_prepender()
     assert head + frames.encoded("<li>x</li>") + tail == frames.encoded(frames.prepend("<li>x</li>"))
+
+
+@pytest.mark.parametrize("place", ["all", "unread"])
+@pytest.mark.parametrize("text", ['Deploy at <5pm> \\\\ "now"', "Café 東京 \u2028"])
+def test_a_broadcasts_frame_is_frame_of_its_pieces(text, place):
+    """What each socket of a broadcast gets, joined from pieces made once, is byte for byte the
+    frame of the badge, the new item on top of the list and the announcement."""
+    user = User.objects.create_user("alice")
+    notify(user, text)
+    n = Notification.objects.select_related("message").get()
+    row = queries.Row(n.pk, user.pk, n.created, read=False, unread=3)
+    broadcast = Broadcast(n.message)
+    for _ in range(2):  # the second socket's frame from the pieces the first one made
+        state = State(page="dashboard", top=True, filter=place, csrf="b" * 64)
+        html = frames.badge(3) + frames.prepend(frames.item(n, place, state.csrf, oob=False))
+        assert broadcast.frame(row, state) == frames.frame(html + frames.announce(n.message), badge=3)
+        assert state.shown == {n.pk} and state.newest == (n.created, n.pk)

@@ -13,7 +13,7 @@ from django.contrib.auth.models import User
 from django.contrib.sessions.models import Session
 from django.db import DatabaseError
 
-from inbox.realtime import queries
+from inbox.realtime import sessions
 
 from .conftest import close_code, db, login_cookie, open_page, run
 
@@ -100,7 +100,7 @@ def test_a_socket_whose_login_still_holds_stays_open(users):
 
 def test_a_database_error_is_logged_once_and_the_check_runs_again(users, monkeypatch, caplog):
     alice = login_cookie(users["alice"])
-    real, failures = queries.live_sessions, []
+    real, failures = sessions.live_sessions, []
 
     def failing(keys):
         if len(failures) < 3:
@@ -108,7 +108,7 @@ def test_a_database_error_is_logged_once_and_the_check_runs_again(users, monkeyp
             raise DatabaseError("the database went away")
         return real(keys)
 
-    monkeypatch.setattr(queries, "live_sessions", failing)
+    monkeypatch.setattr(sessions, "live_sessions", failing)
 
     async def scenario():
         page = await open_page(alice)
@@ -126,7 +126,7 @@ def test_a_database_error_is_logged_once_and_the_check_runs_again(users, monkeyp
 def test_one_check_of_many_sockets_is_two_queries(users, django_assert_num_queries):
     cookies = [login_cookie(users[name]) for name in ("alice", "alice", "bob")]
     with django_assert_num_queries(1):
-        assert queries.live_sessions([*cookies, "gone"]) == set(cookies)
+        assert sessions.live_sessions([*cookies, "gone"]) == set(cookies)
     with django_assert_num_queries(1):
-        found = queries.login_fingerprints([users["alice"].pk, users["bob"].pk, 999])
+        found = sessions.login_fingerprints([users["alice"].pk, users["bob"].pk, 999])
     assert set(found) == {users["alice"].pk, users["bob"].pk}

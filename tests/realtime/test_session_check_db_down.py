@@ -14,7 +14,7 @@ from django.contrib.sessions.models import Session
 from django.db import OperationalError, connection
 from django.utils import timezone
 
-from inbox.realtime import consumer as consumer_module
+from inbox.realtime import session_end
 from inbox.realtime.hub import get_hub
 
 from .conftest import close_code, db, login_cookie, open_page, run
@@ -55,7 +55,7 @@ def test_the_expiry_timer_survives_a_database_error_and_closes_the_ended_session
 
 
 def test_an_account_check_that_fails_is_retried_and_closes_the_socket(users, monkeypatch):
-    monkeypatch.setattr(consumer_module, "CHECK_RETRY_SECONDS", 0.05)
+    monkeypatch.setattr(session_end, "CHECK_RETRY_SECONDS", 0.05)
     alice = users["alice"]
     cookie = login_cookie(alice)
     failing = SessionsDown()
