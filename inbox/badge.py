@@ -8,10 +8,9 @@ from django.db.models import Func, OuterRef, Subquery
 
 from . import fast_reads
 from .conf import inbox_setting
-from .fast_reads import unread_count_sql
 from .models import Notification
 
-__all__ = ["Badge", "badge_count_limit", "badge_for", "count_unread", "unread_count", "unread_count_sql"]
+__all__ = ["Badge", "badge_count_limit", "badge_for", "count_unread", "unread_count"]
 
 
 @dataclass(frozen=True)

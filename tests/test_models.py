@@ -8,7 +8,8 @@ from django.db import connection
 from django.db.models import OuterRef
 from django.utils import timezone
 
-from inbox.badge import badge_for, count_unread, unread_count, unread_count_sql
+from inbox.badge import badge_for, count_unread, unread_count
+from inbox.fast_reads import unread_count_sql
 from inbox.models import Message, Notification, parse_cursor
 
 

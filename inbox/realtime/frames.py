@@ -16,8 +16,8 @@ from django.template.loader import render_to_string
 
 from inbox.badge import Badge
 from inbox.conf import inbox_setting
+from inbox.web import extensions
 from inbox.web.items import ItemTemplate, item_html
-from inbox.web.views import push_switch_context
 
 __all__ = [
     "announce",
@@ -101,7 +101,7 @@ def badge(count: int) -> str:
 
 def dropdown(items, csrf: str) -> str:
     """The open dropdown's content, morphed in place (inbox/bell.html#dropdown)."""
-    context = {"items": items, **push_switch_context(), "csrf_token": csrf or None}
+    context = {"items": items, **extensions.bell_extras(), "csrf_token": csrf or None}
     return _wrap("dropdown", render_to_string("inbox/bell.html#dropdown", context))
 
 

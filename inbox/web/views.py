@@ -131,11 +131,5 @@ def dropdown(request):
 def dropdown_context(user) -> dict:
     return {
         "items": newest_rows(user, inbox_setting("DROPDOWN_SIZE"), unread=True),
-        **push_switch_context(),  # the push switch at its foot
+        **extensions.bell_extras(),  # the push switch at its foot, with inbox.push
     }
-
-
-def push_switch_context() -> dict:
-    """What the bell's push switch needs (inbox/bell.html#push_toggle), from inbox.push when it is
-    installed (inbox.web.extensions)."""
-    return extensions.bell_extras()

@@ -24,7 +24,6 @@ from inbox.badge import Badge, badge_for
 from inbox.conf import inbox_setting
 from inbox.web import assets, extensions, fragments
 from inbox.web.items import items_html
-from inbox.web.views import push_switch_context
 
 register = template.Library()
 
@@ -80,7 +79,7 @@ def bell_context(badge, poll_seconds: int, socket: str, staff: bool = False) -> 
         "show": True,
         "inbox_badge": badge,
         "inbox_poll_seconds": poll_seconds,
-        **push_switch_context(),
+        **extensions.bell_extras(),
         "inbox_socket_url": socket,
         "staff": staff,
     }
