@@ -10,6 +10,7 @@ from django.apps import apps
 from django.conf import settings
 from django.core import checks
 from django.db import connections
+from django.db.migrations.exceptions import NodeNotFoundError
 from django.db.migrations.executor import MigrationExecutor
 from django.urls import NoReverseMatch, reverse
 
@@ -69,7 +70,7 @@ def check_host_setup(app_configs, **kwargs):
 def missing_extra(app: str, extra: str, modules: tuple[str, ...]) -> list[checks.Error]:
     """inbox.E007 when an installed app of Inbox cannot import the libraries of its extra (a
     channel's check, registered by its ready(), which then registers nothing else)."""
-    missing = [name for name in modules if find_spec(name) is None]
+    missing = [name for name in modules if not importable(name)]
     if not missing:
         return []
     return [
@@ -81,11 +82,20 @@ def missing_extra(app: str, extra: str, modules: tuple[str, ...]) -> list[checks
     ]
 
 
+def importable(name: str) -> bool:
+    """Whether the library `name` is installed (find_spec raises, rather than answering None,
+    when an import hook refuses it or a parent package is missing)."""
+    try:
+        return find_spec(name) is not None
+    except ImportError:
+        return False
+
+
 @checks.register()
 def check_rq_extra(app_configs, **kwargs):
     """The RQ task backend in TASKS needs the [rq] extra."""
     backends = {str(task.get("BACKEND", "")) for task in getattr(settings, "TASKS", {}).values()}
-    missing = [name for name in ("django_tasks_rq", "rq") if find_spec(name) is None]
+    missing = [name for name in ("django_tasks_rq", "rq") if not importable(name)]
     if RQ_BACKEND not in backends or not missing:
         return []
     return [
@@ -164,8 +174,13 @@ def check_cache_tables(app_configs, databases=None, **kwargs):
 
 
 def migrations_pending(alias: str) -> bool:
-    """Whether `migrate` has work left on this database (the question runserver asks)."""
-    executor = MigrationExecutor(connections[alias])
+    """Whether `migrate` has work left on this database (the question runserver asks). A graph
+    that cannot be built (an app's migrations need another app that is missing: inbox.E007 says
+    which) counts as work left: nothing can be judged before it is fixed."""
+    try:
+        executor = MigrationExecutor(connections[alias])
+    except NodeNotFoundError:
+        return True
     return bool(executor.migration_plan(executor.loader.graph.leaf_nodes()))
 
 

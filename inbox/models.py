@@ -154,6 +154,12 @@ class NotificationQuerySet(models.QuerySet):
         created, pk = cursor
         return self.filter(created__lte=created).filter(Q(created__lt=created) | Q(id__lt=pk))
 
+    def after(self, cursor: tuple):
+        """The mirror of before(): the rows newer than `cursor` = (created, id), what a page
+        showing `cursor` as its newest row has not seen yet."""
+        created, pk = cursor
+        return self.filter(created__gte=created).filter(Q(created__gt=created) | Q(id__gt=pk))
+
     def mark_read(self, now=None) -> int:
         return self.unread().update(read_at=now or timezone.now())
 

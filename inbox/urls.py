@@ -3,24 +3,16 @@ Only the installed apps of Inbox have URLs here; every name is in the "inbox" na
 
 from __future__ import annotations
 
-from django.apps import apps
 from django.urls import include, path
+
+from . import app_urls
 
 app_name = "inbox"
 
-# Each app's URLs, by app: "" mounts them at the prefix itself.
-APP_URLS = [
-    ("inbox.web", "", "inbox.web.urls"),
-    ("inbox.push", "push/", "inbox.push.urls"),
-    ("inbox.mail", "mail/", "inbox.mail.urls"),
-    ("inbox.pwa", "", "inbox.pwa.urls"),
-    ("inbox.realtime", "", "inbox.realtime.urls"),
-]
-
 
 def installed_urlpatterns() -> list:
-    """The URLs of the apps of Inbox in INSTALLED_APPS."""
-    return [path(prefix, include(module)) for app, prefix, module in APP_URLS if apps.is_installed(app)]
+    """The URLs of the apps of Inbox in INSTALLED_APPS (inbox.app_urls)."""
+    return [path(prefix, include(module)) for prefix, module in app_urls.installed()]
 
 
 urlpatterns = installed_urlpatterns()

@@ -12,7 +12,7 @@ class MailConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from inbox import delivery, kinds, worker_jobs
+        from inbox import app_urls, delivery, kinds, worker_jobs
         from inbox.web import extensions
 
         from . import (
@@ -25,4 +25,7 @@ class MailConfig(AppConfig):
         kinds.register_channel("digest")
         delivery.register("email", queue_email, in_transaction=True)
         worker_jobs.register(self.name, "the digest run", send_due_digests, "DIGEST_INTERVAL")
-        extensions.add_to_preferences(self.name, preferences.email_section, in_form=True)
+        extensions.add_to_preferences(
+            self.name, "inbox/mail/preferences.html", preferences.email_section, in_form=True
+        )
+        app_urls.register(self.name, "mail/", "inbox.mail.urls")

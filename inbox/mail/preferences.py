@@ -17,7 +17,8 @@ __all__ = ["email_section", "next_digest"]
 
 
 def email_section(user, form) -> dict:
-    return {"mail": True, **email_status(user), "next_digest": next_digest(form.digest)}
+    """The variables of inbox/mail/preferences.html."""
+    return {**email_status(user), "next_digest": next_digest(form.digest)}
 
 
 def email_status(user) -> dict:

@@ -12,15 +12,14 @@ __all__ = ["bell_switch", "subscriptions_section"]
 
 
 def bell_switch() -> dict:
-    """What the bell's push switch needs (inbox/bell.html#push_toggle)."""
-    return {"inbox_push": True, "inbox_vapid_public_key": vapid_public_key()}
+    """What the bell's push switch needs (inbox/push/toggle.html)."""
+    return {"inbox_vapid_public_key": vapid_public_key()}
 
 
 def subscriptions_section(user, form) -> dict:
-    """The push switch and the user's browsers receiving push."""
+    """The push switch and the user's browsers receiving push (inbox/push/preferences.html)."""
     subscriptions = SubscriptionInfo.objects.filter(webpush_info__user=user).distinct()
     return {
-        "push": True,
         "subscriptions": subscriptions.order_by("-id"),
         "push_available": push_configured(),
         "inbox_vapid_public_key": vapid_public_key(),

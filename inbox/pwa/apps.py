@@ -11,6 +11,7 @@ class PwaConfig(AppConfig):
     verbose_name = "Inbox: installable app"
 
     def ready(self):
+        from inbox import app_urls
         from inbox.web import extensions
 
         from . import head, privacy
@@ -18,3 +19,4 @@ class PwaConfig(AppConfig):
         privacy.connect_signals()
         extensions.add_to_head(self.name, head.head_part)
         extensions.add_scripts(self.name, ["inbox/pwa.js"])
+        app_urls.register(self.name, "", "inbox.pwa.urls")

@@ -12,7 +12,7 @@ class RealtimeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from inbox import delivery, purges, worker_jobs
+        from inbox import app_urls, delivery, purges, worker_jobs
         from inbox.web import extensions
 
         from . import checks
@@ -28,3 +28,4 @@ class RealtimeConfig(AppConfig):
         worker_jobs.add_start_note(self.name, worker_note.route)
         # htmx's WebSocket extension (after htmx), and the page's socket.
         extensions.add_scripts(self.name, ["inbox/vendor/hx-ws-4.0.1.min.js", "inbox/realtime.js"])
+        app_urls.register(self.name, "", "inbox.realtime.urls")

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
-from django.db.models import IntegerField, OuterRef, Q, Subquery
+from django.db.models import IntegerField, OuterRef, Subquery
 
 from inbox.badge import badge_count_limit, count_unread
 from inbox.conf import inbox_setting
 from inbox.models import Message, Notification
+from inbox.web.rows import rows_query
 
 __all__ = [
     "Row",
@@ -110,19 +111,10 @@ def newer(
     """The user's visible notifications newer than `cursor` = (created, id), newest first, in
     list `show` ("all" or "unread") filtered by `kind` and `level` ("" = any); the whole first
     page when `cursor` is None."""
-    rows = Notification.objects.for_user(user_id).visible().select_related("message")
-    if show == "unread":
-        rows = rows.unread()
-    if kind:
-        rows = rows.filter(message__kind=kind)
-    if level:
-        rows = rows.filter(message__level=level)
+    rows = rows_query(user_id, unread=show == "unread", kind=kind, level=level)
     if cursor is not None:
-        # The mirror of NotificationQuerySet.before(): the bound on created alone lets the
-        # database seek into the index.
-        created, pk = cursor
-        rows = rows.filter(created__gte=created).filter(Q(created__gt=created) | Q(id__gt=pk))
-    return list(rows.newest_first()[:limit])
+        rows = rows.after(cursor)
+    return list(rows[:limit])
 
 
 def dropdown_items(user_id: int) -> list[Notification]:

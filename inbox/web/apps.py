@@ -9,3 +9,8 @@ class WebConfig(AppConfig):
     name = "inbox.web"
     label = "inbox_web"
     verbose_name = "Inbox: web UI"
+
+    def ready(self):
+        from inbox import app_urls
+
+        app_urls.register(self.name, "", "inbox.web.urls")

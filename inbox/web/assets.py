@@ -20,8 +20,10 @@ ICONS = [ICON_SVG, ICON.format(size=192), ICON.format(size=512), BADGE_ICON]
 
 
 def scripts() -> list[str]:
-    """htmx first (an app's htmx extension follows it), then the installed apps' scripts."""
-    return [HTMX, *extensions.scripts(), *OWN_SCRIPTS]
+    """htmx, the web UI's own scripts, then the installed apps' scripts (in INSTALLED_APPS'
+    order; an htmx extension among them registers before htmx starts, at DOMContentLoaded, as
+    every script is deferred)."""
+    return [HTMX, *OWN_SCRIPTS, *extensions.scripts()]
 
 
 def shell() -> list[str]:

@@ -1,65 +1,93 @@
 """What the other apps of Inbox add to the web UI's pages, registered from their
-AppConfig.ready(): the web UI then imports none of them, and shows a part only when its app is
-installed.
+AppConfig.ready(): the web UI then imports none of them and names none of their templates, and
+shows a part only while its app is installed. Each part is a template of the app's own and a
+function that gives it its variables.
 
-Each is registered with the app that provides it, and used only while that app is installed.
-
-- The bell: `add_to_bell(app, provide)`, where `provide()` returns template variables the bell and its
-  dropdown read (push: its switch). The bell is rendered once per process and badge count
-  (inbox.web.fragments), so what `provide()` returns must be the same for every user.
-- The preferences page: `add_to_preferences(app, provide, in_form=...)`, where `provide(user, form)`
-  returns template variables of the page (mail: the address and the next digest; push: the
-  browsers receiving push). With `in_form=True` they are also given to the form's partial, which
-  an htmx save swaps in; otherwise only to the whole page.
-- The page's head: `add_to_head(app, provide)`, where `provide()` returns the head's variables (pwa:
-  the service worker and the manifest). Rendered once per process too. `add_scripts(app, paths)`:
-  the app's static scripts, loaded (deferred) by every page after htmx, and precached by the
-  service worker (inbox.web.assets).
+- The bell: `add_to_bell(app, template, provide)`: `template` is included at the foot of the
+  bell's dropdown (push: its switch), `provide()` gives its variables.
+- The preferences page: `add_to_preferences(app, template, provide, in_form=...)`:
+  `provide(user, form)` gives the template's variables. With `in_form=True` the template is part
+  of the preferences form, which an htmx save swaps in again (mail: the digest's schedule);
+  otherwise it follows the form (push: the browsers receiving push).
+- The page's head: `add_to_head(app, provide)`, where `provide()` returns the head's variables
+  (pwa: the manifest and the service worker; inbox/head.html reads them). The head is rendered
+  once per process (inbox.web.fragments), so what `provide()` returns must be the same for every
+  user. `add_scripts(app, paths)`: the app's static scripts, loaded (deferred) by every page and
+  precached by the service worker (inbox.web.assets).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.apps import apps
 
 __all__ = [
+    "add_scripts",
     "add_to_bell",
     "add_to_head",
     "add_to_preferences",
-    "add_scripts",
     "bell_extras",
     "head_extras",
     "preferences_extras",
     "scripts",
 ]
 
-# What each template reads when no app provides it: the part is then left out.
-BELL_DEFAULTS = {"inbox_push": False, "inbox_vapid_public_key": ""}
+# What inbox/head.html reads when no app provides it: no manifest, no service worker.
 HEAD_DEFAULTS = {"pwa": False, "service_worker_url": "", "saved_header": ""}
-PREFERENCES_DEFAULTS = {"mail": False, "push": False}
 
-# app name -> its provider (registering again, as ready() may in tests, replaces it)
-_bell: dict[str, Callable[[], dict]] = {}
+
+@dataclass(frozen=True)
+class Part:
+    template: str
+    provide: Callable
+    in_form: bool = False
+
+
+# app name -> what it adds (registering again, as ready() may in tests, replaces it)
+_bell: dict[str, Part] = {}
+_preferences: dict[str, Part] = {}
 _head: dict[str, Callable[[], dict]] = {}
-_preferences: dict[str, tuple[Callable, bool]] = {}
 _scripts: dict[str, tuple[str, ...]] = {}
 
 
-def add_to_bell(app: str, provide: Callable[[], dict]) -> None:
-    _bell[app] = provide
+def add_to_bell(app: str, template: str, provide: Callable[[], dict]) -> None:
+    _bell[app] = Part(template, provide)
+
+
+def add_to_preferences(app: str, template: str, provide: Callable, *, in_form: bool = False) -> None:
+    _preferences[app] = Part(template, provide, in_form)
 
 
 def add_to_head(app: str, provide: Callable[[], dict]) -> None:
     _head[app] = provide
 
 
-def add_to_preferences(app: str, provide: Callable, *, in_form: bool = False) -> None:
-    _preferences[app] = (provide, in_form)
-
-
 def add_scripts(app: str, paths: list[str]) -> None:
     _scripts[app] = tuple(paths)
+
+
+def bell_extras() -> dict:
+    """The dropdown's foot: "bell_parts", the templates it includes, and their variables."""
+    parts = _installed(_bell)
+    return _merged({"bell_parts": [part.template for part in parts]}, (part.provide() for part in parts))
+
+
+def preferences_extras(user, form, *, whole_page: bool) -> dict:
+    """ "form_parts" (inside the form), "page_parts" (after it, on the whole page only) and their
+    variables."""
+    parts = [part for part in _installed(_preferences) if whole_page or part.in_form]
+    context = {
+        "form_parts": [part.template for part in parts if part.in_form],
+        "page_parts": [part.template for part in parts if not part.in_form],
+    }
+    return _merged(context, (part.provide(user, form) for part in parts))
+
+
+def head_extras() -> dict:
+    parts = (provide() for app, provide in _head.items() if apps.is_installed(app))
+    return _merged(dict(HEAD_DEFAULTS), parts)
 
 
 def scripts() -> list[str]:
@@ -67,25 +95,13 @@ def scripts() -> list[str]:
     return [path for config in apps.get_app_configs() for path in _scripts.get(config.name, ())]
 
 
-def bell_extras() -> dict:
-    return _merged(BELL_DEFAULTS, (provide() for app, provide in _bell.items() if apps.is_installed(app)))
+def _installed(registry: dict) -> list:
+    """The parts of the installed apps, in INSTALLED_APPS' order."""
+    return [registry[config.name] for config in apps.get_app_configs() if config.name in registry]
 
 
-def head_extras() -> dict:
-    return _merged(HEAD_DEFAULTS, (provide() for app, provide in _head.items() if apps.is_installed(app)))
-
-
-def preferences_extras(user, form, *, whole_page: bool) -> dict:
-    parts = (
-        provide(user, form)
-        for app, (provide, in_form) in _preferences.items()
-        if (whole_page or in_form) and apps.is_installed(app)
-    )
-    return _merged(PREFERENCES_DEFAULTS, parts)
-
-
-def _merged(defaults: dict, parts) -> dict:
-    context = dict(defaults)
+def _merged(context: dict, parts) -> dict:
+    """`context` (a new dict) updated with each part."""
     for part in parts:
         context |= part
     return context

@@ -314,7 +314,7 @@ def test_delivery_keeps_the_subscription_when_dns_fails_or_changes(monkeypatch, 
 def test_the_admin_cannot_send_to_subscriptions(admin_client):
     """django-webpush's "send test message" action posted to any stored endpoint unchecked."""
     model_admin = admin.site.get_model_admin(PushInformation)
-    assert type(model_admin).__module__ == "inbox.push.admin"
+    assert type(model_admin).__module__ == "inbox.push.subscription_admin"
     request = admin_client.get(reverse("admin:webpush_pushinformation_changelist")).wsgi_request
     assert "send_test_message" not in model_admin.get_actions(request)
     page = admin_client.get(reverse("admin:webpush_pushinformation_changelist"))

@@ -73,3 +73,26 @@ def test_the_upgrade_merges_duplicates_and_binds_what_live_sessions_recorded_and
             PushInformation.objects.create(user=alice, subscription_id=bobs)
     finally:
         migrate("leaves")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_that_ran_0012_as_it_was_but_not_0013_binds_what_live_sessions_recorded():
+    """inbox 0012 as it shipped made the table; 0013, which bound the old subscriptions, never ran
+    there: the upgrade binds them then (the table is empty)."""
+    after_0012 = [("inbox", "0012_push_session"), ("webpush", "0005_auto_20230614_1529")]
+    try:
+        migrate(ZERO, shipped=True)
+        executor = migrate(after_0012, shipped=True)
+        old = executor.loader.project_state(after_0012).apps
+        alice = User.objects.create_user("alice", password="pw")
+        info = old.get_model("webpush", "SubscriptionInfo").objects.create(
+            browser="chrome", endpoint="https://push.example/kept"
+        )
+        old.get_model("webpush", "PushInformation").objects.create(user_id=alice.pk, subscription=info)
+        live = old_session(alice, [info.pk])
+
+        migrate("leaves")
+        bound = PushSession.objects.values_list("subscription_id", "session_key", "user_id")
+        assert list(bound) == [(info.pk, live, alice.pk)]
+    finally:
+        migrate("leaves")

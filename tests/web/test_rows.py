@@ -151,3 +151,40 @@ def test_the_count_needs_a_row(mixed, bob):
     Notification.objects.filter(recipient=bob).update(read_at=timezone.now())
     rows, unread = newest_rows_and_unread(bob, 20, count_to=100)
     assert len(rows) == 4 and unread == 0
+
+
+@pytest.mark.parametrize("unread", [False, True])
+@pytest.mark.parametrize(("kind", "level"), FILTERS)
+@pytest.mark.parametrize("count_to", [None, 7])
+def test_every_filter_with_every_cursor_and_the_count_is_the_orm_query(mixed, unread, kind, level, count_to):
+    """The whole product: unread x kind x level x each row's cursor x the badge's count carried
+    along (its parameters come before the page's), both ways against the QuerySets."""
+    filters = {"unread": unread, "kind": kind, "level": level}
+    pages = [None] + [(row.created, row.pk) for row in orm(mixed, 100, **filters)]
+    for cursor in pages:
+        expected = as_tuples(orm(mixed, 3, cursor=cursor, **filters))
+        if count_to is None:
+            got = newest_rows(mixed, 3, cursor=cursor, **filters)
+        else:
+            got, unread_count = newest_rows_and_unread(mixed, 3, count_to=count_to, cursor=cursor, **filters)
+            assert unread_count == (min(count_to, 20) if expected else None)
+        assert as_tuples(got) == expected
+
+
+def test_rows_from_a_database_in_another_time_zone_are_the_orm_query(mixed, settings):
+    """DATABASES' TIME_ZONE (for a database without time zones, as SQLite): naive datetimes are
+    read in that zone, as the ORM reads them."""
+    from django.db import connection
+
+    if connection.features.supports_timezones:
+        pytest.skip("the database stores time zones: DATABASES' TIME_ZONE is not used for reading")
+    was = connection.settings_dict.get("TIME_ZONE")
+    connection.settings_dict["TIME_ZONE"] = "America/New_York"
+    try:
+        settings.TIME_ZONE = "Europe/Paris"  # setting_changed: the connections read their zone again
+        assert connection.timezone_name == "America/New_York"
+        got = newest_rows(mixed, 100)
+        assert as_tuples(got) == as_tuples(orm(mixed, 100))
+        assert got[0].created.tzinfo is not None
+    finally:
+        connection.settings_dict["TIME_ZONE"] = was

@@ -70,7 +70,9 @@ class Command(db_worker.Command):
                 if options["batch"]:
                     worker_jobs.queue(job)  # once: --batch runs what is queued and exits
                 else:
-                    threading.Thread(target=worker_jobs.keep_queueing, args=(job,), daemon=True).start()
+                    threading.Thread(
+                        target=worker_jobs.keep_queueing, args=(job,), name=f"inbox-{job.app}", daemon=True
+                    ).start()
         if rq:
             queues = options["queue_name"].split(",") if options["queue_name"] != "*" else None
             return run_rq_worker(queues, burst=options["batch"], name=options["worker_id"])

@@ -80,12 +80,14 @@ def drop_unique_indexes(apps, schema_editor):
 
 
 def create_session_table(apps, schema_editor):
-    """PushSession's table, unless inbox 0012 as it was made it; a new table then gets the
-    subscriptions that live database sessions recorded before it existed (inbox 0013 as it was)."""
+    """PushSession's table, unless inbox 0012 as it was made it. A new table, or an empty one
+    (a database that ran inbox 0012 as it was but not 0013), then gets the subscriptions that live
+    database sessions recorded before it existed (inbox 0013 as it was)."""
     PushSession = apps.get_model(APP_LABEL, "PushSession")
-    if PushSession._meta.db_table in schema_editor.connection.introspection.table_names():
-        return
-    schema_editor.create_model(PushSession)
+    if PushSession._meta.db_table not in schema_editor.connection.introspection.table_names():
+        schema_editor.create_model(PushSession)
+    elif PushSession.objects.using(schema_editor.connection.alias).exists():
+        return  # bound already (by inbox 0013 as it was, then by the pages)
     bind_existing(apps, schema_editor, PushSession)
 
 
@@ -164,6 +166,8 @@ class Migration(migrations.Migration):
         ("inbox", "0020_channel_models_move_to_their_apps"),
         ("webpush", "0006_alter_subscriptioninfo_user_agent"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+        # For bind_existing(), which reads the sessions. A site that adds django.contrib.sessions
+        # after this ran meets InconsistentMigrationHistory (as with inbox 0013 before).
         *([("sessions", "0001_initial")] if global_apps.is_installed("django.contrib.sessions") else []),
     ]
 

@@ -2,7 +2,9 @@
 
 django-webpush's admin has a "send test message" action that posts to any stored endpoint
 without the checks of inbox.push (public addresses only, pinned connection). This one lists
-who subscribed which browser and can delete subscriptions; it sends nothing.
+who subscribed which browser and can delete subscriptions; it sends nothing. PushConfig.ready()
+imports it once the [push] extra's libraries are there (this module is not named admin.py, which
+the admin's autodiscovery imports whatever ready() found).
 """
 
 from __future__ import annotations
