@@ -1,15 +1,16 @@
-"""The fast path of the two reads every page and poll makes: the badge's count and a list's rows,
-as SQL written out once here (INBOX_FAST_READS, on by default; off, the QuerySets run instead).
+"""The fast path of the reads every page, poll and live update makes: the badge's count, a list's
+rows, and a new message's rows for its connected recipients (real time), as SQL written out once
+here (INBOX_FAST_READS, on by default; off, the QuerySets run instead).
 
 Why: building and compiling the equivalent ORM query costs several times running it, on
 PostgreSQL as on SQLite (docs/performance.md). What keeps it honest: the rules are
 NotificationQuerySet's (``for_user``, ``visible``, ``unread``, ``before``, ``newest_first``), and
-tests/web/test_rows.py and tests/test_models.py check every statement here against them, for
-every filter, cursor and limit, on each database the tests run on. A change to a rule there fails
-those tests until this module says the same.
+tests/web/test_rows.py, tests/test_models.py and tests/realtime/test_queries.py check every
+statement here against them, for every filter, cursor and limit, on each database the tests run
+on. A change to a rule there fails those tests until this module says the same.
 
-Values are always bound parameters; rows come back as plain tuples in ROW_COLUMNS order, with
-datetimes aware as the ORM gives them.
+Values are always bound parameters; rows come back as plain tuples (a list's in ROW_COLUMNS
+order), with datetimes aware as the ORM gives them.
 """
 
 from __future__ import annotations
