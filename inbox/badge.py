@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Func, OuterRef, Subquery
+from django.db.models import IntegerField, Subquery
 
 from . import fast_reads
 from .conf import inbox_setting
 from .models import Notification
 
-__all__ = ["Badge", "badge_count_limit", "badge_for", "count_unread", "unread_count"]
+__all__ = ["Badge", "BoundedCount", "badge_count_limit", "badge_for", "count_unread", "unread_count"]
 
 
 @dataclass(frozen=True)
@@ -51,13 +51,17 @@ def count_unread(user, limit: int) -> int:
     return _unread_rows(user)[:limit].count()
 
 
+class BoundedCount(Subquery):
+    """COUNT(*) over a sliced queryset, as a scalar subquery: its LIMIT stops the count."""
+
+    template = "(SELECT COUNT(*) FROM (%(subquery)s) bounded)"
+    output_field = IntegerField()
+
+
 def unread_count(user, limit: int | None = None) -> Subquery:
     """The same bounded count as an expression, for a query that reads it along with other
     columns (a page's rows, a broadcast's recipients): `user` is a user or an id (a constant:
     the database computes the count once per statement) or an OuterRef to a column of the query
     it is used in (counted per row). `limit` defaults to badge_count_limit()."""
-    if isinstance(user, OuterRef):
-        user = OuterRef(user)  # the rows are one level further in, under the COUNT
     limit = badge_count_limit() if limit is None else limit
-    counted = Notification.objects.filter(pk__in=_unread_rows(user).values("pk")[:limit]).order_by()
-    return Subquery(counted.values(n=Func("pk", function="COUNT")))
+    return BoundedCount(_unread_rows(user).values("pk")[:limit])

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
-from django.db.models import IntegerField, OuterRef, Subquery
+from django.db.models import OuterRef
 
 from inbox import fast_reads
-from inbox.badge import badge_count_limit, count_unread
+from inbox.badge import badge_count_limit, count_unread, unread_count
 from inbox.conf import inbox_setting
 from inbox.models import Message, Notification
 from inbox.web.rows import rows_query
@@ -47,21 +47,6 @@ def _batches(ids):
         yield ids[start : start + BATCH]
 
 
-class BoundedCount(Subquery):
-    """COUNT(*) over a sliced queryset, as a scalar subquery: `LIMIT n` stops the count at n."""
-
-    template = "(SELECT COUNT(*) FROM (%(subquery)s) bounded)"
-    output_field = IntegerField()
-
-
-def unread_count_subquery(user):
-    """The badge's count of `user` (an id, or OuterRef to the outer query's user column): their
-    visible unread notifications, counted up to INBOX_BADGE_MAX + 1, as the bell counts them. The
-    database reads them from the unread index alone."""
-    rows = Notification.objects.for_user(user).visible().unread()
-    return BoundedCount(rows.order_by().values("pk")[: badge_count_limit()])
-
-
 def sent_rows(message_id: int, user_ids) -> tuple[Message | None, list[Row]]:
     """The message (None if gone or expired) and its notifications for the users in `user_ids`
     (the connected ones), each with the recipient's unread count: one query per BATCH users."""
@@ -75,7 +60,7 @@ def sent_rows(message_id: int, user_ids) -> tuple[Message | None, list[Row]]:
         else:
             found = (
                 Notification.objects.filter(message_id=message_id, recipient_id__in=batch)
-                .annotate(unread=unread_count_subquery(OuterRef("recipient_id")))
+                .annotate(unread=unread_count(OuterRef("recipient_id")))
                 .order_by()
                 .values_list("pk", "recipient_id", "created", "read_at", "unread")
             )
@@ -96,7 +81,7 @@ def unread_counts(user_ids) -> dict[int, int]:
     users = get_user_model()._default_manager
     counts = {}
     for batch in _batches(user_ids):
-        found = users.filter(pk__in=batch).annotate(unread=unread_count_subquery(OuterRef("pk"))).order_by()
+        found = users.filter(pk__in=batch).annotate(unread=unread_count(OuterRef("pk"))).order_by()
         counts.update(found.values_list("pk", "unread"))
     return counts
 
